@@ -1,0 +1,40 @@
+"""The offline plan: run a Pulumi program in-process and record every resource.
+
+`plan_directory(DIR)` does for a project directory what `paaskit plan DIR`
+does; `run(program, RunOptions(...))` plans a Python callable. Both return a
+`Plan`, the record that the policy rules, the limits, the cost estimate, the
+diagram and the tests all read.
+
+This package knows Pulumi, not paaskit's components.
+"""
+
+from .engine import MissingStackReference, ProgramError, RunOptions, run
+from .fakes import SECRET_MARKER
+from .model import Plan, PlanLookupError, ResourceRecord
+from .project import (
+    PlanError,
+    find_project,
+    load_config,
+    load_project,
+    parse_ref_file,
+    plan_directory,
+)
+from .render import render_text
+
+__all__ = [
+    "SECRET_MARKER",
+    "MissingStackReference",
+    "Plan",
+    "PlanError",
+    "PlanLookupError",
+    "ProgramError",
+    "ResourceRecord",
+    "RunOptions",
+    "find_project",
+    "load_config",
+    "load_project",
+    "parse_ref_file",
+    "plan_directory",
+    "render_text",
+    "run",
+]

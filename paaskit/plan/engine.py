@@ -1,0 +1,336 @@
+"""The recording engine: a Pulumi program run in-process against a mock monitor.
+
+Pulumi's Python SDK talks to the engine through a *resource monitor*. In unit
+tests the SDK accepts a `MockMonitor` in its place; this module subclasses it
+to keep a full record of every registration request (parent, dependencies,
+protect, provider, inputs as sent on the wire) while `fakes` answers with
+AWS-shaped ids, ARNs and function results.
+
+Each run happens on a fresh thread: the SDK keeps its settings, config and
+root stack in context variables, which a new thread starts without, so plans
+never leak into each other or into the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+
+from . import fakes
+from .model import Plan, ResourceRecord
+
+# The signatures of Pulumi's wire format for special values (sdk/proto/README).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a protocol tag, not a password
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+_OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+ROOT_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+UNKNOWN_MARKER = "[unknown]"
+
+InvokeHandler = Callable[[dict[str, Any]], dict[str, Any]]
+"""Answers one provider function (by token) in place of the built-in fakes."""
+
+
+class ProgramError(Exception):
+    """The program under plan raised; `__cause__` holds what it raised."""
+
+
+class MissingStackReference(Exception):
+    """A program read a stack whose outputs the plan was not given."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        super().__init__("no outputs for stack reference(s): " + ", ".join(self.names))
+
+
+def from_wire(value: Any) -> Any:
+    """Pulumi's wire format (as JSON) to plain data: secrets masked, assets summarised.
+
+    Protobuf carries every number as a double; whole numbers become ints again
+    so that a port reads `443`, not `443.0`.
+    """
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, list):
+        return [from_wire(v) for v in value]
+    if isinstance(value, str):
+        return UNKNOWN_MARKER if value == _UNKNOWN else value
+    if not isinstance(value, dict):
+        return value
+    sig = value.get(_SIG_KEY)
+    if sig == _SECRET_SIG:
+        return fakes.SECRET_MARKER
+    if sig == _RESOURCE_SIG:
+        return value.get("urn")
+    if sig == _OUTPUT_SIG:
+        if value.get("secret"):
+            return fakes.SECRET_MARKER
+        return from_wire(value["value"]) if "value" in value else UNKNOWN_MARKER
+    if sig == _ASSET_SIG:
+        return {"@asset": _asset_summary(value)}
+    if sig == _ARCHIVE_SIG:
+        if "assets" in value:
+            return {"@archive": {k: from_wire(v) for k, v in sorted(value["assets"].items())}}
+        return {"@archive": {k: value[k] for k in ("path", "uri") if k in value}}
+    return {k: from_wire(value[k]) for k in sorted(value)}
+
+
+def _asset_summary(value: dict[str, Any]) -> dict[str, Any]:
+    if "text" in value:
+        text = str(value["text"])
+        return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "size": len(text.encode())}
+    return {k: value[k] for k in ("path", "uri") if k in value}
+
+
+def _struct(message: Any) -> dict[str, Any]:
+    if message is None:
+        return {}
+    data = json_format.MessageToDict(message)
+    result = from_wire(data)
+    return result if isinstance(result, dict) else {}
+
+
+class PlanMocks(mocks.Mocks):
+    """Answers resource registrations and function calls with `fakes`."""
+
+    def __init__(
+        self,
+        ctx: fakes.Context,
+        refs: Mapping[str, Mapping[str, Any]],
+        invokes: Mapping[str, InvokeHandler],
+    ) -> None:
+        self.ctx = ctx
+        self.refs = dict(refs)
+        self.invokes = dict(invokes)
+        self.missing_refs: list[str] = []
+        self.urns: dict[tuple[str, str], str] = {}
+
+    def _lookup_ref(self, name: str) -> Mapping[str, Any] | None:
+        if name in self.refs:
+            return self.refs[name]
+        # "org/project/stack" matches "project/stack" and the reverse.
+        tail = "/".join(name.split("/")[-2:])
+        for key, outputs in self.refs.items():
+            if "/".join(key.split("/")[-2:]) == tail:
+                return outputs
+        return None
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            name = str(args.inputs.get("name") or args.resource_id or args.name)
+            outputs = self._lookup_ref(name)
+            if outputs is None:
+                self.missing_refs.append(name)
+                outputs = {}
+            return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": []}
+        urn = self.urns.get((args.typ, args.name), "")
+        return fakes.resource_state(args.typ, args.name, urn, dict(args.inputs), self.ctx)
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        # The SDK accepts a bare dict (no check failures); its own annotation says tuple.
+        handler = self.invokes.get(args.token)
+        if handler is not None:
+            return handler(dict(args.args))
+        answer = fakes.INVOKES.get(args.token)
+        if answer is None:
+            raise ProgramError(
+                f"the offline plan has no answer for the provider function {args.token}; "
+                "pass one with invokes={token: handler} (paaskit.testing) or add it to paaskit.plan.fakes"
+            )
+        return answer(dict(args.args), self.ctx)
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A mock monitor that keeps every registration request as a `ResourceRecord`."""
+
+    def __init__(self, mocks_: PlanMocks) -> None:
+        super().__init__(mocks_)
+        self.plan_mocks = mocks_
+        self.records: dict[str, ResourceRecord] = {}
+        self.order: list[str] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.root_urn = ""
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine's own rule: the parent's qualified type chain, without the root stack.
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != ROOT_TYPE:
+                type_ = qualified + "$" + type_
+        return "urn:pulumi:" + "::".join(
+            [settings.get_stack(), settings.get_project(), type_, name]
+        )
+
+    def _record(self, request: Any, urn: str, *, custom: bool, read: bool = False) -> None:
+        # A provider reference is "<urn>::<id>"; the record keeps the URN, which names a record.
+        provider = request.provider or None
+        if provider and provider.count("::") > 3:
+            provider = provider.rsplit("::", 1)[0]
+        record = ResourceRecord(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=custom,
+            protect=bool(getattr(request, "protect", False)),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+            dependencies=tuple(sorted(set(getattr(request, "dependencies", ())))),
+            provider=provider,
+            inputs=_struct(request.properties if read else request.object),
+            delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+            ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
+            read=read,
+        )
+        with self._lock:
+            if urn in self.records:
+                raise ProgramError(
+                    f"two resources have the same URN {urn}: give them distinct names"
+                )
+            self.records[urn] = record
+            self.order.append(urn)
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == ROOT_TYPE:
+            self.root_urn = urn
+        self._record(request, urn, custom=bool(request.custom))
+        self.plan_mocks.urns[(request.type, request.name)] = urn
+        if request.type == ROOT_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._record(request, urn, custom=True, read=True)
+        self.plan_mocks.urns[(request.type, request.name)] = urn
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn == self.root_urn:
+            self.stack_outputs = _struct(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+    def ordered_records(self) -> list[ResourceRecord]:
+        """Parents before children, dependencies before dependents, then by URN.
+
+        Registration order depends on thread timing; this order does not, so two
+        plans of the same program are byte-for-byte equal.
+        """
+        records = self.records
+        incoming: dict[str, set[str]] = {urn: set() for urn in records}
+        for urn, rec in records.items():
+            for before in (rec.parent, rec.provider, *rec.dependencies):
+                if before and before in records and before != urn:
+                    incoming[urn].add(before)
+        outgoing: dict[str, list[str]] = {urn: [] for urn in records}
+        for urn, befores in incoming.items():
+            for before in befores:
+                outgoing[before].append(urn)
+        ready = [urn for urn, befores in incoming.items() if not befores]
+        heapq.heapify(ready)
+        out: list[ResourceRecord] = []
+        while ready:
+            urn = heapq.heappop(ready)
+            out.append(records[urn])
+            for after in outgoing[urn]:
+                incoming[after].discard(urn)
+                if not incoming[after]:
+                    heapq.heappush(ready, after)
+        seen = {r.urn for r in out}
+        out.extend(
+            records[u] for u in sorted(records) if u not in seen
+        )  # cycles cannot happen; be safe
+        return out
+
+
+@dataclass
+class RunOptions:
+    """Everything that shapes one run of a program under the recording engine."""
+
+    project: str
+    stack: str = "dev"
+    config: Mapping[str, str] = field(default_factory=dict)
+    """Config values by full key (`project:key`, `aws:region`), as strings as Pulumi stores them."""
+    secret_keys: Sequence[str] = ()
+    refs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Outputs of other stacks, by stack name, for `pulumi.StackReference`."""
+    invokes: Mapping[str, InvokeHandler] = field(default_factory=dict)
+    organization: str = "organization"
+
+
+def run(program: Callable[[], Any], options: RunOptions) -> Plan:
+    """Run `program` as a Pulumi program and return what it registered.
+
+    Raises `ProgramError` (with the program's own exception as `__cause__`) if
+    the program fails, and `MissingStackReference` if it read a stack whose
+    outputs were not given.
+    """
+    region = options.config.get("aws:region") or fakes.DEFAULT_REGION
+    plan_mocks = PlanMocks(fakes.Context(region=region), options.refs, options.invokes)
+    monitor = RecordingMonitor(plan_mocks)
+    outcome: dict[str, BaseException] = {}
+
+    def go() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            settings.configure(
+                mocks.MockSettings(
+                    monitor=monitor,
+                    monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
+                    engine=mocks.MockEngine(None),
+                    project=options.project,
+                    stack=options.stack,
+                    dry_run=False,
+                    organization=options.organization,
+                    callbacks=None,
+                )
+            )
+            settings.ROOT.set(None)
+            set_all_config(dict(options.config), list(options.secret_keys))
+            loop.run_until_complete(run_in_stack(program))
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+
+    thread = threading.Thread(target=go, name="paaskit-plan", daemon=True)
+    thread.start()
+    thread.join()
+
+    if plan_mocks.missing_refs:
+        raise MissingStackReference(sorted(set(plan_mocks.missing_refs)))
+    error = outcome.get("error")
+    if error is not None:
+        raise ProgramError(str(error)) from error
+    return Plan(
+        project=options.project,
+        stack=options.stack,
+        resources=monitor.ordered_records(),
+        outputs=monitor.stack_outputs,
+    )

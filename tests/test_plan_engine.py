@@ -1,0 +1,246 @@
+"""The recording engine: what it records of a program, and how it isolates runs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from paaskit.plan import SECRET_MARKER, MissingStackReference, ProgramError, RunOptions, run
+from paaskit.plan.engine import from_wire
+
+
+class Box(pulumi.ComponentResource):
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("test:box:Box", name, None, opts)
+        self.inner = Inner(f"{name}-inner", pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+class Inner(pulumi.ComponentResource):
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("test:box:Inner", name, None, opts)
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block="10.1.0.0/16",
+            enable_dns_hostnames=True,
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        self.subnet = aws.ec2.Subnet(
+            f"{name}-subnet",
+            vpc_id=self.vpc.id,
+            cidr_block="10.1.0.0/24",
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["tags"], delete_before_replace=True
+            ),
+        )
+        self.register_outputs({})
+
+
+def _program() -> None:
+    box = Box("box")
+    bucket = aws.s3.Bucket("logs", opts=pulumi.ResourceOptions(retain_on_delete=True))
+    east = aws.Provider("east", region="us-east-1")
+    aws.ssm.Parameter(
+        "token",
+        type="SecureString",
+        value=pulumi.Config().require_secret("token"),
+        opts=pulumi.ResourceOptions(provider=east, depends_on=[bucket]),
+    )
+    pulumi.export("vpcId", box.inner.vpc.id)
+    pulumi.export("token", pulumi.Config().require_secret("token"))
+    pulumi.export("ports", [80, 443])
+
+
+def _plan():
+    return run(
+        _program,
+        RunOptions(
+            project="proj",
+            stack="dev",
+            config={"proj:token": "hunter2"},
+            secret_keys=["proj:token"],
+        ),
+    )
+
+
+def test_records_every_resource_with_its_type_and_parent():
+    plan = _plan()
+    by_name = {r.name: r for r in plan}
+    assert set(by_name) == {
+        "proj-dev",
+        "box",
+        "box-inner",
+        "box-inner-vpc",
+        "box-inner-subnet",
+        "logs",
+        "east",
+        "token",
+    }
+    assert by_name["box-inner-vpc"].type == "aws:ec2/vpc:Vpc"
+    assert by_name["box-inner-vpc"].parent == by_name["box-inner"].urn
+    assert by_name["box-inner"].parent == by_name["box"].urn
+    assert by_name["box"].parent == by_name["proj-dev"].urn
+    assert by_name["proj-dev"].parent is None
+    assert by_name["box"].custom is False
+    assert by_name["box-inner-vpc"].custom is True
+
+
+def test_urns_follow_the_engines_qualified_type_rule():
+    # The root stack's type is left out; nested components chain their types with '$'.
+    plan = _plan()
+    assert plan.named("box").urn == "urn:pulumi:dev::proj::test:box:Box::box"
+    assert plan.named("box-inner-vpc").urn == (
+        "urn:pulumi:dev::proj::test:box:Box$test:box:Inner$aws:ec2/vpc:Vpc::box-inner-vpc"
+    )
+
+
+def test_inputs_use_wire_names_and_plain_numbers():
+    vpc = _plan().named("box-inner-vpc")
+    assert vpc.inputs == {"cidrBlock": "10.1.0.0/16", "enableDnsHostnames": True}
+
+
+def test_options_are_recorded():
+    plan = _plan()
+    assert plan.named("box-inner-vpc").protect is True
+    assert plan.named("box-inner-subnet").protect is False
+    assert plan.named("logs").retain_on_delete is True
+    assert plan.named("box-inner-subnet").delete_before_replace is True
+    assert plan.named("box-inner-subnet").ignore_changes == ("tags",)
+
+
+def test_dependencies_and_providers_are_urns_of_other_records():
+    plan = _plan()
+    subnet = plan.named("box-inner-subnet")
+    assert subnet.dependencies == (plan.named("box-inner-vpc").urn,)
+    token = plan.named("token")
+    assert plan.named("logs").urn in token.dependencies
+    assert token.provider == plan.named("east").urn
+    assert plan.named("box-inner-vpc").provider is None
+
+
+def test_an_output_of_one_resource_flows_into_another():
+    plan = _plan()
+    vpc_id = plan.named("box-inner-subnet").inputs["vpcId"]
+    assert re.fullmatch(r"vpc-0[0-9a-f]{16}", vpc_id)
+    assert plan.outputs["vpcId"] == vpc_id
+
+
+def test_secrets_never_reach_the_record():
+    plan = _plan()
+    text = json.dumps(plan.to_json())
+    assert "hunter2" not in text
+    assert plan.named("token").inputs["value"] == SECRET_MARKER
+    assert plan.outputs["token"] == SECRET_MARKER
+    assert plan.outputs["ports"] == [80, 443]
+
+
+def test_records_are_ordered_parents_and_dependencies_first():
+    plan = _plan()
+    position = {r.urn: i for i, r in enumerate(plan)}
+    for record in plan:
+        for before in (record.parent, record.provider, *record.dependencies):
+            if before:
+                assert position[before] < position[record.urn]
+
+
+def test_two_plans_of_one_program_are_identical():
+    assert _plan().to_json() == _plan().to_json()
+
+
+def test_runs_do_not_leak_config_into_each_other():
+    seen = []
+
+    def program() -> None:
+        seen.append(pulumi.Config().get("token"))
+
+    run(program, RunOptions(project="proj", config={"proj:token": "a"}))
+    run(program, RunOptions(project="proj"))
+    assert seen == ["a", None]
+
+
+def test_a_failing_program_raises_with_its_own_error_as_cause():
+    def program() -> None:
+        raise ValueError("zones: must be 2 or 3")
+
+    with pytest.raises(ProgramError) as info:
+        run(program, RunOptions(project="proj"))
+    assert isinstance(info.value.__cause__, ValueError)
+    assert "zones: must be 2 or 3" in str(info.value)
+
+
+def test_an_unknown_provider_function_is_named():
+    def program() -> None:
+        aws.ec2.get_vpc(default=True)
+
+    with pytest.raises(ProgramError, match="aws:ec2/getVpc:getVpc"):
+        run(program, RunOptions(project="proj"))
+
+
+def test_provider_functions_can_be_answered_by_the_caller():
+    def program() -> None:
+        vpc = aws.ec2.get_vpc(default=True)
+        aws.ec2.Subnet("s", vpc_id=vpc.id, cidr_block="172.31.99.0/24")
+
+    plan = run(
+        program,
+        RunOptions(
+            project="proj",
+            invokes={
+                "aws:ec2/getVpc:getVpc": lambda args: {
+                    "id": "vpc-default",
+                    "cidrBlock": "172.31.0.0/16",
+                }
+            },
+        ),
+    )
+    assert plan.named("s").inputs["vpcId"] == "vpc-default"
+
+
+def test_region_comes_from_config():
+    def program() -> None:
+        zones = aws.get_availability_zones()
+        aws.ec2.Subnet(
+            "s", vpc_id="vpc-1", cidr_block="10.0.0.0/24", availability_zone=zones.names[0]
+        )
+
+    plan = run(program, RunOptions(project="proj", config={"aws:region": "eu-west-1"}))
+    assert plan.named("s").inputs["availabilityZone"] == "eu-west-1a"
+
+
+def test_stack_references_read_the_outputs_given():
+    def program() -> None:
+        ref = pulumi.StackReference("organization/net/prod")
+        aws.ec2.Subnet("s", vpc_id=ref.get_output("vpcId"), cidr_block="10.0.0.0/24")
+
+    plan = run(program, RunOptions(project="proj", refs={"net/prod": {"vpcId": "vpc-from-ref"}}))
+    assert plan.named("s").inputs["vpcId"] == "vpc-from-ref"
+    assert plan.one("pulumi:pulumi:StackReference").read is True
+
+
+def test_a_stack_reference_without_outputs_is_reported_by_name():
+    def program() -> None:
+        pulumi.StackReference("organization/net/prod")
+
+    with pytest.raises(MissingStackReference) as info:
+        run(program, RunOptions(project="proj"))
+    assert info.value.names == ["organization/net/prod"]
+
+
+def test_wire_values_are_summarised():
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "x"}
+    asset = {
+        "4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17",
+        "text": "print(1)",
+    }
+    archive = {
+        "4dabf18193072939515e22adb298388d": "0def7320c3a5731c473e5ecbe6d01bc7",
+        "assets": {"a.py": asset},
+    }
+    assert from_wire({"b": [1.0, 2.5], "a": secret}) == {"a": SECRET_MARKER, "b": [1, 2.5]}
+    summary = from_wire(archive)["@archive"]["a.py"]["@asset"]
+    assert summary["size"] == len("print(1)")
+    assert "text" not in summary
