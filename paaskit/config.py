@@ -1,0 +1,247 @@
+"""Settings: the pydantic base every component's Args builds on, and reading Pulumi config.
+
+Data flows one way: Pulumi config (or plain Python) -> these models -> the
+components. Components never read Pulumi config themselves; stacks do, with
+`load_settings`, and hand validated models in.
+
+A wrong setting fails before any resource exists, with a message that names
+the key, the value and what is allowed: `paaskit-rack:zones: must be 2 or 3 (got 5)`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
+
+import pulumi
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "RETENTION_DAYS",
+    "ComponentArgs",
+    "ConfigError",
+    "Input",
+    "RetentionDays",
+    "Settings",
+    "Tags",
+    "TransformHook",
+    "default_at",
+    "load_settings",
+]
+
+
+class ConfigError(ValueError):
+    """A setting is wrong. The message names the key, the value and what is allowed."""
+
+
+Input = str | pulumi.Output[Any]
+"""A string known now, or one that another resource will provide (an id, an ARN)."""
+
+TransformHook = Callable[[dict[str, Any], pulumi.ResourceOptions], None]
+"""Changes a child's arguments (a dict of keyword arguments) or options in place before it is created."""
+
+
+class Settings(BaseModel):
+    """Base of every settings model: unknown keys fail loudly, values are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        validate_default=True,
+        use_attribute_docstrings=True,
+    )
+
+
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+"""The retention periods CloudWatch Logs accepts (PutRetentionPolicy)."""
+
+
+def _retention(days: int) -> int:
+    if days not in RETENTION_DAYS:
+        nearest = min(RETENTION_DAYS, key=lambda d: abs(d - days))
+        raise ValueError(
+            f"CloudWatch Logs keeps logs for one of {list(RETENTION_DAYS)} days; nearest is {nearest}"
+        )
+    return days
+
+
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+
+
+def _tags(tags: dict[str, str]) -> dict[str, str]:
+    for key, value in tags.items():
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag {key!r}: keys starting with 'aws:' are reserved by AWS")
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag {key!r}: keys are 1 to 128 characters")
+        if len(value) > 256:
+            raise ValueError(f"tag {key!r}: values are at most 256 characters")
+    return tags
+
+
+Tags = Annotated[dict[str, str], AfterValidator(_tags)]
+
+
+class ComponentArgs(Settings):
+    """Settings every component takes."""
+
+    tags: Tags = Field(default_factory=dict)
+    """Tags for every AWS resource the component makes, beside paaskit's own
+    `paaskit:component`. Default: none."""
+
+    transform: dict[str, TransformHook] = Field(default_factory=dict, exclude=True)
+    """For what the component does not model: a function per kind of child
+    (`{"vpc": fn}`) that changes the child's keyword arguments or resource
+    options in place before it is created. Each component lists its kinds in
+    `CHILD_KINDS`; an unknown kind is an error. Default: none."""
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _all_config() -> dict[str, str]:
+    """Every config value the program was given (Pulumi passes them in-process or by env)."""
+    from pulumi.runtime import config as runtime_config
+
+    values = dict(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    return {str(k): str(v) for k, v in values.items()}
+
+
+def _wants_json(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_wants_json(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _annotation_at(model: type[BaseModel], path: list[str]) -> Any:
+    """The type of the field at a dotted path through nested settings models."""
+    annotation: Any = model
+    for part in path:
+        candidates = [annotation, *typing.get_args(annotation)]
+        inner = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if inner is None or part not in inner.model_fields:
+            raise KeyError(".".join(path))
+        annotation = inner.model_fields[part].annotation
+    return annotation
+
+
+def default_at(model: type[BaseModel], path: str) -> Any:
+    """The default of the field at a dotted path (`network.zones`), as a fresh model has it."""
+    value: Any = model()
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _parse(text: str, annotation: Any) -> Any:
+    if not _wants_json(annotation):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        # A bare word for a list setting is a list of one, as people write `-c endpoints=ecr`.
+        return (
+            [text] if typing.get_origin(annotation) is list or "list[" in str(annotation) else text
+        )
+
+
+def load_settings(
+    model: type[M],
+    namespace: str,
+    *,
+    keys: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> M:
+    """Read a settings model from the Pulumi config of `namespace`.
+
+    `keys` maps each config key (`vpcCidr`) to a dotted field path in the model
+    (`network.cidr`); without it, each field is read from its own name. Lists
+    and mappings are given as JSON, as a YAML list in the stack file or
+    `pulumi config set --path` writes them. A key of the namespace that nothing
+    reads is an error, so a typo never passes silently; every error names the
+    full config key (`paaskit-rack:vpcCidr: ...`).
+    """
+    if keys is None:
+        keys = {(info.alias or name): name for name, info in model.model_fields.items()}
+    all_values = values if values is not None else _all_config()
+    prefix = namespace + ":"
+    raw: dict[str, Any] = {}
+    for full_key in sorted(k for k in all_values if k.startswith(prefix)):
+        key = full_key[len(prefix) :]
+        if key not in keys:
+            close = difflib.get_close_matches(key, list(keys), n=1)
+            hint = (
+                f"did you mean {prefix}{close[0]}?"
+                if close
+                else f"known keys: {', '.join(sorted(keys))}"
+            )
+            raise ConfigError(f"{full_key}: unknown config key; {hint}")
+        path = keys[key].split(".")
+        value = _parse(all_values[full_key], _annotation_at(model, path))
+        node = raw
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_config_error_text(err, namespace, keys)) from None
+
+
+def _config_error_text(err: ValidationError, namespace: str, keys: Mapping[str, str]) -> str:
+    by_path = {tuple(path.split(".")): key for key, path in keys.items()}
+    lines = []
+    for problem in err.errors():
+        loc = tuple(str(p) for p in problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        # The longest field path a config key reads, at the start of the error's location.
+        cut = next((n for n in range(len(loc), 0, -1) if loc[:n] in by_path), 0)
+        if cut:
+            key = f"{namespace}:{by_path[loc[:cut]]}" + "".join(f"[{p}]" for p in loc[cut:])
+        else:
+            # A check across fields names its field first ("availability_zones: ..."):
+            # name the config key that sets that field instead.
+            field, sep, rest = message.partition(": ")
+            target = (*loc, field)
+            if sep and target in by_path:
+                key, message = f"{namespace}:{by_path[target]}", rest
+            else:
+                key = f"{namespace}:" + ".".join(loc) if loc else namespace
+        got = problem.get("input")
+        shown = "" if problem["type"] == "missing" or isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{key}: {message}{shown}")
+    return "; ".join(lines)

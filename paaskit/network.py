@@ -1,0 +1,635 @@
+"""Network: a VPC over two or three zones, public and private subnets, and a choice of NAT.
+
+Layout. The VPC's block is cut into eighths. Private subnet *i* is eighth *i*
+(a /19 of a /16: 8,190 addresses for tasks, nodes and databases), public
+subnet *i* is the *i*-th /22 of the fifth eighth (room for load balancers and
+NAT, which need few addresses). A subnet's CIDR depends only on its zone's
+index, so going from two zones to three adds subnets and never re-packs or
+replaces the existing ones. Eighths six to eight stay free for what comes later.
+
+NAT, the one real cost here (us-east-1 prices, 730 hours a month, before data):
+
+==========  =============================================  ==============================
+`nat`       what it is                                     monthly
+==========  =============================================  ==============================
+`none`      no egress from private subnets (use endpoints)  $0
+`instance`  one t4g.nano NAT instance, no failover         ~$6.70 (instance + its IPv4)
+`single`    one managed NAT gateway in the first zone       ~$36.50 ($32.85 + its IPv4)
+`per_az`    a managed NAT gateway in every zone             ~$36.50 per zone
+==========  =============================================  ==============================
+
+Managed NAT gateways also charge $0.045 per GB they process; a NAT instance
+does not. `single` is the default: one bill, no instance to patch, and losing
+its zone only stops egress, not ingress. Production racks that must survive a
+zone outage choose `per_az`.
+
+Always made: an internet gateway, a free S3 gateway endpoint (image layers
+from ECR and static assets never cross the NAT), VPC flow logs to CloudWatch
+(on by default), and the default security group stripped of all rules so that
+nothing can use it by accident.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+from typing import ClassVar, Literal
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, field_validator, model_validator
+
+from ._component import Component
+from .config import ComponentArgs, RetentionDays
+
+NatMode = Literal["none", "instance", "single", "per_az"]
+
+ENDPOINT_SERVICES: dict[str, tuple[str, ...]] = {
+    "ecr": ("ecr.api", "ecr.dkr"),
+    "logs": ("logs",),
+    "ssm": ("ssm", "ssmmessages", "ec2messages"),
+    "ecs": ("ecs", "ecs-agent", "ecs-telemetry"),
+    "secretsmanager": ("secretsmanager",),
+    "sts": ("sts",),
+}
+"""Interface endpoints by the name used in settings, and the AWS services each covers."""
+
+_PRIVATE_RANGES: list[ipaddress.IPv4Network] = [
+    ipaddress.IPv4Network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+]
+_MAX_ZONES = 4  # what the layout has room for; settings allow 2 or 3 today
+
+
+def subnet_layout(cidr: str, zones: int) -> list[tuple[str, str]]:
+    """(public, private) CIDRs for zone indexes 0..zones-1, each fixed by its index."""
+    net = ipaddress.IPv4Network(cidr)
+    eighths = list(net.subnets(prefixlen_diff=3))
+    publics = list(eighths[4].subnets(prefixlen_diff=3))
+    return [(str(publics[i]), str(eighths[i])) for i in range(zones)]
+
+
+class NetworkArgs(ComponentArgs):
+    """Settings of a Network. Every field says its default and why."""
+
+    cidr: str = "10.0.0.0/16"
+    """The VPC's IPv4 block: a private range from /16 (the largest AWS allows) to
+    /22 (the smallest that still gives each public subnet a /28). Default
+    10.0.0.0/16, room for thousands of tasks."""
+
+    zones: int = Field(2, ge=2, le=3)
+    """How many availability zones to span: 2 or 3. Default 2, the fewest that
+    survive the loss of a zone; 3 costs more only with `nat: per_az` or endpoints."""
+
+    availability_zones: list[str] | None = None
+    """Pin the zones by name (e.g. `["us-east-1a", "us-east-1b"]`). Default: the
+    first `zones` zones the region reports, which a new zone could reorder."""
+
+    nat: NatMode = "single"
+    """Egress for the private subnets: `none`, `instance`, `single` or `per_az`
+    (see the table above). Default `single`."""
+
+    nat_instance_type: str = "t4g.nano"
+    """Instance type of the NAT instance (`nat: instance`). Default t4g.nano, the
+    cheapest type with enough bandwidth for a small rack's image pulls."""
+
+    private_subnets: bool = True
+    """Make private subnets. Default on: nodes and databases live there, never
+    reachable from the internet."""
+
+    endpoints: list[Literal["ecr", "logs", "ssm", "ecs", "secretsmanager", "sts"]] = Field(
+        default_factory=list
+    )
+    """Interface endpoints in the private subnets, for racks that avoid NAT
+    (each costs ~$7.30 a month per zone). Default none; the S3 gateway endpoint
+    is always made, and is free."""
+
+    ipv6: bool = False
+    """Give the VPC an Amazon IPv6 block and each subnet a /64, with an
+    egress-only gateway for the private ones. Default off."""
+
+    flow_logs: bool = True
+    """Record accepted and rejected traffic to CloudWatch Logs. Default on: the
+    only record of who talked to what after an incident."""
+
+    flow_logs_retention_days: RetentionDays = 30
+    """Days to keep flow logs. Default 30, enough to investigate an incident
+    without paying to store months of packets."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _check_cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.ip_network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(
+                f"not an IPv4 network in CIDR notation (like 10.0.0.0/16): {exc}"
+            ) from None
+        if not isinstance(net, ipaddress.IPv4Network):
+            raise ValueError(
+                "the VPC block must be IPv4 (set ipv6: true for an IPv6 block as well)"
+            )
+        if net.prefixlen < 16:
+            raise ValueError(
+                f"/{net.prefixlen} is larger than AWS allows for a VPC; use /16 to /22"
+            )
+        if net.prefixlen > 22:
+            raise ValueError(
+                f"/{net.prefixlen} is too small for public and private subnets in every zone; use /16 to /22"
+            )
+        if not any(net.subnet_of(r) for r in _PRIVATE_RANGES):
+            raise ValueError(
+                "use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> NetworkArgs:
+        if self.availability_zones is not None and len(self.availability_zones) != self.zones:
+            raise ValueError(
+                f"availability_zones: {len(self.availability_zones)} zones named but zones is {self.zones}; "
+                "name as many zones as `zones` says"
+            )
+        if self.availability_zones is not None and len(set(self.availability_zones)) != len(
+            self.availability_zones
+        ):
+            raise ValueError("availability_zones: a zone is named twice")
+        if self.nat != "none" and not self.private_subnets:
+            raise ValueError(
+                f"nat: {self.nat!r} serves private subnets, but private_subnets is off; set nat to 'none'"
+            )
+        if self.endpoints and not self.private_subnets:
+            raise ValueError(
+                "endpoints: interface endpoints live in the private subnets, but private_subnets is off"
+            )
+        return self
+
+
+class Network(Component):
+    """A VPC with public and private subnets across zones, routes, NAT and endpoints.
+
+    Creates: the VPC (DNS on); per zone a public and a private subnet (no public
+    IPs on launch in either: only the load balancer and NAT face the internet,
+    through their own addresses); an internet gateway and a public route table;
+    a private route table per zone routed through the chosen NAT; the S3
+    gateway endpoint; optional interface endpoints with their security group;
+    flow logs with their log group and a role that can only write to it; and
+    the default security group with no rules.
+    """
+
+    TYPE = "paaskit:network:Network"
+    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "vpc", "default_security_group", "internet_gateway", "egress_only_gateway",
+            "public_subnet", "private_subnet", "public_route_table", "public_route",
+            "public_route_table_association", "private_route_table", "private_route",
+            "private_route_table_association", "nat_eip", "nat_gateway", "nat_instance",
+            "nat_security_group", "nat_security_group_rule", "nat_role", "nat_instance_profile",
+            "s3_endpoint", "endpoint", "endpoint_security_group", "endpoint_security_group_rule",
+            "flow_log", "flow_log_group", "flow_log_role",
+        }
+    )  # fmt: skip
+
+    def __init__(
+        self, name: str, args: NetworkArgs | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        args = args or NetworkArgs()
+        super().__init__(name, args, opts)
+        self.args = args
+        zones = self._zones(args)
+        layout = subnet_layout(args.cidr, args.zones)
+
+        self.vpc = self.child(
+            "vpc",
+            aws.ec2.Vpc,
+            "vpc",
+            cidr_block=args.cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            assign_generated_ipv6_cidr_block=args.ipv6 or None,
+        )
+        self.default_security_group = self.child(
+            "default_security_group",
+            aws.ec2.DefaultSecurityGroup,
+            "default-sg",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[],
+        )
+        self.internet_gateway = self.child(
+            "internet_gateway", aws.ec2.InternetGateway, "igw", vpc_id=self.vpc.id
+        )
+
+        self.public_subnets = [
+            self._subnet("public", i, zone, cidr)
+            for i, (zone, (cidr, _)) in enumerate(zip(zones, layout, strict=True))
+        ]
+        self.private_subnets = (
+            [
+                self._subnet("private", i, zone, cidr)
+                for i, (zone, (_, cidr)) in enumerate(zip(zones, layout, strict=True))
+            ]
+            if args.private_subnets
+            else []
+        )
+
+        self.public_route_table = self._public_routes()
+        self.nat_gateways: list[aws.ec2.NatGateway] = []
+        self.nat_instance: aws.ec2.Instance | None = None
+        self.private_route_tables = self._private_routes()
+        self.s3_endpoint = self.child(
+            "s3_endpoint",
+            aws.ec2.VpcEndpoint,
+            "s3-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=self._service("s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[
+                self.public_route_table.id,
+                *(t.id for t in self.private_route_tables),
+            ],
+        )
+        self.endpoints = self._interface_endpoints()
+        self.flow_log = self._flow_logs() if args.flow_logs else None
+
+        self.vpc_id: pulumi.Output[str] = self.vpc.id
+        self.cidr_block = args.cidr
+        self.availability_zones: pulumi.Output[list[str]] = pulumi.Output.all(*zones)
+        self.public_subnet_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *(s.id for s in self.public_subnets)
+        )
+        self.private_subnet_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *(s.id for s in self.private_subnets)
+        )
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "cidr_block": self.cidr_block,
+                "availability_zones": self.availability_zones,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+            }
+        )
+
+    # --- children, in the order they are made ----------------------------------
+
+    def _zones(self, args: NetworkArgs) -> list[pulumi.Input[str]]:
+        if args.availability_zones is not None:
+            return list(args.availability_zones)
+        found = aws.get_availability_zones_output(
+            state="available",
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return [found.names.apply(functools.partial(_zone_at, index=i)) for i in range(args.zones)]
+
+    def _service(self, suffix: str) -> pulumi.Output[str]:
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        return region.apply(lambda r: f"com.amazonaws.{r}.{suffix}")
+
+    def _subnet(self, tier: str, index: int, zone: pulumi.Input[str], cidr: str) -> aws.ec2.Subnet:
+        ipv6 = self.args.ipv6
+        # IPv6 /64s are numbered like the IPv4 subnets: public from 0, private from 8.
+        ipv6_index = index if tier == "public" else index + 8
+        return self.child(
+            f"{tier}_subnet",
+            aws.ec2.Subnet,
+            f"{tier}-{index}",
+            vpc_id=self.vpc.id,
+            availability_zone=zone,
+            cidr_block=cidr,
+            map_public_ip_on_launch=False,
+            ipv6_cidr_block=self.vpc.ipv6_cidr_block.apply(
+                lambda block: _ipv6_subnet(block, ipv6_index)
+            )
+            if ipv6
+            else None,
+            assign_ipv6_address_on_creation=True if ipv6 else None,
+            tags={"paaskit:tier": tier},
+        )
+
+    def _public_routes(self) -> aws.ec2.RouteTable:
+        table = self.child(
+            "public_route_table", aws.ec2.RouteTable, "public-rt", vpc_id=self.vpc.id
+        )
+        self.child(
+            "public_route",
+            aws.ec2.Route,
+            "public-default",
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=self.internet_gateway.id,
+        )
+        if self.args.ipv6:
+            self.child(
+                "public_route",
+                aws.ec2.Route,
+                "public-default-ipv6",
+                route_table_id=table.id,
+                destination_ipv6_cidr_block="::/0",
+                gateway_id=self.internet_gateway.id,
+            )
+        for i, subnet in enumerate(self.public_subnets):
+            self.child(
+                "public_route_table_association",
+                aws.ec2.RouteTableAssociation,
+                f"public-{i}-rt",
+                route_table_id=table.id,
+                subnet_id=subnet.id,
+            )
+        return table
+
+    def _private_routes(self) -> list[aws.ec2.RouteTable]:
+        # One table per zone whatever the NAT mode, so that changing the mode
+        # changes routes only, never tables or their associations.
+        nat = self.args.nat
+        targets = self._nat_targets()
+        eigw = (
+            self.child(
+                "egress_only_gateway", aws.ec2.EgressOnlyInternetGateway, "eigw", vpc_id=self.vpc.id
+            )
+            if self.args.ipv6 and self.private_subnets
+            else None
+        )
+        tables = []
+        for i, subnet in enumerate(self.private_subnets):
+            table = self.child(
+                "private_route_table", aws.ec2.RouteTable, f"private-{i}-rt", vpc_id=self.vpc.id
+            )
+            self.child(
+                "private_route_table_association",
+                aws.ec2.RouteTableAssociation,
+                f"private-{i}-rta",
+                route_table_id=table.id,
+                subnet_id=subnet.id,
+            )
+            if nat in ("single", "per_az"):
+                gateway = targets[i if nat == "per_az" else 0]
+                self.child(
+                    "private_route",
+                    aws.ec2.Route,
+                    f"private-{i}-default",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=gateway,
+                )
+            elif nat == "instance":
+                self.child(
+                    "private_route",
+                    aws.ec2.Route,
+                    f"private-{i}-default",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    network_interface_id=targets[0],
+                )
+            if eigw is not None:
+                self.child(
+                    "private_route",
+                    aws.ec2.Route,
+                    f"private-{i}-default-ipv6",
+                    route_table_id=table.id,
+                    destination_ipv6_cidr_block="::/0",
+                    egress_only_gateway_id=eigw.id,
+                )
+            tables.append(table)
+        return tables
+
+    def _nat_targets(self) -> list[pulumi.Output[str]]:
+        """What the private default routes point at: NAT gateway ids, or the NAT instance's interface."""
+        nat = self.args.nat
+        if nat in ("single", "per_az"):
+            count = len(self.public_subnets) if nat == "per_az" else 1
+            for i in range(count):
+                eip = self.child("nat_eip", aws.ec2.Eip, f"nat-{i}-eip", domain="vpc")
+                self.nat_gateways.append(
+                    self.child(
+                        "nat_gateway",
+                        aws.ec2.NatGateway,
+                        f"nat-{i}",
+                        allocation_id=eip.id,
+                        subnet_id=self.public_subnets[i].id,
+                        connectivity_type="public",
+                        opts=pulumi.ResourceOptions(depends_on=[self.internet_gateway]),
+                    )
+                )
+            return [g.id for g in self.nat_gateways]
+        if nat == "instance":
+            instance = self._nat_instance()
+            return [instance.primary_network_interface_id]
+        return []
+
+    def _nat_instance(self) -> aws.ec2.Instance:
+        sg = self.child(
+            "nat_security_group",
+            aws.ec2.SecurityGroup,
+            "nat-sg",
+            vpc_id=self.vpc.id,
+            description="NAT instance: forwards traffic from the private subnets to the internet",
+        )
+        self.child(
+            "nat_security_group_rule",
+            aws.vpc.SecurityGroupIngressRule,
+            "nat-sg-from-vpc",
+            security_group_id=sg.id,
+            cidr_ipv4=self.args.cidr,
+            ip_protocol="-1",
+            description="everything from inside the VPC, to be forwarded",
+        )
+        self.child(
+            "nat_security_group_rule",
+            aws.vpc.SecurityGroupEgressRule,
+            "nat-sg-to-internet",
+            security_group_id=sg.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="-1",
+            description="forwarded traffic to the internet",
+        )
+        role = self.child(
+            "nat_role",
+            aws.iam.Role,
+            "nat-role",
+            assume_role_policy=_assume_role("ec2.amazonaws.com"),
+            description="NAT instance: Session Manager access only",
+        )
+        self.child(
+            "nat_role",
+            aws.iam.RolePolicyAttachment,
+            "nat-role-ssm",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        )
+        profile = self.child(
+            "nat_instance_profile", aws.iam.InstanceProfile, "nat-profile", role=role.name
+        )
+        arch = "arm64" if self.args.nat_instance_type.split(".")[0].endswith("g") else "x86_64"
+        ami = aws.ssm.get_parameter_output(
+            name=f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).value
+        instance = self.child(
+            "nat_instance",
+            aws.ec2.Instance,
+            "nat-instance",
+            ami=ami,
+            instance_type=self.args.nat_instance_type,
+            subnet_id=self.public_subnets[0].id,
+            vpc_security_group_ids=[sg.id],
+            source_dest_check=False,
+            iam_instance_profile=profile.name,
+            metadata_options={
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+                "http_endpoint": "enabled",
+            },
+            root_block_device={"encrypted": True, "volume_type": "gp3", "volume_size": 8},
+            user_data=_NAT_USER_DATA,
+            user_data_replace_on_change=True,
+            monitoring=False,
+            # A newer AMI must not replace the NAT (and cut egress) on an unrelated
+            # `pulumi up`; the instance patches itself (dnf-automatic in user data).
+            opts=pulumi.ResourceOptions(ignore_changes=["ami"]),
+        )
+        self.child("nat_eip", aws.ec2.Eip, "nat-instance-eip", domain="vpc", instance=instance.id)
+        self.nat_instance = instance
+        return instance
+
+    def _interface_endpoints(self) -> list[aws.ec2.VpcEndpoint]:
+        if not self.args.endpoints:
+            return []
+        sg = self.child(
+            "endpoint_security_group",
+            aws.ec2.SecurityGroup,
+            "endpoints-sg",
+            vpc_id=self.vpc.id,
+            description="Interface endpoints: HTTPS from inside the VPC",
+        )
+        self.child(
+            "endpoint_security_group_rule",
+            aws.vpc.SecurityGroupIngressRule,
+            "endpoints-sg-https",
+            security_group_id=sg.id,
+            cidr_ipv4=self.args.cidr,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to AWS APIs from inside the VPC",
+        )
+        made = []
+        for group in sorted(set(self.args.endpoints)):
+            for service in ENDPOINT_SERVICES[group]:
+                made.append(
+                    self.child(
+                        "endpoint",
+                        aws.ec2.VpcEndpoint,
+                        f"{service.replace('.', '-')}-endpoint",
+                        vpc_id=self.vpc.id,
+                        service_name=self._service(service),
+                        vpc_endpoint_type="Interface",
+                        private_dns_enabled=True,
+                        subnet_ids=[s.id for s in self.private_subnets],
+                        security_group_ids=[sg.id],
+                    )
+                )
+        return made
+
+    def _flow_logs(self) -> aws.ec2.FlowLog:
+        group = self.child(
+            "flow_log_group",
+            aws.cloudwatch.LogGroup,
+            "flow-logs",
+            retention_in_days=self.args.flow_logs_retention_days,
+        )
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        role = self.child(
+            "flow_log_role",
+            aws.iam.Role,
+            "flow-logs-role",
+            assume_role_policy=caller.account_id.apply(
+                lambda account: _assume_role("vpc-flow-logs.amazonaws.com", source_account=account)
+            ),
+            description="VPC flow logs: write to this network's flow log group only",
+        )
+        self.child(
+            "flow_log_role",
+            aws.iam.RolePolicy,
+            "flow-logs-write",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+        )
+        return self.child(
+            "flow_log",
+            aws.ec2.FlowLog,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+        )
+
+
+def _zone_at(names: list[str], index: int) -> str:
+    if index >= len(names):
+        raise ValueError(
+            f"zones: the region has only {len(names)} usable zones ({', '.join(names)})"
+        )
+    return names[index]
+
+
+def _ipv6_subnet(block: str | None, index: int) -> str:
+    """The index-th /64 of the VPC's Amazon-provided /56."""
+    if not block:
+        raise ValueError("ipv6: the VPC has no IPv6 block yet")
+    net = ipaddress.IPv6Network(block)
+    return str(ipaddress.IPv6Network((int(net.network_address) + (index << 64), 64)))
+
+
+def _assume_role(service: str, *, source_account: str | None = None) -> str:
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account:
+        # Confused-deputy guard: only this account's flow logs may use the role.
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+_NAT_USER_DATA = """#!/bin/bash
+# NAT instance: forward and masquerade traffic from the private subnets.
+set -euo pipefail
+dnf install -y iptables-services dnf-automatic
+cat > /etc/sysctl.d/90-paaskit-nat.conf <<'EOF'
+net.ipv4.ip_forward = 1
+EOF
+sysctl --system
+iface=$(ip route show default | awk '{print $5; exit}')
+iptables -t nat -A POSTROUTING -o "$iface" -j MASQUERADE
+iptables -F FORWARD
+service iptables save
+systemctl enable --now iptables
+# Security updates install themselves: the instance is never replaced for a new AMI.
+sed -i 's/^apply_updates = .*/apply_updates = yes/' /etc/dnf/automatic.conf
+systemctl enable --now dnf-automatic.timer
+"""
