@@ -1,0 +1,2047 @@
+"""The app manifest, `paaskit.yml`: what an app runs on a rack, in Convox's `convox.yml` format.
+
+A Convox user brings their `convox.yml` unchanged: `load_manifest` reads `paaskit.yml`,
+`paaskit.yaml`, `convox.yml` or `convox.yaml`, and every key Convox documents for
+`environment`, `resources`, `services` and `timers` either means the same thing here or
+fails with a message saying paaskit does not support it (yet) and why. paaskit adds two
+service keys: `release` (a command run once before a new version takes traffic, such as
+database migrations) and `static` (a folder of files served from the rack's CDN).
+
+    environment:
+      - COMPANY=Acme              # a default, overridden by the app's settings
+      - SECRET_KEY                # required: the app's settings must give it
+    resources:
+      database:
+        type: postgres            # an RDS PostgreSQL database (paaskit's Database)
+        options: {storage: 50}
+    services:
+      web:
+        build: .
+        command: gunicorn app:app --bind 0.0.0.0:$PORT
+        port: 8000
+        health: /health
+        scale: {count: 2-10, cpu: 512, memory: 1024, targets: {cpu: 70}}
+        resources: [database]     # injects DATABASE_URL, DATABASE_USER, ...
+        release: python manage.py migrate
+        static: {path: staticfiles, prefix: /static}
+      worker:
+        build: .
+        command: celery -A app worker
+        resources: [database]
+    timers:
+      cleanup:
+        schedule: "0 3 * * *"     # crontab form, UTC; Convox v2's AWS form also reads
+        command: python manage.py clearsessions
+        service: worker
+
+Shorthands are coerced as Convox does (`port: https:3000`, `scale: "2-10"`,
+`health: /check`, `build: ./api`, ...); every default follows Convox where that is
+sensible and each field's docstring says which and why. Anything wrong fails with one
+`ManifestError` naming the file and every bad key path:
+
+    paaskit.yml: 2 problems
+      services.web.scale: expected a count, "min-max" or a mapping (got "lots")
+      services.web.sclae: unknown key (did you mean "scale"?)
+
+Top-level keys starting with `x-` are ignored, so they can hold YAML anchors that the
+services reuse (Compose's convention; Convox ignores every unknown key, paaskit only these).
+
+Interpolation: as in Convox, `${NAME}` in any string value is replaced by the value of
+NAME from the `env` mapping given to `parse_manifest` / `load_manifest` (Convox uses the
+app's environment). Unlike Convox, which silently substitutes an empty string for an
+unset NAME, paaskit fails naming the key and the variable; pass `env={"NAME": ""}` to
+get Convox's behaviour on purpose. Substitution happens on parsed string values, never
+on keys, so a value can never change the YAML's structure.
+
+This module is pure Python (pydantic and PyYAML): the App component (`paaskit/app.py`)
+turns a `Manifest` into resources.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "DEFAULT_CPU_TARGET",
+    "MANIFEST_FILENAMES",
+    "Agent",
+    "AgentPort",
+    "Build",
+    "BuildArg",
+    "Cooldown",
+    "Count",
+    "Deployment",
+    "EnvVar",
+    "Environment",
+    "Health",
+    "Manifest",
+    "ManifestError",
+    "Port",
+    "PostgresOptions",
+    "Resource",
+    "ResourceLink",
+    "Scale",
+    "Service",
+    "Static",
+    "Targets",
+    "Termination",
+    "Timer",
+    "aws_cron_expression",
+    "command_argv",
+    "env_prefix",
+    "load_manifest",
+    "parse_manifest",
+]
+
+MANIFEST_FILENAMES = ("paaskit.yml", "paaskit.yaml", "convox.yml", "convox.yaml")
+"""What `load_manifest` looks for in a directory, in this order: paaskit's own name wins."""
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ManifestError(ValueError):
+    """A manifest is wrong. The message names the file and every bad key path.
+
+    `problems` holds the same as `(key path, message)` pairs, in document order,
+    for tools that want to point at each one.
+    """
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        lines = [f"{path}: {message}" if path else message for path, message in self.problems]
+        if len(lines) == 1:
+            text = f"{source}: {lines[0]}"
+        else:
+            text = f"{source}: {len(lines)} problems\n" + "\n".join(f"  {line}" for line in lines)
+        super().__init__(text)
+
+
+Loc = tuple[str | int, ...]
+
+
+class _Problems(ValueError):
+    """Raised inside validators to report several problems at key paths relative to the model.
+
+    pydantic wraps it as a `value_error` at the model's own location and keeps the
+    instance in the error's context, where `_problems_from` finds it again.
+    """
+
+    def __init__(self, items: Iterable[tuple[Loc, str]]) -> None:
+        self.items = tuple(items)
+        super().__init__("; ".join(f"{_render_path(loc)}: {msg}" for loc, msg in self.items))
+
+
+def _render_path(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it in YAML: strings quoted, booleans lower-case."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list" if value else "an empty list"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- scalar types
+#
+# YAML already types scalars (3000 is an int, true a bool). The coercions below accept
+# what YAML gives plus the same value as a string, because `${VAR}` interpolation always
+# yields strings (`scale: ${COUNT}`); they refuse what pydantic's lax mode would let
+# through by accident, such as `true` for a number.
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number (got {_show(value)})")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise ValueError(f"expected a whole number (got {_show(value)})")
+
+
+_TRUE = frozenset({"true", "yes", "on"})
+_FALSE = frozenset({"false", "no", "off"})
+
+
+def _boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"expected true or false (got {_show(value)})")
+
+
+def _string(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"expected a string (got {_show(value)})")
+
+
+def _nonblank(value: Any) -> Any:
+    value = _string(value).strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _command(value: Any) -> Any:
+    """`command: bin/web` (run by `sh -c`) or `command: [bin/web, --flag]` (run as is)."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(
+        f"expected a command string or a non-empty list of strings (got {_show(value)})"
+    )
+
+
+Int = Annotated[int, BeforeValidator(_whole_number)]
+Bool = Annotated[bool, BeforeValidator(_boolean)]
+Text = Annotated[str, BeforeValidator(_nonblank)]
+Command = Annotated[str | tuple[str, ...], BeforeValidator(_command)]
+
+V = TypeVar("V")
+
+_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_name(value: Any) -> Any:
+    """Service, resource and timer names become host names and parts of AWS names."""
+    value = _string(value)
+    if not _DNS_LABEL.fullmatch(value):
+        raise ValueError(
+            f"invalid name {_show(value)}: use 1-63 lower-case letters, digits and dashes, "
+            "starting with a letter and not ending with a dash (it becomes a host name)"
+        )
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_check_name)]
+
+
+def command_argv(command: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The argv a container runs for a manifest command, as Convox v2 on ECS does.
+
+    A string runs through `sh -c` so that `$PORT` and `&&` work as in a Procfile;
+    a list runs as written. Either way it replaces the image's CMD and is passed to
+    the image's ENTRYPOINT, if it has one.
+    """
+    if command is None:
+        return None
+    if isinstance(command, str):
+        return ("sh", "-c", command)
+    return command
+
+
+# --------------------------------------------------------------------------- base model
+
+
+class _Model(BaseModel):
+    """Base of every manifest model: unknown keys fail, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {}
+    """Keys Convox documents at this level that paaskit refuses, with the reason."""
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise ValueError(f"expected {what} (got {_show(value)})")
+
+
+# --------------------------------------------------------------------------- environment
+
+
+class EnvVar(_Model):
+    """One `environment` entry: `KEY=default`, or `KEY` (required: the app's settings give it)."""
+
+    name: str
+    """The variable's name: letters, digits and underscores, not starting with a digit."""
+
+    default: str | None = None
+    """The value used when the app's settings do not give one. Default: none, so required."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            name, sep, default = data.partition("=")
+            name = name.strip()
+            if not _ENV_NAME.fullmatch(name):
+                raise ValueError(
+                    f"expected KEY or KEY=default with KEY made of letters, digits and "
+                    f"underscores (got {_show(data)})"
+                )
+            return {"name": name, "default": default if sep else None}
+        if isinstance(data, EnvVar) or (
+            isinstance(data, Mapping) and "name" in data and set(data) <= {"name", "default"}
+        ):
+            return data
+        raise ValueError(f"expected KEY or KEY=default (got {_show(data)})")
+
+    @property
+    def required(self) -> bool:
+        """True when the app's settings must give a value."""
+        return self.default is None
+
+
+def _env_list(value: Any) -> Any:
+    """Convox flattens nested lists so YAML anchors can share a block of variables."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of KEY or KEY=default (got {_show(value)})")
+    flat: list[Any] = []
+    for item in value:
+        if isinstance(item, (list, tuple)):
+            flat.extend(item)
+        else:
+            flat.append(item)
+    for item in flat:
+        if item == "*":
+            raise ValueError(
+                '"*" (pass every app setting through) is not supported: paaskit passes only '
+                "declared variables, so a secret reaches only the services that ask for it"
+            )
+    return tuple(flat)
+
+
+def _unique_env(items: tuple[EnvVar, ...]) -> tuple[EnvVar, ...]:
+    seen: set[str] = set()
+    for item in items:
+        if item.name in seen:
+            raise ValueError(f"{item.name} is declared twice")
+        seen.add(item.name)
+    return items
+
+
+EnvList = Annotated[tuple[EnvVar, ...], BeforeValidator(_env_list)]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A service's effective environment: the top-level list, then the service's own.
+
+    As in Convox a later entry wins, so a service can give a top-level variable another
+    default, or make it required again by listing it without one.
+    """
+
+    variables: Mapping[str, str | None]
+    """Name -> default, in declaration order; None means required."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every declared name, in order."""
+        return tuple(self.variables)
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        """The variables that have a default, with it."""
+        return {k: v for k, v in self.variables.items() if v is not None}
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The variables the app's settings must give."""
+        return tuple(k for k, v in self.variables.items() if v is None)
+
+
+# --------------------------------------------------------------------------- service parts
+
+
+class BuildArg(_Model):
+    """One build argument: `KEY=value`, or `KEY` to take the value from the app's settings."""
+
+    name: str
+    """The `ARG` name in the Dockerfile."""
+
+    value: str | None = None
+    """The value. Default: none, so it comes from the app's settings at build time."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            name, sep, value = data.partition("=")
+            if not _ENV_NAME.fullmatch(name.strip()):
+                raise ValueError(f"expected KEY or KEY=value (got {_show(data)})")
+            return {"name": name.strip(), "value": value if sep else None}
+        if isinstance(data, BuildArg) or (
+            isinstance(data, Mapping) and "name" in data and set(data) <= {"name", "value"}
+        ):
+            return data
+        raise ValueError(f"expected KEY or KEY=value (got {_show(data)})")
+
+
+def _relative_path(value: Any) -> Any:
+    text = _nonblank(value)
+    if text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text):
+        raise ValueError(f"must be relative to the manifest's folder (got {_show(text)})")
+    return text
+
+
+RelativePath = Annotated[str, BeforeValidator(_relative_path)]
+
+
+class Build(_Model):
+    """How to build a service's image: `build: ./api` or a mapping.
+
+    A folder without the named Dockerfile is built with paaskit's buildpack
+    (`paaskit.buildpack`) when it holds a Python app.
+    """
+
+    path: RelativePath = "."
+    """The build context, relative to the manifest's folder. Default `.` (Convox's)."""
+
+    manifest: RelativePath = "Dockerfile"
+    """The Dockerfile's name inside `path`. Default `Dockerfile` (Convox's)."""
+
+    args: tuple[BuildArg, ...] = ()
+    """Build arguments, `KEY=value` or `KEY` (value from the app's settings). Default none."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"path": data}
+        if isinstance(data, Build):
+            return data
+        return _mapping(data, "a path or a mapping of path, manifest and args")
+
+
+class Port(_Model):
+    """The port load-balanced traffic goes to: `3000`, `https:3000` or a mapping."""
+
+    port: Annotated[Int, Field(ge=1, le=65535)]
+    """The container port the load balancer sends requests to."""
+
+    scheme: Literal["http", "https"] = "http"
+    """What the container speaks on that port. Default `http` (Convox's): the load balancer
+    ends TLS, so the app needs no certificate; `https` when the app serves TLS itself."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Port):
+            return data
+        if isinstance(data, bool):
+            raise ValueError(f"expected a port, scheme:port or a mapping (got {_show(data)})")
+        if isinstance(data, int):
+            return {"port": data}
+        if isinstance(data, str):
+            scheme, sep, number = data.strip().rpartition(":")
+            if not re.fullmatch(r"\d+", number):
+                raise ValueError(f"expected a port, scheme:port or a mapping (got {_show(data)})")
+            out: dict[str, Any] = {"port": int(number)}
+            if sep:
+                out["scheme"] = scheme.lower()
+            return out
+        data = _mapping(data, "a port, scheme:port or a mapping")
+        if isinstance(data.get("port"), str) and ":" in data["port"]:
+            scheme, _, number = data["port"].rpartition(":")
+            data["port"] = number
+            data.setdefault("scheme", scheme)
+        if isinstance(data.get("scheme"), str):
+            data["scheme"] = data["scheme"].lower()
+        return data
+
+
+class Health(_Model):
+    """The load balancer's health check: `health: /check` or a mapping.
+
+    Defaults are Convox's: `/` every 5 seconds, a 4 second timeout and a 5 second grace.
+    """
+
+    path: str = "/"
+    """The path requested. Default `/` (Convox's); it must answer 200-399 to count as healthy."""
+
+    interval: Annotated[Int, Field(ge=5, le=300)] = 5
+    """Seconds between checks, 5-300 (the load balancer's range). Default 5 (Convox's)."""
+
+    grace: Annotated[Int, Field(ge=0, le=7200)] = 5
+    """Seconds after a process starts before failed checks count. Default: the interval
+    (Convox's). Raise it for apps that take long to boot."""
+
+    timeout: Annotated[Int, Field(ge=2, le=120)] = 4
+    """Seconds to wait for an answer, less than the interval. Default: interval - 1 (Convox's)."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "disable": "the load balancer always checks the health of a service with a port",
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Health):
+            return data
+        if isinstance(data, str):
+            data = {"path": data}
+        data = _mapping(data, "a path or a mapping of path, interval, grace and timeout")
+        try:
+            interval = _whole_number(data.get("interval", 5))
+        except ValueError:
+            return data  # the interval's own error says what is wrong
+        data.setdefault("grace", interval)
+        data.setdefault("timeout", max(2, interval - 1))
+        return data
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path(cls, value: Any) -> Any:
+        value = _nonblank(value)
+        if not value.startswith("/") or any(c.isspace() for c in value):
+            raise ValueError(f"expected a URL path starting with / (got {_show(value)})")
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> Health:
+        if self.timeout >= self.interval:
+            raise _Problems(
+                [
+                    (
+                        ("timeout",),
+                        f"must be less than the interval ({self.timeout} >= {self.interval})",
+                    )
+                ]
+            )
+        return self
+
+
+_COUNT = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+
+
+class Count(_Model):
+    """How many processes run: a number, or a range `min-max` to autoscale in."""
+
+    min: Annotated[Int, Field(ge=0)] = 1
+    """The fewest processes. Default 1 (Convox's). 0 keeps a service for one-off runs and timers."""
+
+    max: Annotated[Int, Field(ge=0)] = 1
+    """The most processes. Default: the same as `min`, a fixed count."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        shapes = 'a count, "min-max" or a mapping of min and max'
+        expected = f"expected {shapes}"
+        if isinstance(data, Count):
+            return data
+        if isinstance(data, bool):
+            raise ValueError(f"{expected} (got {_show(data)})")
+        if isinstance(data, int):
+            return {"min": data, "max": data}
+        if isinstance(data, str):
+            match = _COUNT.fullmatch(data)
+            if not match:
+                raise ValueError(f"{expected} (got {_show(data)})")
+            low = int(match.group(1))
+            return {"min": low, "max": int(match.group(2)) if match.group(2) else low}
+        data = _mapping(data, shapes)
+        if "max" not in data and "min" in data:
+            data["max"] = data["min"]
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Count:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+    def __str__(self) -> str:
+        return str(self.min) if self.min == self.max else f"{self.min}-{self.max}"
+
+
+class Targets(_Model):
+    """What autoscaling keeps steady. Each is a target-tracking policy; the busiest wins."""
+
+    cpu: Annotated[Int, Field(ge=1, le=100)] | None = None
+    """Average CPU use to hold, in percent of the reservation. Default: not used."""
+
+    memory: Annotated[Int, Field(ge=1, le=100)] | None = None
+    """Average memory use to hold, in percent of the reservation. Default: not used."""
+
+    requests: Annotated[Int, Field(ge=1)] | None = None
+    """Requests per minute per process to hold (the load balancer's count per target).
+    Needs a port. Default: not used."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "custom": "custom CloudWatch metric targets are not supported yet",
+        "external": "external metrics are a Kubernetes (Convox v3) feature",
+    }
+
+    @property
+    def any(self) -> bool:
+        """True when at least one target is set."""
+        return any(v is not None for v in (self.cpu, self.memory, self.requests))
+
+
+class Cooldown(_Model):
+    """Seconds autoscaling waits after scaling before scaling again: `60` or `{down, up}`."""
+
+    down: Annotated[Int, Field(ge=0, le=3600)] = 300
+    """After scaling in. Default 300, Application Auto Scaling's own default."""
+
+    up: Annotated[Int, Field(ge=0, le=3600)] = 300
+    """After scaling out. Default 300, Application Auto Scaling's own default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Cooldown):
+            return data
+        if isinstance(data, (int, str)) and not isinstance(data, bool):
+            return {"down": data, "up": data}
+        return _mapping(data, "seconds or a mapping of down and up")
+
+
+# Fargate's task sizes: CPU units -> the memory sizes (MiB) it accepts.
+_FARGATE_SIZES: dict[int, frozenset[int]] = {
+    256: frozenset({512, 1024, 2048}),
+    512: frozenset(range(1024, 4096 + 1, 1024)),
+    1024: frozenset(range(2048, 8192 + 1, 1024)),
+    2048: frozenset(range(4096, 16384 + 1, 1024)),
+    4096: frozenset(range(8192, 30720 + 1, 1024)),
+    8192: frozenset(range(16384, 61440 + 1, 4096)),
+    16384: frozenset(range(32768, 122880 + 1, 8192)),
+}
+
+
+DEFAULT_CPU_TARGET = 70
+"""Average CPU % a count range tracks when it names no targets: busy enough to be cheap,
+with headroom for a burst while new processes start."""
+
+
+class Scale(_Model):
+    """How many processes run and how big each is: `scale: 2`, `scale: "2-10"` or a mapping."""
+
+    count: Count = Field(default_factory=Count)
+    """Processes to run, fixed or a `min-max` range to autoscale in. Default 1 (Convox's)."""
+
+    cpu: Annotated[Int, Field(ge=128, le=196608)] = 256
+    """CPU units reserved per process (1024 = one vCPU), 128-196608 as ECS accepts on EC2.
+    Default 256 (Convox v2's, on ECS): a quarter vCPU is enough for a typical web process."""
+
+    memory: Annotated[Int, Field(ge=128, le=1048576)] = 512
+    """MiB of memory per process, also its hard limit. Default 512 (Convox's). paaskit refuses
+    less than 128, which no Python process runs in."""
+
+    targets: Targets = Field(default_factory=Targets)
+    """What autoscaling tracks; needs a `count` range. Default: none for a fixed count; for a
+    range, average CPU at 70% (`DEFAULT_CPU_TARGET`). Convox ignores a range without targets
+    and runs `min`; paaskit autoscales it rather than silently drop `max`."""
+
+    cooldown: Cooldown | None = None
+    """Seconds between scaling actions (Convox v2). Default: Application Auto Scaling's 300."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "gpu": "GPUs are not supported yet",
+        "limit": "limits above the reservation are a Kubernetes (Convox v3) feature",
+        "keda": "KEDA is a Kubernetes (Convox v3) feature",
+        "vpa": "vertical autoscaling is a Kubernetes (Convox v3) feature",
+        "autoscale": 'Convox v3\'s autoscale block is not supported: use count: "min-max" '
+        "and targets",
+        "min": 'use count: "min-max"',
+        "max": 'use count: "min-max"',
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Scale):
+            return data
+        if isinstance(data, (int, str)) and not isinstance(data, bool):
+            if isinstance(data, str) and not _COUNT.fullmatch(data):
+                raise ValueError(f'expected a count, "min-max" or a mapping (got {_show(data)})')
+            data = {"count": data}
+        if not isinstance(data, Mapping):
+            raise ValueError(f'expected a count, "min-max" or a mapping (got {_show(data)})')
+        data = dict(data)
+        if "targets" not in data or data["targets"] in (None, {}):
+            try:
+                count = Count.model_validate(data.get("count", 1))
+            except ValidationError:
+                return data  # the count's own error says what is wrong
+            if count.min != count.max:
+                data["targets"] = {"cpu": DEFAULT_CPU_TARGET}
+        return data
+
+    @model_validator(mode="after")
+    def _targets_need_a_range(self) -> Scale:
+        if self.count.min == 0 and self.count.max > 0 and self.targets.any:
+            raise _Problems(
+                [
+                    (
+                        ("count",),
+                        f'autoscaling cannot start from 0 (count is "{self.count}"): with no '
+                        "process running there is no CPU, memory or request metric to scale out "
+                        "on; use a minimum of 1",
+                    )
+                ]
+            )
+        if self.targets.any and self.count.min == self.count.max:
+            example = f"{self.count.min}-{max(self.count.min * 3, 2)}"
+            raise _Problems(
+                [
+                    (
+                        ("targets",),
+                        f'autoscaling targets need a count range such as "{example}" '
+                        f"(count is {self.count})",
+                    )
+                ]
+            )
+        return self
+
+    @property
+    def min(self) -> int:
+        """The fewest processes (the desired count when not autoscaling)."""
+        return self.count.min
+
+    @property
+    def max(self) -> int:
+        """The most processes."""
+        return self.count.max
+
+    @property
+    def autoscaling(self) -> bool:
+        """True when the count is a range with targets to track."""
+        return self.count.min != self.count.max
+
+    @property
+    def fits_fargate(self) -> bool:
+        """True when cpu/memory is one of Fargate's task sizes (the spot cluster needs not)."""
+        return self.memory in _FARGATE_SIZES.get(self.cpu, frozenset())
+
+
+class Termination(_Model):
+    """What happens when a process is stopped."""
+
+    grace: Annotated[Int, Field(ge=0, le=120)] = 30
+    """Seconds between SIGTERM and SIGKILL, 0-120. Default 30 (Convox's). ECS allows no more
+    than 120, and a spot interruption gives only 120 seconds' notice anyway."""
+
+
+class Deployment(_Model):
+    """How a rolling deploy replaces processes, in percent of the desired count."""
+
+    minimum: Annotated[Int, Field(ge=0, le=100)] = 50
+    """The fewest healthy processes kept during a deploy, 0-100%. Default 50 (Convox's);
+    0 for agents and singletons, which cannot run two at once."""
+
+    maximum: Annotated[Int, Field(ge=100, le=200)] = 200
+    """The most processes running during a deploy, 100-200%. Default 200 (Convox's), so
+    new processes start before old ones stop; 100 for agents and singletons."""
+
+
+class AgentPort(_Model):
+    """A host port an agent listens on: `8125` or `8125/udp`."""
+
+    port: Annotated[Int, Field(ge=1, le=65535)]
+    """The port, on the instance and in the container."""
+
+    protocol: Literal["tcp", "udp"] = "tcp"
+    """The protocol. Default tcp."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, AgentPort):
+            return data
+        if isinstance(data, int) and not isinstance(data, bool):
+            return {"port": data}
+        if isinstance(data, str):
+            number, _, protocol = data.strip().partition("/")
+            return {"port": number, "protocol": (protocol or "tcp").lower()}
+        return _mapping(data, "a port, port/protocol or a mapping")
+
+
+class Agent(_Model):
+    """An agent runs one process on every instance of the rack (an ECS daemon service):
+    `agent: true`, or Convox v2's mapping with `ports`."""
+
+    enabled: Bool = False
+    """Run as an agent. Default false (Convox's)."""
+
+    ports: tuple[AgentPort, ...] = ()
+    """Host ports the agent listens on, for processes on the same instance. Default none."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Agent):
+            return data
+        if isinstance(data, (bool, str)):
+            return {"enabled": data}
+        data = _mapping(data, "true, false or a mapping of enabled and ports")
+        if data:
+            data.setdefault("enabled", True)  # Convox v2: a mapping declares an agent
+        return data
+
+
+class ResourceLink(_Model):
+    """A service's link to a resource: `database`, or `database:DB_URL` to rename the URL variable.
+
+    As in Convox a link injects `<NAME>_URL`, `<NAME>_USER`, `<NAME>_PASS`, `<NAME>_HOST`,
+    `<NAME>_PORT` and `<NAME>_NAME` (NAME: the resource's name upper-cased, dashes as
+    underscores); a renamed link injects only the URL, under the given name.
+    """
+
+    resource: Name
+    """The name of a resource declared under the top-level `resources`."""
+
+    url_env: str | None = None
+    """The URL variable's name when renamed. Default: `<NAME>_URL` with the credentials."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, ResourceLink):
+            return data
+        text = _string(data)
+        name, sep, env = text.partition(":")
+        env = env.strip()
+        if sep and not _ENV_NAME.fullmatch(env):
+            raise ValueError(f"expected name or name:ENV_NAME (got {_show(text)})")
+        return {"resource": name.strip(), "url_env": env if sep else None}
+
+    @property
+    def env_prefix(self) -> str:
+        """`DATABASE` for a resource named `database`."""
+        return env_prefix(self.resource)
+
+    @property
+    def env_names(self) -> dict[str, str]:
+        """Which variables this link injects: role (url, user, pass, host, port, name) -> name."""
+        if self.url_env is not None:
+            return {"url": self.url_env}
+        prefix = self.env_prefix
+        return {
+            role: f"{prefix}_{role.upper()}"
+            for role in ("url", "user", "pass", "host", "port", "name")
+        }
+
+
+def env_prefix(resource_name: str) -> str:
+    """The variable prefix for a resource: `my-db` -> `MY_DB` (Convox's rule)."""
+    return resource_name.upper().replace("-", "_")
+
+
+_STATIC_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+
+
+class Static(_Model):
+    """paaskit addition: a folder of files served from the rack's CDN under a URL prefix.
+
+    `static: staticfiles` or `static: {path: staticfiles, prefix: /static}`. The files are
+    uploaded at deploy time from the manifest's folder (after `collectstatic` or a front-end
+    build has filled it); the CDN answers `<prefix>/*` from them and sends every other path
+    to the service.
+    """
+
+    path: RelativePath
+    """The folder, relative to the manifest's folder."""
+
+    prefix: str = "/static"
+    """The URL path the files are served under. Default `/static`, Django's and Flask's."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Static):
+            return data
+        if isinstance(data, str):
+            return {"path": data}
+        return _mapping(data, "a folder or a mapping of path and prefix")
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        parts = PurePosixPath(value.replace("\\", "/")).parts
+        if ".." in parts:
+            raise ValueError(f"must stay inside the manifest's folder (got {_show(value)})")
+        return value
+
+    @field_validator("prefix", mode="before")
+    @classmethod
+    def _prefix(cls, value: Any) -> Any:
+        text = _nonblank(value)
+        if text != "/" and text.endswith("/"):
+            text = text.rstrip("/")
+        segments = text.split("/")[1:]
+        if not _STATIC_PREFIX.fullmatch(text) or any(s in {".", ".."} for s in segments):
+            raise ValueError(
+                "expected a URL path such as /static: segments of letters, digits and . _ ~ -, "
+                f"not / alone (got {_show(value)})"
+            )
+        return text
+
+    @property
+    def path_pattern(self) -> str:
+        """The CDN path pattern: `/static/*`."""
+        return f"{self.prefix}/*"
+
+
+_POLICY_ARN = re.compile(
+    r"^arn:aws(-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$"
+)
+_DOMAIN = re.compile(
+    r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def _domains(value: Any) -> Any:
+    """Convox: a string (comma-separated) or a list; blanks are dropped."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items: list[Any] = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ValueError(
+            f"expected a domain, comma-separated domains or a list (got {_show(value)})"
+        )
+    out: list[str] = []
+    for item in items:
+        text = _string(item).strip().rstrip(".").lower()
+        if not text:
+            continue
+        if len(text) > 253 or not _DOMAIN.fullmatch(text):
+            raise ValueError(f"not a domain name: {_show(item)}")
+        if text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+def _policies(value: Any) -> Any:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of IAM policy ARNs (got {_show(value)})")
+    for item in value:
+        if not isinstance(item, str) or not _POLICY_ARN.fullmatch(item.strip()):
+            raise ValueError(
+                "expected an IAM policy ARN such as "
+                "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess "
+                f"(got {_show(item)})"
+            )
+    return tuple(item.strip() for item in value)
+
+
+def _name_list(value: Any) -> Any:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of names (got {_show(value)})")
+    return tuple(value)
+
+
+def _image(value: Any) -> Any:
+    text = _nonblank(value)
+    if any(c.isspace() for c in text) or text.startswith("-"):
+        raise ValueError(f"expected an image reference such as nginx:1.27 (got {_show(value)})")
+    return text
+
+
+def _loose_bool(value: Any) -> bool:
+    try:
+        return bool(_boolean(value))
+    except ValueError:
+        return False
+
+
+class Service(_Model):
+    """A horizontally scalable set of processes running one image (an ECS service).
+
+    A service with a `port` that is not `internal` is a *web* service: the rack's load
+    balancer routes its domains to it. Others are workers.
+    """
+
+    agent: Agent = Field(default_factory=Agent)
+    """Run one process per instance instead of a count. Default false (Convox's)."""
+
+    build: Build | None = None
+    """How to build the image. Default `.` with `Dockerfile` when there is no `image` (Convox's)."""
+
+    command: Command | None = None
+    """What the process runs: a string (through `sh -c`) or a list (as is). Default: the
+    image's CMD. See `command_argv`."""
+
+    deployment: Deployment = Field(default_factory=Deployment)
+    """Rolling deploy limits. Default minimum 50%, maximum 200% (Convox's)."""
+
+    domain: Annotated[tuple[str, ...], BeforeValidator(_domains)] = ()
+    """Custom domains routed to this service (`${HOST}`, a comma-separated string or a list);
+    the rack's certificate must cover them. Default none: the rack's own host name."""
+
+    drain: Annotated[Int, Field(ge=0, le=3600)] = 30
+    """Seconds the load balancer lets in-flight requests finish before a process is stopped,
+    0-3600. Default 30 (Convox's)."""
+
+    environment: EnvList = ()
+    """This service's variables, added to (and overriding) the top-level list. Default none."""
+
+    health: Health = Field(default_factory=Health)
+    """The load balancer's health check. Default `/` every 5 s (Convox's)."""
+
+    image: Annotated[str, BeforeValidator(_image)] | None = None
+    """A ready image to run instead of building one (`nginx:1.27`, an ECR URI). Default none."""
+
+    init: Bool = True
+    """Run an init process as PID 1 that forwards signals and reaps zombies. Default true
+    (Convox v3's): without it a shell-form command ignores SIGTERM until SIGKILL."""
+
+    internal: Bool = False
+    """Reachable only from inside the rack, never from the internet. Default false (Convox's)."""
+
+    links: Annotated[tuple[Name, ...], BeforeValidator(_name_list)] = ()
+    """Convox v2: other services this one calls, which must exist. Default none."""
+
+    policies: Annotated[tuple[str, ...], BeforeValidator(_policies)] = ()
+    """IAM managed policy ARNs attached to this service's task role (Convox v2). Default none:
+    the process gets no AWS permissions beyond its own logs and secrets."""
+
+    port: Port | None = None
+    """The port load-balanced traffic goes to. Default none: not reachable over HTTP."""
+
+    release: Command | None = None
+    """paaskit addition: a command run once, in a one-off process of this service's image,
+    before a new version takes traffic (`python manage.py migrate`); the deploy stops if it
+    fails. Same forms as `command`. Default none."""
+
+    resources: Annotated[tuple[ResourceLink, ...], BeforeValidator(_name_list)] = ()
+    """Resources this service uses; each injects its URL and credentials. Default none."""
+
+    scale: Scale = Field(default_factory=Scale)
+    """Count, size and autoscaling. Default 1 process of 256 CPU units and 512 MiB (Convox v2's)."""
+
+    singleton: Bool = False
+    """Never run more than one process, even during deploys (old stops before new starts).
+    Default false (Convox's)."""
+
+    static: Static | None = None
+    """paaskit addition: files served from the CDN under a URL prefix. Needs a web service.
+    Default none."""
+
+    sticky: Bool = False
+    """Send a browser's requests to the same process (load balancer cookie). Default false,
+    Convox v3's (v2 defaulted to true): stickiness skews load and defeats scaling in, and
+    an app that keeps sessions in a cookie or the database has no use for it."""
+
+    termination: Termination = Field(default_factory=Termination)
+    """Stopping. Default a 30 second grace (Convox's)."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "annotations": "Kubernetes metadata has no ECS equivalent",
+        "labels": "Kubernetes metadata has no ECS equivalent",
+        "certificate": "certificates belong to the rack's load balancer",
+        "dnsConfig": "a Kubernetes (Convox v3) feature",
+        "grpcHealthEnabled": "gRPC services are not supported yet",
+        "imagePullSecrets": "images come from the rack's registry or a public one",
+        "ingressAnnotations": "a Kubernetes (Convox v3) feature",
+        "internalRouter": "a Kubernetes (Convox v3) feature",
+        "lifecycle": "a Kubernetes (Convox v3) feature",
+        "liveness": "a Kubernetes (Convox v3) feature; the load balancer's health check restarts "
+        "failing processes",
+        "nlb": "network load balancers are not supported yet",
+        "ports": "extra ports (service discovery, custom balancers) are not supported yet",
+        "privileged": "processes never run privileged on paaskit",
+        "securityContext": "a Kubernetes (Convox v3) feature",
+        "startupProbe": "a Kubernetes (Convox v3) feature; use health.grace",
+        "test": "`convox test` has no paaskit equivalent: run tests in CI",
+        "timeout": "the load balancer's idle timeout is a rack setting",
+        "tls": "HTTP is always redirected to HTTPS at the rack's load balancer",
+        "volumes": "processes are stateless on paaskit: use a resource or S3",
+        "volumeOptions": "processes are stateless on paaskit: use a resource or S3",
+        "whitelist": "source IP allow-lists are not supported yet",
+    }
+
+    _name: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if isinstance(data, Service):
+            return data
+        if data is None:
+            data = {}
+        data = _mapping(data, "a mapping of service settings")
+        if "build" not in data and "image" not in data:
+            data["build"] = "."
+        agent = data.get("agent")
+        is_agent = _loose_bool(agent) or (
+            isinstance(agent, Mapping) and bool(agent) and _loose_bool(agent.get("enabled", True))
+        )
+        if is_agent or _loose_bool(data.get("singleton", False)):
+            deployment = data.get("deployment", {})
+            if isinstance(deployment, Mapping):
+                data["deployment"] = {"minimum": 0, "maximum": 100, **deployment}
+        return data
+
+    @field_validator("environment")
+    @classmethod
+    def _unique(cls, value: tuple[EnvVar, ...]) -> tuple[EnvVar, ...]:
+        return _unique_env(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Service:
+        problems = list(self._problems())
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    def _problems(self) -> Iterator[tuple[Loc, str]]:
+        if self.image is not None and self.build is not None:
+            yield ("image",), "use either image or build, not both"
+        if self.agent.enabled:
+            if self.port is not None:
+                yield (
+                    ("port",),
+                    (
+                        "an agent runs on every instance and takes no load-balanced traffic: "
+                        "remove port"
+                    ),
+                )
+            if "count" in self.scale.model_fields_set or self.scale.targets.any:
+                yield (
+                    ("scale", "count"),
+                    (
+                        "an agent runs one process per instance: remove scale.count and "
+                        "scale.targets (cpu and memory may stay)"
+                    ),
+                )
+            if self.singleton:
+                yield (
+                    ("singleton",),
+                    "an agent runs on every instance: it cannot also be a singleton",
+                )
+        if self.singleton and self.scale.max > 1:
+            yield (
+                ("scale", "count"),
+                f"a singleton runs at most one process (count is {self.scale.count})",
+            )
+        if self.scale.targets.requests is not None and self.port is None:
+            yield (
+                ("scale", "targets", "requests"),
+                "counting requests needs a port behind the load balancer",
+            )
+        if self.static is not None and not self.web:
+            yield (
+                ("static",),
+                (
+                    "static files are served beside a web service: it needs a port and must not "
+                    "be internal"
+                ),
+            )
+        if self.domain and self.port is None:
+            yield ("domain",), "a domain routes to a port: set port"
+        if self.sticky and self.port is None:
+            yield ("sticky",), "sticky sessions need a port behind the load balancer"
+
+    @property
+    def name(self) -> str:
+        """The service's name, its key under `services`."""
+        return self._name
+
+    @property
+    def web(self) -> bool:
+        """True when the rack's load balancer routes to it: a port, and not internal."""
+        return self.port is not None and not self.internal
+
+    def command_argv(self) -> tuple[str, ...] | None:
+        """The command as an argv (`sh -c` for a string), or None for the image's CMD."""
+        return command_argv(self.command)
+
+    def release_argv(self) -> tuple[str, ...] | None:
+        """The release command as an argv (`sh -c` for a string), or None."""
+        return command_argv(self.release)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+_RDS_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+$")
+_BACKUP_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_MAINTENANCE_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
+
+
+def _pg_version(value: Any) -> Any:
+    # YAML reads `version: 16` as a number and `version: 10.5` as a float.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {_show(value)})")
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{1,2}(\.\d{1,2})?", text):
+        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {_show(value)})")
+    return text
+
+
+class PostgresOptions(_Model):
+    """Options of a `postgres` resource: Convox's option names, on an RDS instance.
+
+    Convox runs `postgres` in a container and `rds-postgres` on RDS; paaskit always uses RDS
+    (its Database component), so both types take these options. The defaults are
+    paaskit's safe, cheap choices where Convox's are unsafe (`encrypted`,
+    `deletionProtection`, backups).
+    """
+
+    version: Annotated[str, BeforeValidator(_pg_version)] = "17"
+    """PostgreSQL major (or major.minor) version. Default 17, the newest on RDS. Convox's
+    container default, 10.5, is no longer offered by RDS. Quote a minor version ending in 0
+    (`"16.10"`): YAML reads 16.10 as the number 16.1."""
+
+    instance_class: str = Field(default="db.t4g.micro", alias="class")
+    """The RDS instance class (Convox `class`). Default db.t4g.micro, the cheapest Graviton
+    class; change it for production load."""
+
+    storage: Annotated[Int, Field(ge=20, le=65536)] = 20
+    """GiB of gp3 storage, 20-65536. Default 20 (Convox's RDS default, and RDS's minimum)."""
+
+    iops: Annotated[Int, Field(ge=1000, le=256000)] | None = None
+    """Provisioned IOPS. Default none: gp3's baseline."""
+
+    durable: Bool = False
+    """Multi-AZ: a standby in another zone that takes over on failure. Default false
+    (Convox's): it doubles the cost."""
+
+    encrypted: Bool = True
+    """Encrypt storage and backups at rest. Default true (Convox: false): it costs nothing
+    and cannot be turned on later without a rebuild."""
+
+    deletion_protection: Bool = Field(default=True, alias="deletionProtection")
+    """Refuse to delete the database until this is turned off. Default true (Convox: false):
+    data outlives stacks."""
+
+    backup_retention_period: Annotated[Int, Field(ge=0, le=35)] = Field(
+        default=7, alias="backupRetentionPeriod"
+    )
+    """Days of automated backups, 0-35 (0 turns them off). Default 7 (Convox: 1): a week to
+    notice a mistake; backup storage up to the database's size is free."""
+
+    preferred_backup_window: str | None = Field(default=None, alias="preferredBackupWindow")
+    """Daily backup window in UTC, `hh:mm-hh:mm`. Default: chosen by RDS."""
+
+    preferred_maintenance_window: str | None = Field(
+        default=None, alias="preferredMaintenanceWindow"
+    )
+    """Weekly maintenance window in UTC, `ddd:hh:mm-ddd:hh:mm`. Default: chosen by RDS."""
+
+    port: Annotated[Int, Field(ge=1150, le=65535)] = 5432
+    """The port PostgreSQL listens on, 1150-65535 (RDS's range). Default 5432."""
+
+    allow_major_version_upgrade: Bool = Field(default=False, alias="allowMajorVersionUpgrade")
+    """Let a change of `version` upgrade across major versions. Default false (Convox: true):
+    a major upgrade takes the database down and cannot be undone, so it is opted into."""
+
+    auto_minor_version_upgrade: Bool = Field(default=True, alias="autoMinorVersionUpgrade")
+    """Apply minor versions (security fixes) in the maintenance window. Default true (Convox's)."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "masterUserPassword": "the password is generated and kept in Secrets Manager; it is "
+        "never written in a manifest",
+        "readSourceDB": "read replicas are not supported yet",
+        "import": "importing an existing database is not supported yet",
+        "snapshot": "restoring from a snapshot is not supported yet",
+    }
+
+    @field_validator("instance_class", mode="before")
+    @classmethod
+    def _class(cls, value: Any) -> Any:
+        text = _nonblank(value)
+        if not _RDS_CLASS.fullmatch(text):
+            raise ValueError(
+                f"expected an RDS instance class such as db.t4g.micro (got {_show(value)})"
+            )
+        return text
+
+    @field_validator("preferred_backup_window", mode="before")
+    @classmethod
+    def _backup_window(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = _nonblank(value)
+        if not _BACKUP_WINDOW.fullmatch(text):
+            raise ValueError(
+                f"expected hh:mm-hh:mm in UTC, such as 02:00-03:00 (got {_show(value)})"
+            )
+        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in text.split("-"))
+        if (end - start) % 1440 < 30:
+            raise ValueError(f"must be at least 30 minutes long (got {_show(value)})")
+        return text
+
+    @field_validator("preferred_maintenance_window", mode="before")
+    @classmethod
+    def _maintenance_window(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = _nonblank(value).lower()
+        if not _MAINTENANCE_WINDOW.fullmatch(text):
+            raise ValueError(
+                "expected ddd:hh:mm-ddd:hh:mm in UTC, such as sun:05:00-sun:06:00 "
+                f"(got {_show(value)})"
+            )
+        return text
+
+
+_SUPPORTED_RESOURCE_TYPES = ("postgres", "rds-postgres")
+_CONVOX_RESOURCE_TYPES = frozenset(
+    {
+        "mariadb",
+        "memcached",
+        "mysql",
+        "postgis",
+        "redis",
+        "rds-mariadb",
+        "rds-mysql",
+        "rds-postgis",
+        "elasticache-redis",
+        "elasticache-memcached",
+        "s3",
+        "sqs",
+        "sns",
+    }
+)
+
+
+class Resource(_Model):
+    """A network service an app's services use. Only PostgreSQL so far (RDS, paaskit's Database)."""
+
+    type: Literal["postgres", "rds-postgres"]
+    """`postgres` or `rds-postgres`: both are an RDS PostgreSQL instance on paaskit."""
+
+    options: PostgresOptions = Field(default_factory=PostgresOptions)
+    """The database's options. Default: PostgreSQL 17 on db.t4g.micro, 20 GiB, encrypted."""
+
+    _name: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _type(cls, data: Any) -> Any:
+        if isinstance(data, Resource):
+            return data
+        data = _mapping(data, "a mapping of type and options")
+        kind = data.get("type")
+        if kind is None:
+            raise _Problems(
+                [(("type",), f"required: one of {', '.join(_SUPPORTED_RESOURCE_TYPES)}")]
+            )
+        if isinstance(kind, str) and kind.strip().lower() not in _SUPPORTED_RESOURCE_TYPES:
+            supported = ", ".join(_SUPPORTED_RESOURCE_TYPES)
+            if kind.strip().lower() in _CONVOX_RESOURCE_TYPES:
+                message = f"{_show(kind)} is not supported by paaskit yet (supported: {supported})"
+            else:
+                message = f"unknown resource type {_show(kind)} (supported: {supported})"
+            raise _Problems([(("type",), message)])
+        if isinstance(kind, str):
+            data["type"] = kind.strip().lower()
+        if data.get("options") is None:
+            data.pop("options", None)
+        return data
+
+    @property
+    def name(self) -> str:
+        """The resource's name, its key under `resources`."""
+        return self._name
+
+    @property
+    def env_prefix(self) -> str:
+        """`DATABASE` for a resource named `database`: its variables are `DATABASE_URL`, ..."""
+        return env_prefix(self._name)
+
+
+# --------------------------------------------------------------------------- timers and cron
+
+
+_MONTH_NAMES = {
+    m: i
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
+_DAY_NAMES = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+_CRON_ALIASES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+# field name, lowest, highest, names
+_CRON_FIELDS: tuple[tuple[str, int, int, Mapping[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, _MONTH_NAMES),
+    ("day of week", 0, 7, _DAY_NAMES),
+)
+
+
+def _cron_value(text: str, field: str, low: int, high: int, names: Mapping[str, int]) -> int:
+    upper = text.upper()
+    if upper in names:
+        return names[upper]
+    if not text.isdigit():
+        raise ValueError(f"{field}: {_show(text)} is not a number or a name")
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f"{field}: {value} is outside {low}-{high}")
+    return value
+
+
+def _cron_field(
+    text: str, field: str, low: int, high: int, names: Mapping[str, int]
+) -> frozenset[int]:
+    values: set[int] = set()
+    for item in text.split(","):
+        base, slash, step_text = item.partition("/")
+        step = 1
+        if slash:
+            if not step_text.isdigit() or int(step_text) < 1:
+                raise ValueError(f"{field}: step {_show(step_text)} must be a number from 1")
+            step = int(step_text)
+        if base in {"*", "?"}:
+            if base == "?" and field not in {"day of month", "day of week"}:
+                raise ValueError(f"{field}: ? is only allowed for the day of month or week")
+            start, end = low, high
+        elif "-" in base:
+            first, _, last = base.partition("-")
+            start = _cron_value(first, field, low, high, names)
+            end = _cron_value(last, field, low, high, names)
+            if start > end:
+                raise ValueError(f"{field}: range {_show(base)} runs backwards")
+        elif base:
+            start = _cron_value(base, field, low, high, names)
+            end = high if slash else start
+        else:
+            raise ValueError(f"{field}: empty item in {_show(text)}")
+        values.update(range(start, end + 1, step))
+    return frozenset(values)
+
+
+def _cron_list(values: frozenset[int], low: int, high: int) -> str:
+    """AWS form of a set of numbers: `*`, `start/step`, or runs like `1-5,10`."""
+    ordered = sorted(values)
+    if ordered == list(range(low, high + 1)):
+        return "*"
+    if len(ordered) >= 3:
+        step = ordered[1] - ordered[0]
+        if step > 1 and ordered == list(range(ordered[0], high + 1, step)):
+            return f"{ordered[0]}/{step}"
+    return ",".join(_runs([str(v) for v in ordered], ordered))
+
+
+def _runs(labels: list[str], ordered: list[int]) -> list[str]:
+    """Joins consecutive numbers of three or more into `first-last`."""
+    out: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            out.append(f"{labels[i]}-{labels[j]}")
+        else:
+            out.extend(labels[i : j + 1])
+        i = j + 1
+    return out
+
+
+def aws_cron_expression(schedule: str) -> str:
+    """Converts a timer schedule to an EventBridge `cron(...)` expression, or raises ValueError.
+
+    Accepted forms, all in UTC:
+    - crontab's 5 fields `minute hour day-of-month month day-of-week` (Convox v3's form):
+      numbers, `*`, ranges, lists, steps, JAN-DEC and SUN-SAT, day of week 0-7 with 0 and
+      7 for Sunday, and the aliases `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`;
+    - Convox v2's AWS form: the same with `?` for "any" in the day of month or week, and
+      optionally a sixth year field, which must be `*`.
+
+    AWS differs from crontab in three ways, which the conversion handles: it wants `?` in
+    one of the two day fields, it numbers weekdays 1-7 from Sunday (written here as
+    names, SUN-SAT, so nothing is renumbered), and it has no `/` in the day of week
+    (expanded to a list). What AWS cannot express fails: both day fields restricted at
+    once (crontab's "either" rule). A day-of-week *number* in the AWS form is refused as
+    ambiguous, because Convox v2 read it as AWS (1 = Sunday) and v3 as crontab (1 = Monday).
+    """
+    text = " ".join(schedule.split())
+    text = _CRON_ALIASES.get(text.lower(), text)
+    fields = text.split(" ")
+    aws_form = "?" in text or len(fields) == 6
+    if len(fields) == 6:
+        if fields[5] not in {"*", "?"}:
+            raise ValueError(f"the year field must be * (got {_show(fields[5])})")
+        fields = fields[:5]
+    if len(fields) != 5:
+        raise ValueError(
+            f"expected 5 fields, minute hour day-of-month month day-of-week (got {_show(schedule)})"
+        )
+    if aws_form and re.search(r"\d", fields[4]):
+        raise ValueError(
+            f"write the day of week as names such as MON-FRI (got {_show(fields[4])}): AWS numbers "
+            "Sunday 1, crontab numbers it 0, and this schedule mixes the two forms"
+        )
+    sets = [
+        _cron_field(field_text, name, low, high, names)
+        for field_text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
+    ]
+    minute, hour, dom, month, dow = sets
+    dow = frozenset(d % 7 for d in dow)
+    any_dom = dom == frozenset(range(1, 32))
+    any_dow = dow == frozenset(range(7))
+    if not any_dom and not any_dow:
+        raise ValueError(
+            "a day of month and a day of week together mean either one in crontab, which AWS "
+            "cannot express: restrict only one of them (use two timers for both)"
+        )
+    dom_text = "?" if any_dom and not any_dow else _cron_list(dom, 1, 31)
+    if any_dow:
+        dow_text = "?"
+    else:
+        ordered = sorted(dow)
+        dow_text = ",".join(_runs([list(_DAY_NAMES)[d] for d in ordered], ordered))
+    parts = [
+        _cron_list(minute, 0, 59),
+        _cron_list(hour, 0, 23),
+        dom_text,
+        _cron_list(month, 1, 12),
+        dow_text,
+        "*",
+    ]
+    return f"cron({' '.join(parts)})"
+
+
+class Timer(_Model):
+    """A process started on a schedule from a service's image (an EventBridge rule running an
+    ECS task). It runs even when the service is scaled to 0."""
+
+    schedule: str
+    """When, in UTC: crontab's 5 fields (`0 3 * * *`) or Convox v2's AWS form
+    (`0 3 * * ? *`). See `aws_cron_expression`."""
+
+    command: Command
+    """What the process runs: a string (through `sh -c`) or a list (as is)."""
+
+    service: Name
+    """The service whose image, environment, resources and size the process uses."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "annotations": "Kubernetes metadata has no ECS equivalent",
+        "concurrency": "a Kubernetes (Convox v3) feature",
+        "parallelCount": "a Kubernetes (Convox v3) feature",
+        "policies": "a timer runs with its service's task role: set policies on the service",
+    }
+
+    _name: str = PrivateAttr(default="")
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        text = _nonblank(value)
+        aws_cron_expression(text)
+        return text
+
+    @property
+    def name(self) -> str:
+        """The timer's name, its key under `timers`."""
+        return self._name
+
+    def aws_schedule_expression(self) -> str:
+        """The schedule as an EventBridge expression: `cron(0 3 * * ? *)`."""
+        return aws_cron_expression(self.schedule)
+
+    def command_argv(self) -> tuple[str, ...]:
+        """The command as an argv (`sh -c` for a string)."""
+        if isinstance(self.command, str):
+            return ("sh", "-c", self.command)
+        return self.command
+
+
+# --------------------------------------------------------------------------- the manifest
+
+
+class Manifest(_Model):
+    """An app: its services, the resources they use, timers and shared environment.
+
+    Build one with `load_manifest` or `parse_manifest`, which turn every problem into a
+    `ManifestError` naming its key path.
+    """
+
+    environment: EnvList = ()
+    """Variables every service gets: `KEY=default` or `KEY` (required). Default none."""
+
+    resources: dict[Name, Resource] = Field(default_factory=dict)
+    """Resources by name. Default none."""
+
+    services: dict[Name, Service] = Field(default_factory=dict)
+    """Services by name, in the order written. At least one is required."""
+
+    timers: dict[Name, Timer] = Field(default_factory=dict)
+    """Timers by name. Default none."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "appSettings": "app settings belong to the stack's Pulumi config",
+        "balancers": "custom balancers are not supported yet",
+        "budget": "budgets are not supported yet",
+        "configs": "config mounts are a Kubernetes (Convox v3) feature",
+        "labels": "Kubernetes metadata has no ECS equivalent",
+        "params": "app parameters belong to the stack's Pulumi config",
+    }
+
+    _source: str = PrivateAttr(default="paaskit.yml")
+    _root: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        if isinstance(data, Manifest):
+            return data
+        if data is None:
+            data = {}
+        data = _mapping(data, "a mapping with services, resources, timers and environment")
+        # `timers:` with nothing under it is YAML null: read as "none", as Convox does.
+        for key in ("environment", "resources", "services", "timers"):
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
+    @field_validator("environment")
+    @classmethod
+    def _unique(cls, value: tuple[EnvVar, ...]) -> tuple[EnvVar, ...]:
+        return _unique_env(value)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Manifest:
+        for name, service in self.services.items():
+            service._name = name
+        for name, resource in self.resources.items():
+            resource._name = name
+        for name, timer in self.timers.items():
+            timer._name = name
+        problems = list(self._problems())
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    def _problems(self) -> Iterator[tuple[Loc, str]]:
+        if not self.services:
+            yield ("services",), "at least one service is required"
+        declared = ", ".join(self.resources) or "none"
+        domains: dict[str, str] = {}
+        prefixes: dict[str, str] = {}
+        for name, service in self.services.items():
+            for i, link in enumerate(service.resources):
+                if link.resource not in self.resources:
+                    yield (
+                        ("services", name, "resources", i),
+                        f"no resource named {_show(link.resource)} (declared: {declared})",
+                    )
+            for i, other in enumerate(service.links):
+                if other == name:
+                    yield ("services", name, "links", i), "a service cannot link to itself"
+                elif other not in self.services:
+                    yield ("services", name, "links", i), f"no service named {_show(other)}"
+            for domain in service.domain:
+                if domain in domains:
+                    yield (
+                        ("services", name, "domain"),
+                        f"{domain} is already routed to service {domains[domain]}",
+                    )
+                domains.setdefault(domain, name)
+            if service.static is not None:
+                prefix = service.static.prefix
+                if prefix in prefixes:
+                    yield (
+                        ("services", name, "static", "prefix"),
+                        f"{prefix} is already used by service {prefixes[prefix]}",
+                    )
+                prefixes.setdefault(prefix, name)
+        for name, timer in self.timers.items():
+            if timer.service not in self.services:
+                known = ", ".join(self.services) or "none"
+                yield (
+                    ("timers", name, "service"),
+                    f"no service named {_show(timer.service)} (services: {known})",
+                )
+
+    @property
+    def source(self) -> str:
+        """Where the manifest came from, as named in error messages."""
+        return self._source
+
+    @property
+    def root(self) -> Path | None:
+        """The folder relative paths (build, static) start from; None when parsed from text."""
+        return self._root
+
+    @property
+    def web_services(self) -> dict[str, Service]:
+        """Services the load balancer routes to (a port, not internal), in order."""
+        return {name: s for name, s in self.services.items() if s.web}
+
+    @property
+    def agents(self) -> dict[str, Service]:
+        """Services that run one process per instance."""
+        return {name: s for name, s in self.services.items() if s.agent.enabled}
+
+    def service(self, name: str) -> Service:
+        """The named service; a KeyError lists the services there are."""
+        try:
+            return self.services[name]
+        except KeyError:
+            raise KeyError(
+                f"no service named {name!r} (services: {', '.join(self.services)})"
+            ) from None
+
+    def service_environment(self, name: str) -> Environment:
+        """A service's effective variables: top-level first, then its own (later wins)."""
+        variables: dict[str, str | None] = {}
+        for item in (*self.environment, *self.service(name).environment):
+            variables.pop(item.name, None)
+            variables[item.name] = item.default
+        return Environment(variables)
+
+    def resolve_environment(self, name: str, values: Mapping[str, V]) -> dict[str, str | V]:
+        """The variables a service's processes get, given the app's settings.
+
+        Only declared variables are passed (as in Convox): a setting's value wins over the
+        manifest's default; a required variable without a value fails, naming them all.
+        """
+        env = self.service_environment(name)
+        missing = [key for key in env.required if key not in values]
+        if missing:
+            raise ManifestError(
+                self._source,
+                [
+                    (
+                        f"services.{name}.environment",
+                        f"required but not set: {', '.join(sorted(missing))}",
+                    )
+                ],
+            )
+        resolved: dict[str, str | V] = {}
+        for key, default in env.variables.items():
+            if key in values:
+                resolved[key] = values[key]
+            elif default is not None:
+                resolved[key] = default
+        return resolved
+
+    def linked_resources(self, name: str) -> dict[str, Resource]:
+        """The resources a service links to, by name."""
+        return {
+            link.resource: self.resources[link.resource] for link in self.service(name).resources
+        }
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key written twice in one mapping is an error
+    (PyYAML keeps the last silently, which hides a mistake); `<<` merges still override."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:
+            continue  # an unhashable key: construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"duplicate key {_show(key)}",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+
+
+def _interpolate(
+    data: Any, env: Mapping[str, str] | None, loc: Loc, problems: list[tuple[Loc, str]]
+) -> Any:
+    """Replaces `${NAME}` in string values (not keys), recording unknown names as problems."""
+    if isinstance(data, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if not _ENV_NAME.fullmatch(name):
+                problems.append((loc, f"${{{name}}} is not a variable name"))
+                return match.group(0)
+            if env is None or name not in env:
+                problems.append(
+                    (
+                        loc,
+                        f"${{{name}}} has no value: pass env={{{name!r}: ...}} to load_manifest "
+                        "(Convox would use an empty string)",
+                    )
+                )
+                return match.group(0)
+            return env[name]
+
+        return _INTERPOLATION.sub(substitute, data)
+    if isinstance(data, Mapping):
+        return {k: _interpolate(v, env, (*loc, k), problems) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_interpolate(v, env, (*loc, i), problems) for i, v in enumerate(data)]
+    return data
+
+
+def parse_manifest(
+    text_or_data: str | Mapping[str, Any],
+    *,
+    source: str = "paaskit.yml",
+    env: Mapping[str, str] | None = None,
+    root: str | Path | None = None,
+) -> Manifest:
+    """Reads a manifest from YAML text or already-parsed data.
+
+    `source` names it in errors; `env` gives the values of `${NAME}` interpolations;
+    `root` is the folder relative paths start from (`Manifest.root`). Raises
+    `ManifestError` listing every problem with its key path.
+    """
+    if isinstance(text_or_data, str):
+        try:
+            data: Any = yaml.load(text_or_data, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            raise ManifestError(
+                source, [("", f"invalid YAML at {where}{exc.problem or exc}")]
+            ) from None
+        except yaml.YAMLError as exc:
+            raise ManifestError(source, [("", f"invalid YAML: {exc}")]) from None
+    else:
+        data = text_or_data
+    if data is None:
+        raise ManifestError(
+            source, [("", "the manifest is empty: at least one service is required")]
+        )
+    if not isinstance(data, Mapping):
+        raise ManifestError(source, [("", f"expected a mapping at the top (got {_show(data)})")])
+    # Top-level `x-` keys hold YAML anchors for the rest to reuse (Compose's convention).
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    problems: list[tuple[Loc, str]] = []
+    data = _interpolate(data, env, (), problems)
+    if problems:
+        raise ManifestError(source, [(_render_path(loc), msg) for loc, msg in problems])
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise ManifestError(source, _problems_from(exc)) from None
+    manifest._source = source
+    manifest._root = Path(root) if root is not None else None
+    return manifest
+
+
+def load_manifest(path: str | Path, *, env: Mapping[str, str] | None = None) -> Manifest:
+    """Reads a manifest file, or the first of `MANIFEST_FILENAMES` in a folder.
+
+    `env` gives the values of `${NAME}` interpolations. Raises `ManifestError`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        for filename in MANIFEST_FILENAMES:
+            if (path / filename).is_file():
+                path = path / filename
+                break
+        else:
+            raise ManifestError(
+                str(path), [("", f"no {', '.join(MANIFEST_FILENAMES)} in this folder")]
+            )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(str(path), [("", "no such file")]) from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        ) from None
+    return parse_manifest(text, source=str(path), env=env, root=path.parent)
+
+
+# --------------------------------------------------------------------------- error translation
+
+
+def _problems_from(error: ValidationError) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for item in error.errors(include_url=False):
+        loc: Loc = tuple(item["loc"])
+        context = item.get("ctx") or {}
+        cause = context.get("error")
+        if isinstance(cause, _Problems):
+            out.extend((_render_path(loc + rel), msg) for rel, msg in cause.items)
+            continue
+        if loc and loc[-1] == "[key]":
+            # pydantic's location turns a key such as `true` into 1: show the input instead.
+            key = item.get("input")
+            if isinstance(key, str):
+                out.append((_render_path(loc[:-1]), _message(item, cause)))
+            else:
+                out.append((_render_path(loc[:-2]), _NOT_A_STRING_KEY.format(_show(key))))
+            continue
+        if item["type"] == "invalid_key":
+            key = item.get("input")
+            out.append((_render_path(loc[:-1]), _NOT_A_STRING_KEY.format(_show(key))))
+            continue
+        if item["type"] == "extra_forbidden":
+            out.append((_render_path(loc), _unknown_key(loc)))
+            continue
+        out.append((_render_path(loc), _message(item, cause)))
+    return out
+
+
+_NOT_A_STRING_KEY = (
+    "a key reads as {} rather than a name: quote it (YAML reads on, off, yes, no, true and "
+    "false as booleans, and digits as numbers)"
+)
+
+_TYPE_MESSAGES = {
+    "missing": "required",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "dict_type": "expected a mapping",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "string_type": "expected a string",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+}
+
+
+def _message(item: Mapping[str, Any], cause: Any) -> str:
+    kind = item["type"]
+    context = item.get("ctx") or {}
+    value = item.get("input")
+    if isinstance(cause, ValueError):
+        return str(cause)
+    if kind == "literal_error":
+        return f"expected one of {context.get('expected')} (got {_show(value)})"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {context.get(key)} (got {_show(value)})"
+    if kind in _TYPE_MESSAGES:
+        message = _TYPE_MESSAGES[kind]
+        return message if kind == "missing" else f"{message} (got {_show(value)})"
+    return f"{item['msg']} (got {_show(value)})"
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            annotation = models[0] if models else members[0]
+        else:
+            return annotation
+
+
+def _model_at(loc: Loc) -> type[_Model] | None:
+    """The model class validating the mapping at `loc`, found by walking field annotations."""
+    current: Any = Manifest
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or n: f for n, f in current.model_fields.items()}
+            if part not in fields:
+                return None
+            current = fields[str(part)].annotation
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        elif typing.get_origin(current) is tuple:
+            current = typing.get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, _Model):
+        return current
+    return None
+
+
+def _unknown_key(loc: Loc) -> str:
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "unknown key"
+    if key in model.convox_unsupported:
+        return f"not supported by paaskit: {model.convox_unsupported[key]}"
+    valid = sorted(f.alias or n for n, f in model.model_fields.items())
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if not close:
+        lowered = {v.lower(): v for v in valid}
+        close = [lowered[key.lower()]] if key.lower() in lowered else []
+    if close:
+        return f'unknown key (did you mean "{close[0]}"?)'
+    hint = "; a key holding YAML anchors must start with x-" if len(loc) == 1 else ""
+    return f"unknown key (expected one of: {', '.join(valid)}{hint})"

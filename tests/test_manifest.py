@@ -1,0 +1,1052 @@
+"""The app manifest: Convox's convox.yml read as is, paaskit's additions, and the errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paaskit.manifest import (
+    DEFAULT_CPU_TARGET,
+    MANIFEST_FILENAMES,
+    Manifest,
+    ManifestError,
+    Service,
+    aws_cron_expression,
+    load_manifest,
+    parse_manifest,
+)
+
+MANIFESTS = Path(__file__).parent / "data" / "manifests"
+
+
+def service(spec: dict[str, Any] | None = None, **extra: Any) -> Service:
+    """Parses a manifest holding one service `web` (plus `extra` top-level keys)."""
+    return parse_manifest({"services": {"web": spec or {}}, **extra}).services["web"]
+
+
+def problems(data: str | dict[str, Any], **kwargs: Any) -> dict[str, str]:
+    """The problems a bad manifest reports, by key path."""
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(data, **kwargs)
+    return dict(caught.value.problems)
+
+
+# --------------------------------------------------------------------------- real manifests
+
+
+def test_convox_reference_example_reads_unchanged() -> None:
+    m = load_manifest(MANIFESTS / "convox-docs.yml")
+
+    assert list(m.services) == ["api", "web", "worker", "metrics"]
+    api, web, worker, metrics = m.services.values()
+    assert (api.name, api.command, api.health.path, api.internal) == (
+        "api",
+        "bin/api",
+        "/check",
+        True,
+    )
+    assert api.port is not None
+    assert (api.port.port, api.port.scheme) == (3000, "http")
+    assert api.termination.grace == 45
+    assert [link.resource for link in api.resources] == ["database"]
+    assert (api.web, web.web, worker.web) == (False, True, False)
+    assert worker.build is not None
+    assert worker.build.path == "./worker"
+    assert (metrics.agent.enabled, metrics.image, metrics.build) == (True, "awesome/metrics", None)
+    assert m.resources["database"].options.storage == 200
+    assert m.timers["cleanup"].aws_schedule_expression() == "cron(0 3 * * ? *)"
+    assert list(m.web_services) == ["web"]
+    assert list(m.agents) == ["metrics"]
+    assert m.source.endswith("convox-docs.yml")
+    assert m.root == MANIFESTS
+
+
+def test_convox_v2_manifest_with_aws_schedules_links_and_agent_ports() -> None:
+    m = load_manifest(MANIFESTS / "convox-v2-rails.yml", env={"WEB_HOST": "App.Example.com"})
+
+    web = m.services["web"]
+    assert web.domain == ("app.example.com", "www.example.org")
+    assert (web.health.path, web.health.interval, web.health.grace, web.health.timeout) == (
+        "/health",
+        10,
+        10,
+        9,
+    )
+    assert (web.scale.min, web.scale.max, web.scale.autoscaling) == (2, 8, True)
+    assert (web.scale.cpu, web.scale.memory) == (512, 1024)
+    assert (web.scale.targets.cpu, web.scale.targets.memory, web.scale.targets.requests) == (
+        60,
+        None,
+        600,
+    )
+    assert web.scale.cooldown is not None
+    assert (web.scale.cooldown.down, web.scale.cooldown.up) == (180, 60)
+    assert m.services["worker"].links == ("web",)
+    agent = m.services["datadog"].agent
+    assert agent.enabled
+    assert [(p.port, p.protocol) for p in agent.ports] == [(8125, "udp"), (8126, "tcp")]
+    assert m.services["datadog"].deployment.minimum == 0
+    assert m.timers["nightly"].aws_schedule_expression() == "cron(0 3 * * ? *)"
+    assert m.timers["weekdays"].aws_schedule_expression() == "cron(0,30 9-17 ? * MON-FRI *)"
+    options = m.resources["postgres"].options
+    assert (options.instance_class, options.durable, options.version) == (
+        "db.t3.small",
+        True,
+        "10.5",
+    )
+
+
+def test_django_manifest_with_paaskit_additions() -> None:
+    m = load_manifest(MANIFESTS / "django.yml")
+
+    web = m.services["web"]
+    assert web.build is not None
+    assert (web.build.path, web.build.manifest) == (".", "Dockerfile.web")
+    assert [(a.name, a.value) for a in web.build.args] == [("PIP_INDEX_URL", None), ("DEBUG", "0")]
+    assert web.release_argv() == ("sh", "-c", "python manage.py migrate --noinput")
+    assert web.static is not None
+    assert (web.static.path, web.static.prefix, web.static.path_pattern) == (
+        "staticfiles",
+        "/static",
+        "/static/*",
+    )
+    assert web.domain == ("shop.example.com", "*.shop.example.com")
+    assert web.health.grace == 30
+    assert (web.scale.min, web.scale.max, web.scale.targets.cpu) == (2, 10, DEFAULT_CPU_TARGET)
+    assert web.policies == (
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::123456789012:policy/shop/uploads",
+    )
+    assert (web.sticky, web.drain) == (True, 10)
+    clock = m.services["clock"]
+    assert clock.command_argv() == ("python", "manage.py", "run_clock")
+    assert (clock.deployment.minimum, clock.deployment.maximum) == (0, 100)
+    assert clock.resources[0].env_names == {"url": "DATABASE_URL"}
+    assert m.timers["sessions"].aws_schedule_expression() == "cron(0 0 * * ? *)"
+    assert m.timers["sessions"].command_argv() == ("python", "manage.py", "clearsessions")
+    options = m.resources["db"].options
+    assert (options.version, options.instance_class, options.storage) == ("16", "db.m7g.large", 100)
+    assert options.backup_retention_period == 14
+    assert options.preferred_maintenance_window == "sun:05:00-sun:06:00"
+
+
+def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(MANIFESTS / "bad.yml")
+    message = str(caught.value)
+
+    assert message.startswith(f"{MANIFESTS / 'bad.yml'}: 9 problems\n")
+    assert dict(caught.value.problems) == {
+        "resources.cache.type": '"redis" is not supported by paaskit yet '
+        "(supported: postgres, rds-postgres)",
+        "services.web.scale": 'expected a count, "min-max" or a mapping (got "lots")',
+        "services.web.sclae": 'unknown key (did you mean "scale"?)',
+        "services.web.helth": 'unknown key (did you mean "health"?)',
+        "services.api.drain": 'expected a whole number (got "soon")',
+        "services.api.port.scheme": "expected one of 'http' or 'https' (got \"tcp\")",
+        "services.api.privileged": "not supported by paaskit: processes never run privileged "
+        "on paaskit",
+        "services.worker.health.timeout": "must be less than the interval (10 >= 5)",
+        "services.worker.internal": 'expected true or false (got "maybe")',
+    }
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_load_manifest_finds_paaskit_yml_before_convox_yml(tmp_path: Path) -> None:
+    (tmp_path / "convox.yml").write_text("services: {from-convox: {}}\n")
+    assert list(load_manifest(tmp_path).services) == ["from-convox"]
+
+    (tmp_path / "paaskit.yaml").write_text("services: {from-paaskit: {}}\n")
+    m = load_manifest(tmp_path)
+    assert list(m.services) == ["from-paaskit"]
+    assert m.source == str(tmp_path / "paaskit.yaml")
+    assert m.root == tmp_path
+
+
+def test_load_manifest_errors_name_the_path(tmp_path: Path) -> None:
+    with pytest.raises(
+        ManifestError, match=re.escape(f"{tmp_path}: no {', '.join(MANIFEST_FILENAMES)}")
+    ):
+        load_manifest(tmp_path)
+    with pytest.raises(ManifestError, match=r"missing\.yml: no such file"):
+        load_manifest(tmp_path / "missing.yml")
+    (tmp_path / "latin1.yml").write_bytes("services: {caf\xe9: {}}".encode("latin-1"))
+    with pytest.raises(ManifestError, match=r"latin1\.yml: not UTF-8 text"):
+        load_manifest(tmp_path / "latin1.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the manifest is empty"),
+        ("- web\n", "expected a mapping at the top"),
+        ("services:\n  web: [\n", "invalid YAML at line 3, column 1"),
+        (
+            "services:\n  web: {}\n  web: {}\n",
+            'invalid YAML at line 3, column 3: duplicate key "web"',
+        ),
+        ("services:\n", "services: at least one service is required"),
+        ("resources: {}\nservices: {}\n", "services: at least one service is required"),
+    ],
+)
+def test_unreadable_manifests(text: str, message: str) -> None:
+    with pytest.raises(ManifestError, match=re.escape(message)):
+        parse_manifest(text, source="app/paaskit.yml")
+
+
+def test_yaml_merge_keys_may_be_overridden_and_x_keys_hold_anchors() -> None:
+    m = parse_manifest(
+        """
+x-base: &base
+  build: .
+  scale: {cpu: 512}
+  environment: [SHARED=1]
+services:
+  web:
+    <<: *base
+    port: 8000
+    scale: {cpu: 1024}
+  worker:
+    <<: *base
+"""
+    )
+    assert m.services["web"].scale.cpu == 1024
+    assert m.services["worker"].scale.cpu == 512
+    assert m.services["worker"].environment[0].name == "SHARED"
+    assert problems("other-anchors: {}\nservices: {web: {}}\n") == {
+        "other-anchors": "unknown key (expected one of: environment, resources, services, timers; "
+        "a key holding YAML anchors must start with x-)"
+    }
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def test_service_defaults_follow_convox() -> None:
+    web = service()
+
+    assert web.build is not None
+    assert (web.build.path, web.build.manifest, web.build.args) == (".", "Dockerfile", ())
+    assert (web.image, web.command, web.command_argv(), web.release, web.port) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (web.scale.min, web.scale.max, web.scale.cpu, web.scale.memory) == (1, 1, 256, 512)
+    assert (web.scale.targets.any, web.scale.cooldown, web.scale.autoscaling) == (
+        False,
+        None,
+        False,
+    )
+    assert (web.health.path, web.health.interval, web.health.grace, web.health.timeout) == (
+        "/",
+        5,
+        5,
+        4,
+    )
+    assert (web.deployment.minimum, web.deployment.maximum) == (50, 200)
+    assert (web.drain, web.termination.grace) == (30, 30)
+    assert (web.agent.enabled, web.singleton, web.internal, web.sticky, web.init) == (
+        False,
+        False,
+        False,
+        False,
+        True,
+    )
+    assert (web.domain, web.environment, web.links, web.policies, web.resources) == (
+        (),
+        (),
+        (),
+        (),
+        (),
+    )
+    assert (web.static, web.web) == (None, False)
+
+
+def test_postgres_defaults_are_safe_and_cheap() -> None:
+    m = parse_manifest({"resources": {"db": {"type": "postgres"}}, "services": {"web": {}}})
+    options = m.resources["db"].options
+
+    assert m.resources["db"].name == "db"
+    assert m.resources["db"].env_prefix == "DB"
+    assert options.model_dump() == {
+        "version": "17",
+        "instance_class": "db.t4g.micro",
+        "storage": 20,
+        "iops": None,
+        "durable": False,
+        "encrypted": True,
+        "deletion_protection": True,
+        "backup_retention_period": 7,
+        "preferred_backup_window": None,
+        "preferred_maintenance_window": None,
+        "port": 5432,
+        "allow_major_version_upgrade": False,
+        "auto_minor_version_upgrade": True,
+    }
+
+
+def test_empty_sections_and_an_empty_service_are_allowed() -> None:
+    m = parse_manifest("environment:\nresources:\ntimers:\nservices:\n  web:\n")
+    assert m == Manifest.model_validate({"services": {"web": {}}})
+    assert (m.source, m.root) == ("paaskit.yml", None)
+
+
+# --------------------------------------------------------------------------- shorthands
+
+
+@pytest.mark.parametrize(
+    ("value", "port", "scheme"),
+    [
+        (3000, 3000, "http"),
+        ("3000", 3000, "http"),
+        ("https:3000", 3000, "https"),
+        ("HTTP:80", 80, "http"),
+        ({"port": 8443, "scheme": "https"}, 8443, "https"),
+        ({"port": "https:8443"}, 8443, "https"),
+    ],
+)
+def test_port_shorthands(value: Any, port: int, scheme: str) -> None:
+    web = service({"port": value})
+    assert web.port is not None
+    assert (web.port.port, web.port.scheme) == (port, scheme)
+    assert web.web
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "message"),
+    [
+        ("web", "services.web.port", 'expected a port, scheme:port or a mapping (got "web")'),
+        (True, "services.web.port", "expected a port, scheme:port or a mapping (got true)"),
+        (0, "services.web.port.port", "must be at least 1 (got 0)"),
+        (70000, "services.web.port.port", "must be at most 65535 (got 70000)"),
+        (
+            "grpc:5551",
+            "services.web.port.scheme",
+            "expected one of 'http' or 'https' (got \"grpc\")",
+        ),
+        ({"scheme": "https"}, "services.web.port.port", "required"),
+    ],
+)
+def test_bad_ports(value: Any, path: str, message: str) -> None:
+    assert problems({"services": {"web": {"port": value}}}) == {path: message}
+
+
+def test_health_shorthand_and_derived_defaults() -> None:
+    assert service({"health": "/up"}).health.model_dump() == {
+        "path": "/up",
+        "interval": 5,
+        "grace": 5,
+        "timeout": 4,
+    }
+    # Convox derives grace and timeout from the interval unless given.
+    assert service({"health": {"interval": 30}}).health.model_dump() == {
+        "path": "/",
+        "interval": 30,
+        "grace": 30,
+        "timeout": 29,
+    }
+    assert service(
+        {"health": {"path": "/h", "interval": 10, "grace": 60, "timeout": 3}}
+    ).health.model_dump() == {
+        "path": "/h",
+        "interval": 10,
+        "grace": 60,
+        "timeout": 3,
+    }
+    assert problems({"services": {"web": {"health": "health"}}}) == {
+        "services.web.health.path": 'expected a URL path starting with / (got "health")'
+    }
+    assert problems({"services": {"web": {"health": {"interval": 2}}}}) == {
+        "services.web.health.interval": "must be at least 5 (got 2)"
+    }
+    assert problems({"services": {"web": {"health": {"disable": True}}}}) == {
+        "services.web.health.disable": "not supported by paaskit: the load balancer always checks "
+        "the health of a service with a port"
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high", "cpu_target"),
+    [
+        (3, 3, 3, None),
+        ("3", 3, 3, None),
+        ("2-10", 2, 10, DEFAULT_CPU_TARGET),
+        (" 1 - 4 ", 1, 4, DEFAULT_CPU_TARGET),
+        (0, 0, 0, None),
+        ({"count": 2}, 2, 2, None),
+        ({"count": "1-3", "targets": {"memory": 80}}, 1, 3, None),
+        ({"count": {"min": 2, "max": 6}, "targets": {"cpu": 50}}, 2, 6, 50),
+        ({"count": {"min": 2}}, 2, 2, None),
+        ({"cpu": 1024, "memory": 2048}, 1, 1, None),
+    ],
+)
+def test_scale_shorthands(value: Any, low: int, high: int, cpu_target: int | None) -> None:
+    scale = service({"scale": value}).scale
+    assert (scale.min, scale.max, scale.targets.cpu) == (low, high, cpu_target)
+    assert scale.autoscaling == (low != high)
+
+
+@given(st.integers(min_value=0, max_value=500), st.integers(min_value=0, max_value=500))
+def test_scale_range_strings(a: int, b: int) -> None:
+    text = f"{a}-{b}"
+    if a > b:
+        assert problems({"services": {"web": {"scale": text}}}) == {
+            "services.web.scale.count": f"max ({b}) is below min ({a})"
+        }
+    elif a == 0 and b > 0:
+        assert (
+            "autoscaling cannot start from 0"
+            in problems({"services": {"web": {"scale": text}}})["services.web.scale.count"]
+        )
+    else:
+        scale = service({"scale": text}).scale
+        assert (scale.min, scale.max, str(scale.count)) == (a, b, text if a != b else str(a))
+        assert scale.autoscaling == (a != b)
+
+
+@given(st.text(max_size=12).filter(lambda t: not re.fullmatch(r"\s*\d+\s*(-\s*\d+\s*)?", t)))
+def test_scale_garbage_strings_name_the_key(text: str) -> None:
+    assert problems({"services": {"web": {"scale": text}}}) == {
+        "services.web.scale": f'expected a count, "min-max" or a mapping (got {_quoted(text)})'
+    }
+
+
+def _quoted(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def test_scale_sizes_and_fargate_fit() -> None:
+    assert service({"scale": {"cpu": 256, "memory": 512}}).scale.fits_fargate
+    assert service({"scale": {"cpu": 1024, "memory": 2048}}).scale.fits_fargate
+    assert not service({"scale": {"cpu": 256, "memory": 4096}}).scale.fits_fargate
+    assert not service({"scale": {"cpu": 300, "memory": 512}}).scale.fits_fargate
+    assert problems({"services": {"web": {"scale": {"cpu": 64, "memory": 64}}}}) == {
+        "services.web.scale.cpu": "must be at least 128 (got 64)",
+        "services.web.scale.memory": "must be at least 128 (got 64)",
+    }
+    assert problems({"services": {"web": {"scale": {"cpu": 200000}}}}) == {
+        "services.web.scale.cpu": "must be at most 196608 (got 200000)"
+    }
+
+
+def test_scale_targets_and_cooldowns() -> None:
+    scale = service(
+        {"port": 80, "scale": {"count": "1-4", "targets": {"requests": 300}, "cooldown": 90}}
+    ).scale
+    assert (scale.targets.cpu, scale.targets.requests) == (None, 300)
+    assert scale.cooldown is not None
+    assert (scale.cooldown.down, scale.cooldown.up) == (90, 90)
+    assert problems({"services": {"web": {"scale": {"count": 2, "targets": {"cpu": 50}}}}}) == {
+        "services.web.scale.targets": "autoscaling targets need a count range such as "
+        '"2-6" (count is 2)'
+    }
+    assert problems(
+        {"services": {"web": {"scale": {"count": "1-3", "targets": {"cpu": 120}}}}}
+    ) == {"services.web.scale.targets.cpu": "must be at most 100 (got 120)"}
+    assert problems(
+        {"services": {"web": {"scale": {"count": "1-3", "targets": {"requests": 100}}}}}
+    ) == {
+        "services.web.scale.targets.requests": "counting requests needs a port behind the "
+        "load balancer"
+    }
+    assert problems({"services": {"web": {"scale": "0-4"}}}) == {
+        "services.web.scale.count": 'autoscaling cannot start from 0 (count is "0-4"): with no '
+        "process running there is no CPU, memory or request metric to scale out on; use a "
+        "minimum of 1"
+    }
+    assert problems({"services": {"web": {"scale": {"gpu": 1}}}}) == {
+        "services.web.scale.gpu": "not supported by paaskit: GPUs are not supported yet"
+    }
+
+
+def test_environment_lists_merge_top_level_first_and_later_wins() -> None:
+    m = parse_manifest(
+        {
+            "environment": ["COMPANY=Acme", "SECRET_KEY", "EMPTY=", "URL=a=b"],
+            "services": {
+                "web": {"environment": ["SECRET_KEY=dev-only", "COMPANY", "PORT=8000"]},
+                "worker": {},
+            },
+        }
+    )
+    web = m.service_environment("web")
+    assert web.variables == {
+        "EMPTY": "",
+        "URL": "a=b",
+        "SECRET_KEY": "dev-only",
+        "COMPANY": None,
+        "PORT": "8000",
+    }
+    assert web.required == ("COMPANY",)
+    assert web.defaults == {"EMPTY": "", "URL": "a=b", "SECRET_KEY": "dev-only", "PORT": "8000"}
+    assert m.service_environment("worker").required == ("SECRET_KEY",)
+
+    assert m.resolve_environment("web", {"COMPANY": "Initech", "UNDECLARED": "x"}) == {
+        "EMPTY": "",
+        "URL": "a=b",
+        "SECRET_KEY": "dev-only",
+        "COMPANY": "Initech",
+        "PORT": "8000",
+    }
+    with pytest.raises(
+        ManifestError, match=r"services\.worker\.environment: required but not set: SECRET_KEY"
+    ):
+        m.resolve_environment("worker", {})
+    with pytest.raises(KeyError, match="no service named 'nope'"):
+        m.service_environment("nope")
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "message"),
+    [
+        ("A=1", "services.web.environment", 'expected a list of KEY or KEY=default (got "A=1")'),
+        (
+            ["1BAD"],
+            "services.web.environment[0]",
+            "expected KEY or KEY=default with KEY made of "
+            'letters, digits and underscores (got "1BAD")',
+        ),
+        (
+            ["A", {"B": 1}],
+            "services.web.environment[1]",
+            "expected KEY or KEY=default (got a mapping)",
+        ),
+        (["A", "A=1"], "services.web.environment", "A is declared twice"),
+        (
+            ["*"],
+            "services.web.environment",
+            '"*" (pass every app setting through) is not '
+            "supported: paaskit passes only declared variables, so a secret reaches only the "
+            "services that ask for it",
+        ),
+    ],
+)
+def test_bad_environment(value: Any, path: str, message: str) -> None:
+    assert problems({"services": {"web": {"environment": value}}}) == {path: message}
+
+
+def test_build_and_image() -> None:
+    assert service({"build": "./api"}).build == service({"build": {"path": "./api"}}).build
+    built = service({"build": {"manifest": "docker/Dockerfile", "args": ["A", "B=2"]}}).build
+    assert built is not None
+    assert (built.path, built.manifest, [(a.name, a.value) for a in built.args]) == (
+        ".",
+        "docker/Dockerfile",
+        [("A", None), ("B", "2")],
+    )
+    imaged = service({"image": "nginx:1.27"})
+    assert (imaged.image, imaged.build) == ("nginx:1.27", None)
+    assert problems({"services": {"web": {"image": "x", "build": "."}}}) == {
+        "services.web.image": "use either image or build, not both"
+    }
+    assert problems({"services": {"web": {"build": "/srv/app"}}}) == {
+        "services.web.build.path": 'must be relative to the manifest\'s folder (got "/srv/app")'
+    }
+
+
+def test_commands_strings_run_through_sh_and_lists_run_as_is() -> None:
+    assert service({"command": "bin/web --port $PORT"}).command_argv() == (
+        "sh",
+        "-c",
+        "bin/web --port $PORT",
+    )
+    assert service({"command": ["bin/web", "--port", "80"]}).command_argv() == (
+        "bin/web",
+        "--port",
+        "80",
+    )
+    assert service({"release": ["python", "manage.py", "migrate"]}).release_argv() == (
+        "python",
+        "manage.py",
+        "migrate",
+    )
+    assert problems({"services": {"web": {"command": ["ok", 3]}}}) == {
+        "services.web.command": "expected a command string or a non-empty list of strings "
+        "(got a list)"
+    }
+    assert problems({"services": {"web": {"release": "  "}}}) == {
+        "services.web.release": "must not be empty"
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("example.com", ("example.com",)),
+        ("A.example.com, b.example.com,", ("a.example.com", "b.example.com")),
+        (["x.example.com", "*.example.com", "x.example.com"], ("x.example.com", "*.example.com")),
+        ("example.com.", ("example.com",)),
+        ("", ()),
+    ],
+)
+def test_domains(value: Any, expected: tuple[str, ...]) -> None:
+    assert service({"port": 80, "domain": value}).domain == expected
+
+
+def test_bad_domains() -> None:
+    assert problems({"services": {"web": {"port": 80, "domain": "not a domain"}}}) == {
+        "services.web.domain": 'not a domain name: "not a domain"'
+    }
+    assert problems({"services": {"web": {"domain": "example.com"}}}) == {
+        "services.web.domain": "a domain routes to a port: set port"
+    }
+    assert problems(
+        {"services": {"a": {"port": 80, "domain": "x.io"}, "b": {"port": 80, "domain": "x.io"}}}
+    ) == {"services.b.domain": "x.io is already routed to service a"}
+
+
+def test_termination_deployment_drain_and_bounds() -> None:
+    web = service({"termination": {"grace": 90}, "deployment": {"minimum": 100}, "drain": 0})
+    assert (web.termination.grace, web.deployment.minimum, web.deployment.maximum, web.drain) == (
+        90,
+        100,
+        200,
+        0,
+    )
+    assert problems(
+        {
+            "services": {
+                "web": {
+                    "termination": {"grace": 300},
+                    "deployment": {"minimum": -1, "maximum": 300},
+                }
+            }
+        }
+    ) == {
+        "services.web.termination.grace": "must be at most 120 (got 300)",
+        "services.web.deployment.minimum": "must be at least 0 (got -1)",
+        "services.web.deployment.maximum": "must be at most 200 (got 300)",
+    }
+
+
+def test_agents_and_singletons() -> None:
+    agent = service({"agent": True, "scale": {"cpu": 128, "memory": 256}})
+    assert agent.agent.enabled
+    assert (agent.deployment.minimum, agent.deployment.maximum) == (0, 100)
+    assert service({"agent": {"enabled": False}}).agent.enabled is False
+    assert service({"agent": {"ports": [8125]}}).agent.enabled is True
+    singleton = service({"singleton": True, "deployment": {"maximum": 150}})
+    assert (singleton.deployment.minimum, singleton.deployment.maximum) == (0, 150)
+    assert problems({"services": {"web": {"agent": True, "port": 80, "scale": 2}}}) == {
+        "services.web.port": "an agent runs on every instance and takes no load-balanced "
+        "traffic: remove port",
+        "services.web.scale.count": "an agent runs one process per instance: remove scale.count "
+        "and scale.targets (cpu and memory may stay)",
+    }
+    assert problems({"services": {"web": {"singleton": True, "scale": "1-3"}}}) == {
+        "services.web.scale.count": "a singleton runs at most one process (count is 1-3)"
+    }
+    assert problems({"services": {"web": {"agent": {"ports": ["8125/sctp"]}}}}) == {
+        "services.web.agent.ports[0].protocol": "expected one of 'tcp' or 'udp' (got \"sctp\")"
+    }
+
+
+def test_static_files() -> None:
+    assert (
+        service({"port": 80, "static": "public"}).static
+        == service({"port": 80, "static": {"path": "public", "prefix": "/static"}}).static
+    )
+    assert (
+        service({"port": 80, "static": {"path": "dist", "prefix": "/assets/v1/"}}).static
+        is not None
+    )
+    assert problems(
+        {"services": {"web": {"port": 80, "static": {"path": "s", "prefix": "static"}}}}
+    ) == {
+        "services.web.static.prefix": "expected a URL path such as /static: segments of letters, "
+        'digits and . _ ~ -, not / alone (got "static")'
+    }
+    for prefix in ("/", "/a//b", "/a/../b", "/a b"):
+        assert "services.web.static.prefix" in problems(
+            {"services": {"web": {"port": 80, "static": {"path": "s", "prefix": prefix}}}}
+        )
+    assert problems({"services": {"web": {"port": 80, "static": "../shared"}}}) == {
+        "services.web.static.path": 'must stay inside the manifest\'s folder (got "../shared")'
+    }
+    assert problems({"services": {"web": {"static": "public"}}}) == {
+        "services.web.static": "static files are served beside a web service: it needs a port and "
+        "must not be internal"
+    }
+    assert problems(
+        {
+            "services": {
+                "a": {"port": 80, "static": "a"},
+                "b": {"port": 80, "static": {"path": "b", "prefix": "/static/"}},
+            }
+        }
+    ) == {"services.b.static.prefix": "/static is already used by service a"}
+
+
+def test_policies_links_sticky_and_resources() -> None:
+    assert problems({"services": {"web": {"policies": ["arn:aws:iam::aws:role/Admin"]}}}) == {
+        "services.web.policies": "expected an IAM policy ARN such as "
+        'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess (got "arn:aws:iam::aws:role/Admin")'
+    }
+    assert service({"policies": "arn:aws-us-gov:iam::123456789012:policy/x"}).policies == (
+        "arn:aws-us-gov:iam::123456789012:policy/x",
+    )
+    assert problems({"services": {"web": {"sticky": True}}}) == {
+        "services.web.sticky": "sticky sessions need a port behind the load balancer"
+    }
+    assert problems(
+        {
+            "resources": {"db": {"type": "postgres"}},
+            "services": {"web": {"links": ["web", "api"], "resources": ["db", "cache"]}},
+        }
+    ) == {
+        "services.web.resources[1]": 'no resource named "cache" (declared: db)',
+        "services.web.links[0]": "a service cannot link to itself",
+        "services.web.links[1]": 'no service named "api"',
+    }
+
+
+def test_resource_links_inject_convox_variable_names() -> None:
+    m = parse_manifest(
+        {
+            "resources": {"main-db": {"type": "postgres"}},
+            "services": {"web": {"resources": ["main-db", "main-db:OTHER_URL"]}},
+        }
+    )
+    plain, renamed = m.services["web"].resources
+    assert plain.env_names == {
+        "url": "MAIN_DB_URL",
+        "user": "MAIN_DB_USER",
+        "pass": "MAIN_DB_PASS",
+        "host": "MAIN_DB_HOST",
+        "port": "MAIN_DB_PORT",
+        "name": "MAIN_DB_NAME",
+    }
+    assert renamed.env_names == {"url": "OTHER_URL"}
+    assert list(m.linked_resources("web")) == ["main-db"]
+    assert problems(
+        {
+            "resources": {"db": {"type": "postgres"}},
+            "services": {"web": {"resources": ["db:bad-name"]}},
+        }
+    ) == {"services.web.resources[0]": 'expected name or name:ENV_NAME (got "db:bad-name")'}
+
+
+# --------------------------------------------------------------------------- resources
+
+
+@pytest.mark.parametrize("kind", ["mysql", "redis", "memcached", "mariadb", "postgis", "rds-mysql"])
+def test_resource_types_not_supported_yet_are_named(kind: str) -> None:
+    assert problems({"resources": {"cache": {"type": kind}}, "services": {"web": {}}}) == {
+        "resources.cache.type": f'"{kind}" is not supported by paaskit yet '
+        "(supported: postgres, rds-postgres)"
+    }
+
+
+def test_resource_type_must_be_known_and_given() -> None:
+    assert problems({"resources": {"x": {"type": "oracle"}, "y": {}}, "services": {"web": {}}}) == {
+        "resources.x.type": 'unknown resource type "oracle" (supported: postgres, rds-postgres)',
+        "resources.y.type": "required: one of postgres, rds-postgres",
+    }
+
+
+def test_postgres_options_use_convox_names_and_yaml_numbers() -> None:
+    m = parse_manifest(
+        """
+resources:
+  db:
+    type: RDS-Postgres
+    options:
+      version: 16
+      class: db.r6g.large
+      durable: "true"
+      encrypted: true
+      deletionProtection: false
+      iops: 3000
+      allowMajorVersionUpgrade: yes
+services:
+  web: {}
+"""
+    )
+    options = m.resources["db"].options
+    assert m.resources["db"].type == "rds-postgres"
+    assert (options.version, options.instance_class, options.durable, options.iops) == (
+        "16",
+        "db.r6g.large",
+        True,
+        3000,
+    )
+    assert (options.deletion_protection, options.allow_major_version_upgrade) == (False, True)
+
+
+def test_bad_postgres_options() -> None:
+    options = {
+        "version": "latest",
+        "class": "t3.micro",
+        "storage": 10,
+        "backupRetentionPeriod": 40,
+        "preferredBackupWindow": "02:00-02:15",
+        "preferredMaintenanceWindow": "sunday 5am",
+        "deletionprotection": True,
+        "masterUserPassword": "hunter2",
+    }
+    assert problems(
+        {"resources": {"db": {"type": "postgres", "options": options}}, "services": {"web": {}}}
+    ) == {
+        "resources.db.options.version": "expected a PostgreSQL version such as 16 or 16.4 "
+        '(got "latest")',
+        "resources.db.options.class": "expected an RDS instance class such as db.t4g.micro "
+        '(got "t3.micro")',
+        "resources.db.options.storage": "must be at least 20 (got 10)",
+        "resources.db.options.backupRetentionPeriod": "must be at most 35 (got 40)",
+        "resources.db.options.preferredBackupWindow": "must be at least 30 minutes long "
+        '(got "02:00-02:15")',
+        "resources.db.options.preferredMaintenanceWindow": "expected ddd:hh:mm-ddd:hh:mm in UTC, "
+        'such as sun:05:00-sun:06:00 (got "sunday 5am")',
+        "resources.db.options.deletionprotection": "unknown key "
+        '(did you mean "deletionProtection"?)',
+        "resources.db.options.masterUserPassword": "not supported by paaskit: the password is "
+        "generated and kept in Secrets Manager; it is never written in a manifest",
+    }
+
+
+# --------------------------------------------------------------------------- timers
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expression"),
+    [
+        ("0 3 * * *", "cron(0 3 * * ? *)"),
+        ("*/5 * * * ?", "cron(0/5 * * * ? *)"),
+        ("0 3 * * ? *", "cron(0 3 * * ? *)"),
+        ("0 3 ? * MON *", "cron(0 3 ? * MON *)"),
+        ("0 9 * * 1-5", "cron(0 9 ? * MON-FRI *)"),
+        ("0 9 * * 0,6", "cron(0 9 ? * SUN,SAT *)"),
+        ("0 9 * * 7", "cron(0 9 ? * SUN *)"),
+        ("0 0 * * */2", "cron(0 0 ? * SUN,TUE,THU,SAT *)"),
+        ("15,45 */6 1 * *", "cron(15,45 0/6 1 * ? *)"),
+        ("0 0 1,15 JAN,JUL *", "cron(0 0 1,15 1,7 ? *)"),
+        ("30 2 * * sun", "cron(30 2 ? * SUN *)"),
+        ("0-10 * * * *", "cron(0-10 * * * ? *)"),
+        ("@hourly", "cron(0 * * * ? *)"),
+        ("@weekly", "cron(0 0 ? * SUN *)"),
+        ("@monthly", "cron(0 0 1 * ? *)"),
+    ],
+)
+def test_cron_schedules_convert_to_aws(schedule: str, expression: str) -> None:
+    assert aws_cron_expression(schedule) == expression
+    timers = {"t": {"schedule": schedule, "command": "x", "service": "web"}}
+    assert (
+        parse_manifest({"services": {"web": {}}, "timers": timers})
+        .timers["t"]
+        .aws_schedule_expression()
+        == expression
+    )
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("0 3 * *", "expected 5 fields"),
+        ("60 * * * *", "minute: 60 is outside 0-59"),
+        ("0 24 * * *", "hour: 24 is outside 0-23"),
+        ("0 0 0 * *", "day of month: 0 is outside 1-31"),
+        ("0 0 * 13 *", "month: 13 is outside 1-12"),
+        ("0 0 * * 8", "day of week: 8 is outside 0-7"),
+        ("0 0 5-2 * *", 'day of month: range "5-2" runs backwards'),
+        ("*/0 * * * *", 'minute: step "0" must be a number from 1'),
+        ("? * * * *", "minute: ? is only allowed for the day of month or week"),
+        ("0 0 * * FUN", 'day of week: "FUN" is not a number or a name'),
+        ("0 3 1 * MON", "a day of month and a day of week together mean either one"),
+        ("0 3 ? * 1", "write the day of week as names such as MON-FRI"),
+        ("0 3 * * ? 2030", 'the year field must be * (got "2030")'),
+        ("0 0 1,,2 * *", "day of month: empty item"),
+    ],
+)
+def test_bad_cron_schedules(schedule: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        aws_cron_expression(schedule)
+    timers = {"t": {"schedule": schedule, "command": "x", "service": "web"}}
+    found = problems({"services": {"web": {}}, "timers": timers})
+    assert list(found) == ["timers.t.schedule"]
+    assert message in found["timers.t.schedule"]
+
+
+_CRON_ITEM = {
+    "minute": st.integers(0, 59).map(str),
+    "hour": st.integers(0, 23).map(str),
+    "dom": st.integers(1, 31).map(str),
+    "month": st.integers(1, 12).map(str),
+    "dow": st.integers(0, 7).map(str),
+}
+
+
+@given(
+    minute=st.one_of(
+        st.just("*"), _CRON_ITEM["minute"], st.integers(1, 30).map(lambda s: f"*/{s}")
+    ),
+    hour=st.one_of(st.just("*"), _CRON_ITEM["hour"]),
+    month=st.one_of(st.just("*"), _CRON_ITEM["month"]),
+    day=st.one_of(
+        st.tuples(st.just("*"), st.just("*")),
+        st.tuples(_CRON_ITEM["dom"], st.just("*")),
+        st.tuples(st.just("*"), _CRON_ITEM["dow"]),
+    ),
+)
+def test_every_crontab_schedule_gives_one_question_mark(
+    minute: str, hour: str, month: str, day: tuple[str, str]
+) -> None:
+    expression = aws_cron_expression(f"{minute} {hour} {day[0]} {month} {day[1]}")
+    fields = expression.removeprefix("cron(").removesuffix(")").split(" ")
+    assert (len(fields), fields[5]) == (6, "*")
+    assert [fields[2], fields[4]].count("?") == 1
+
+
+def test_timers_must_name_a_service_and_give_a_command() -> None:
+    found = problems(
+        {
+            "services": {"web": {}},
+            "timers": {"t": {"schedule": "@daily", "service": "worker", "command": "x"}},
+        }
+    )
+    assert found == {"timers.t.service": 'no service named "worker" (services: web)'}
+    assert problems({"services": {"web": {}}, "timers": {"t": {"schedule": "@daily"}}}) == {
+        "timers.t.command": "required",
+        "timers.t.service": "required",
+    }
+    assert problems(
+        {
+            "services": {"web": {}},
+            "timers": {
+                "t": {
+                    "schedule": "@daily",
+                    "command": "x",
+                    "service": "web",
+                    "concurrency": "Forbid",
+                }
+            },
+        }
+    ) == {"timers.t.concurrency": "not supported by paaskit: a Kubernetes (Convox v3) feature"}
+
+
+# --------------------------------------------------------------------------- names and keys
+
+
+@pytest.mark.parametrize("name", ["Web", "web_1", "1web", "web-", "w" * 64])
+def test_names_must_be_dns_labels(name: str) -> None:
+    found = problems({"services": {name: {}}})
+    assert found == {
+        f"services.{name}": f'invalid name "{name}": use 1-63 lower-case letters, digits and '
+        "dashes, starting with a letter and not ending with a dash (it becomes a host name)"
+    }
+
+
+def test_keys_yaml_reads_as_booleans_or_numbers_are_explained() -> None:
+    hint = (
+        "rather than a name: quote it (YAML reads on, off, yes, no, true and false as "
+        "booleans, and digits as numbers)"
+    )
+    assert problems("services:\n  on: {}\n") == {"services": f"a key reads as true {hint}"}
+    assert problems("services: {web: {}}\n1: 2\n") == {"": f"a key reads as 1 {hint}"}
+
+
+def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
+    assert problems({"services": {"web": {"environmnet": []}}}) == {
+        "services.web.environmnet": 'unknown key (did you mean "environment"?)'
+    }
+    assert problems({"services": {"web": {"scale": {"Count": 2}}}}) == {
+        "services.web.scale.Count": 'unknown key (did you mean "count"?)'
+    }
+    assert problems({"services": {"web": {"port": 80, "zzz": 1}}}) == {
+        "services.web.zzz": "unknown key (expected one of: agent, build, command, deployment, "
+        "domain, drain, environment, health, image, init, internal, links, policies, port, "
+        "release, resources, scale, singleton, static, sticky, termination)"
+    }
+    assert problems({"balancers": {}, "services": {"web": {"tls": {"redirect": True}}}}) == {
+        "balancers": "not supported by paaskit: custom balancers are not supported yet",
+        "services.web.tls": "not supported by paaskit: HTTP is always redirected to HTTPS at the "
+        "rack's load balancer",
+    }
+
+
+def test_type_errors_name_the_key_and_value() -> None:
+    assert problems({"services": {"web": {"drain": True, "init": 1, "scale": {"count": 1.5}}}}) == {
+        "services.web.drain": "expected a whole number (got true)",
+        "services.web.init": "expected true or false (got 1)",
+        "services.web.scale.count": 'expected a count, "min-max" or a mapping of min and max '
+        "(got 1.5)",
+    }
+    assert problems({"services": ["web"]}) == {"services": "expected a mapping (got a list)"}
+    assert problems({"services": {"web": "yes"}}) == {
+        "services.web": 'expected a mapping of service settings (got "yes")'
+    }
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-5, 70000) | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+)
+def test_any_service_value_parses_or_fails_with_manifest_error(value: Any) -> None:
+    try:
+        parse_manifest({"services": {"web": value}})
+    except ManifestError as error:
+        found = error.problems
+    else:
+        return
+    assert found
+    assert all(path.startswith("services") for path, _ in found)
+
+
+# --------------------------------------------------------------------------- interpolation
+
+
+def test_interpolation_uses_the_given_values() -> None:
+    text = (
+        "services:\n  web:\n    port: ${PORT}\n    scale: ${COUNT}\n"
+        "    domain: ${HOST}\n    internal: ${INTERNAL}\n"
+    )
+    web = parse_manifest(
+        text, env={"PORT": "8080", "COUNT": "3", "HOST": "a.example.com", "INTERNAL": "false"}
+    ).services["web"]
+    assert web.port is not None
+    assert (web.port.port, web.scale.min, web.domain, web.internal) == (
+        8080,
+        3,
+        ("a.example.com",),
+        False,
+    )
+    # Convox's empty-string behaviour, asked for explicitly: no custom domain.
+    assert (
+        parse_manifest(text, env={"PORT": "1", "COUNT": "1", "HOST": "", "INTERNAL": "no"})
+        .services["web"]
+        .domain
+        == ()
+    )
+
+
+def test_interpolation_without_a_value_names_the_key_and_variable() -> None:
+    assert problems(
+        "services:\n  web:\n    port: 80\n    domain: ${HOST}\n    command: [run, '${}']\n"
+    ) == {
+        "services.web.domain": "${HOST} has no value: pass env={'HOST': ...} to load_manifest "
+        "(Convox would use an empty string)",
+        "services.web.command[1]": "${} is not a variable name",
+    }
+
+
+def test_interpolated_values_never_change_the_structure() -> None:
+    web = parse_manifest(
+        "services:\n  web:\n    command: echo ${MSG}\n", env={"MSG": "a: b\n- c"}
+    ).services["web"]
+    assert web.command == "echo a: b\n- c"
