@@ -1,0 +1,116 @@
+"""Run an app's release command (e.g. migrations) as a one-off ECS task, and wait for it.
+
+Why a Lambda function: `pulumi up` must run the release after the new image
+and task definition exist and before any service moves to them, and stop the
+deploy if it fails, without extra plugins or tools on the deployer's machine.
+The App component invokes this function through `aws.lambda_.Invocation`
+(pulumi-aws), re-invoked whenever the task definition changes; its services
+depend on that invocation. When this function raises, the invocation fails,
+the services are not updated, and `pulumi up` shows the message raised here:
+the exit code and stop reason of the release task.
+
+The event (built by the component):
+
+    {
+      "cluster": "<cluster ARN>",
+      "taskDefinition": "<task definition ARN>",
+      "container": "<container name>",
+      "command": ["python", "manage.py", "migrate"],
+      "capacityProvider": "<name>" | null,
+      "timeoutSeconds": 840,
+      "pollSeconds": 5
+    }
+
+Limits: Lambda runs at most 15 minutes, so a release must finish in about 14
+(`timeoutSeconds`); a longer one is stopped and the deploy fails, saying so.
+Long data migrations belong in a timer or a one-off task, not in a release.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+STARTED_BY = "paaskit-release"
+_SAFETY_SECONDS = 20  # left to stop the task and report before Lambda's own timeout
+
+
+class ReleaseFailed(Exception):
+    """The release did not succeed; the message says why (shown by `pulumi up`)."""
+
+
+def _log(message: str, **fields: Any) -> None:
+    print(json.dumps({"message": message, **fields}, default=str))
+
+
+def _remaining_seconds(context: Any, fallback: float) -> float:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000.0 if callable(remaining) else fallback
+
+
+def run_release(
+    event: dict[str, Any], *, remaining_seconds: float, ecs: Any = None
+) -> dict[str, Any]:
+    """Start the task, wait until it stops, and return its result or raise `ReleaseFailed`."""
+    ecs = ecs or boto3.client("ecs")
+    cluster = event["cluster"]
+    container = event["container"]
+    command = list(event["command"])
+    request: dict[str, Any] = {
+        "cluster": cluster,
+        "taskDefinition": event["taskDefinition"],
+        "count": 1,
+        "startedBy": STARTED_BY,
+        "overrides": {"containerOverrides": [{"name": container, "command": command}]},
+        "enableECSManagedTags": True,
+        "propagateTags": "TASK_DEFINITION",
+    }
+    if event.get("capacityProvider"):
+        request["capacityProviderStrategy"] = [
+            {"capacityProvider": event["capacityProvider"], "weight": 1}
+        ]
+    try:
+        started = ecs.run_task(**request)
+    except (BotoCoreError, ClientError) as exc:
+        raise ReleaseFailed(f"release could not start on {cluster}: {exc}") from exc
+    if started.get("failures") or not started.get("tasks"):
+        raise ReleaseFailed(f"release could not start on {cluster}: {started.get('failures')}")
+    task_arn = started["tasks"][0]["taskArn"]
+    _log("release started", task=task_arn, command=command)
+
+    timeout = min(float(event.get("timeoutSeconds", 840)), remaining_seconds - _SAFETY_SECONDS)
+    poll = float(event.get("pollSeconds", 5))
+    deadline = time.monotonic() + timeout
+    task: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        described = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])
+        task = (described.get("tasks") or [{}])[0]
+        if task.get("lastStatus") == "STOPPED":
+            break
+        time.sleep(poll)
+    else:
+        ecs.stop_task(cluster=cluster, task=task_arn, reason="paaskit: release timed out")
+        raise ReleaseFailed(
+            f"release {' '.join(command)!r} did not finish within {int(timeout)} s and was stopped ({task_arn})"
+        )
+
+    result: dict[str, Any] = next(
+        (c for c in task.get("containers", []) if c.get("name") == container), {}
+    )
+    exit_code = result.get("exitCode")
+    if exit_code == 0:
+        _log("release succeeded", task=task_arn)
+        return {"status": "succeeded", "taskArn": task_arn, "exitCode": 0}
+    reason = result.get("reason") or task.get("stoppedReason") or "no reason given"
+    raise ReleaseFailed(
+        f"release {' '.join(command)!r} failed with exit code {exit_code}: {reason} ({task_arn})"
+    )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point."""
+    return run_release(event, remaining_seconds=_remaining_seconds(context, 900.0))
