@@ -162,6 +162,8 @@ AUTONAMED: dict[str, tuple[str, int]] = {
     "aws:kms/alias:Alias": ("name", 256),
     "aws:appautoscaling/policy:Policy": ("name", 255),
     "aws:ecs/taskDefinition:TaskDefinition": ("family", 255),
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": ("name", 60),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": ("name", 60),
 }
 
 _LOWERCASE_NAMES = {
@@ -729,6 +731,28 @@ def _certificate_lookup(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"id": arn, "arn": arn, "domain": domain, "status": "ISSUED"}
 
 
+def _random_password(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Secrets Manager's GetRandomPassword: a fixed stand-in of the asked length, letters and digits."""
+    length = int(args.get("passwordLength") or 32)
+    value = (_upper_alnum("random-password", 64).lower() + _upper_alnum("password", 64))[:length]
+    return {"id": ctx.region, "randomPassword": value, "passwordLength": length}
+
+
+def _instance_type_offerings(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Every instance type the program asks about (an `instance-type` filter) is offered."""
+    names: list[str] = []
+    for item in args.get("filters") or []:
+        if isinstance(item, dict) and item.get("name") == "instance-type":
+            names.extend(str(v) for v in item.get("values") or [])
+    location_type = str(args.get("locationType") or "region")
+    return {
+        "id": ctx.region,
+        "instanceTypes": names,
+        "locationTypes": [location_type] * len(names),
+        "locations": [ctx.region] * len(names),
+    }
+
+
 INVOKES: dict[str, InvokeFn] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
@@ -747,4 +771,6 @@ INVOKES: dict[str, InvokeFn] = {
     "aws:route53/getZone:getZone": _route53_zone,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
     "aws:acm/getCertificate:getCertificate": _certificate_lookup,
+    "aws:secretsmanager/getRandomPassword:getRandomPassword": _random_password,
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
 }
