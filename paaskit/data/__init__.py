@@ -1,0 +1,1 @@
+"""Tables shipped with paaskit (instance-type catalogue, price table); each records its source."""
