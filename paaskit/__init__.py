@@ -2,15 +2,31 @@
 
 Reusable Pulumi components that compose into a self-contained rack, and the
 settings models that configure them. The offline plan is in `paaskit.plan`,
-its test fixture in `paaskit.testing`.
+its test fixture in `paaskit.testing`, the app manifest in `paaskit.manifest`.
 """
 
+from .cdn import Cdn, CdnArgs
+from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
+from .database import Database, DatabaseArgs, DatabaseSettings
+from .loadbalancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
-from .rack import Rack, RackArgs
+from .rack import Rack, RackArgs, RackInfo, RackRef
 
 __all__ = [
+    "Cdn",
+    "CdnArgs",
+    "Database",
+    "DatabaseArgs",
+    "DatabaseSettings",
+    "LoadBalancer",
+    "LoadBalancerArgs",
     "Network",
     "NetworkArgs",
     "Rack",
     "RackArgs",
+    "RackInfo",
+    "RackRef",
+    "SpotCluster",
+    "SpotClusterArgs",
+    "SpotClusterSettings",
 ]

@@ -275,6 +275,13 @@ class CdnArgs(ComponentArgs):
     """X-Frame-Options when the app sets none. Default SAMEORIGIN: no other site may
     frame the apps, and apps (admin pages) may still frame themselves."""
 
+    static_by_host: bool = False
+    """Keep each host's static files apart: a CloudFront Function prefixes the
+    path of every static request with its Host header, so `/static/app.css` on
+    `shop.example.com` is the object `shop.example.com/static/app.css`. A rack
+    turns this on, since many apps share its CDN and all use `/static`. Default
+    off: one site, keys as the paths."""
+
     throwaway: bool = False
     """This stack is disposable: let `pulumi destroy` delete the buckets with their
     contents. Default off."""
@@ -601,7 +608,7 @@ class Cdn(Component):
             "bucket", "bucket_config", "bucket_policy", "origin_access_control",
             "response_headers_policy", "provider", "certificate", "validation_record",
             "certificate_validation", "distribution", "dns_record", "log_bucket",
-            "log_bucket_config", "log_delivery", "asset",
+            "log_bucket_config", "log_delivery", "asset", "function",
         }
     )  # fmt: skip
 
@@ -626,6 +633,7 @@ class Cdn(Component):
             description="paaskit: CloudFront reads the static bucket",
         )
         self.response_headers_policy = self._response_headers_policy()
+        self.static_router = self._static_router() if args.static_by_host else None
         self._zone = self._zone_id()
         self.certificate: aws.acm.Certificate | None = None
         self.certificate_arn = self._certificate()
@@ -687,7 +695,10 @@ class Cdn(Component):
         if self.has_app_origin:
             patterns = [_pattern_regex(p) for p in self.static_paths]
             for asset in assets:
-                if not any(p.match("/" + asset.key) for p in patterns):
+                # Under static_by_host the key starts with the host, which the
+                # viewer's path does not carry.
+                path = asset.key.split("/", 1)[-1] if self.args.static_by_host else asset.key
+                if not any(p.match("/" + path) for p in patterns):
                     raise ConfigError(
                         f"prefix: {prefix!r} puts /{asset.key} outside the static paths "
                         f"{self.static_paths}; CloudFront would ask the app for it, not the bucket"
@@ -831,6 +842,17 @@ class Cdn(Component):
             },
         )
 
+    def _static_router(self) -> aws.cloudfront.Function:
+        return self.child(
+            "function",
+            aws.cloudfront.Function,
+            "static-router",
+            runtime="cloudfront-js-2.0",
+            comment="paaskit: static files per host (shop.example.com/static/...)",
+            publish=True,
+            code=STATIC_ROUTER_CODE,
+        )
+
     def _us_east_1(self) -> pulumi.ProviderResource:
         if self._provider is None:
             self._provider = self.child("provider", aws.Provider, "us-east-1", region="us-east-1")
@@ -916,6 +938,10 @@ class Cdn(Component):
             "response_headers_policy_id": self.response_headers_policy.id,
             "compress": True,
         }
+        if self.static_router is not None:
+            static_behaviour["function_associations"] = [
+                {"event_type": "viewer-request", "function_arn": self.static_router.arn}
+            ]
         ordered: list[dict[str, Any]] = []
         if self.has_app_origin:
             origin: dict[str, Any] = {
@@ -1074,6 +1100,23 @@ class Cdn(Component):
                 in_us_east_1, pulumi.ResourceOptions(depends_on=[policy])
             ),
         )
+
+
+STATIC_ROUTER_CODE = """\
+function handler(event) {
+    // Each host's static files live under its own prefix in the shared bucket.
+    var request = event.request;
+    var host = request.headers.host ? request.headers.host.value.toLowerCase() : "";
+    request.uri = "/" + host + request.uri;
+    return request;
+}
+"""
+"""The viewer-request function of `static_by_host`: `/static/x` -> `/<host>/static/x`."""
+
+
+def host_prefix(host: str, prefix: str) -> str:
+    """The object key prefix of one host's static files under `static_by_host`."""
+    return f"{host.lower()}/{prefix.strip('/')}"
 
 
 def _validation_option(options: Sequence[Any], domain: str) -> Any:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 __all__ = [
     "RETENTION_DAYS",
@@ -159,12 +159,34 @@ def _annotation_at(model: type[BaseModel], path: list[str]) -> Any:
     return annotation
 
 
+def _model_at(annotation: Any) -> type[BaseModel]:
+    candidates = [annotation, *typing.get_args(annotation)]
+    found = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if found is None:
+        raise KeyError(str(annotation))
+    return found
+
+
 def default_at(model: type[BaseModel], path: str) -> Any:
-    """The default of the field at a dotted path (`network.zones`), as a fresh model has it."""
-    value: Any = model()
-    for part in path.split("."):
-        value = getattr(value, part)
-    return value
+    """The default of the field at a dotted path (`network.zones`), as its model declares it.
+
+    Sections that are off by default (`database: X | None = None`) are entered
+    through their type, so `database.engine_version` has the default it would
+    have once the section is on.
+    """
+    parts = path.split(".")
+    cls = model
+    for part in parts[:-1]:
+        cls = _model_at(cls.model_fields[part].annotation)
+    return cls.model_fields[parts[-1]].get_default(call_default_factory=True)
+
+
+def _is_default(model: type[BaseModel], path: str, annotation: Any, value: Any) -> bool:
+    try:
+        typed = TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return bool(typed == default_at(model, path))
 
 
 def _parse(text: str, annotation: Any) -> Any:
@@ -184,6 +206,7 @@ def load_settings(
     namespace: str,
     *,
     keys: Mapping[str, str] | None = None,
+    sections: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
 ) -> M:
     """Read a settings model from the Pulumi config of `namespace`.
@@ -194,16 +217,23 @@ def load_settings(
     `pulumi config set --path` writes them. A key of the namespace that nothing
     reads is an error, so a typo never passes silently; every error names the
     full config key (`paaskit-rack:vpcCidr: ...`).
+
+    `sections` maps a boolean config key (`database`) to an optional section of
+    the model (`database`): true turns the section on with its defaults; keys
+    that set fields inside a section that is off are an error.
     """
     if keys is None:
         keys = {(info.alias or name): name for name, info in model.model_fields.items()}
     all_values = values if values is not None else _all_config()
     prefix = namespace + ":"
     raw: dict[str, Any] = {}
+    stored: list[str] = []
     for full_key in sorted(k for k in all_values if k.startswith(prefix)):
         key = full_key[len(prefix) :]
+        if key in (sections or {}):
+            continue
         if key not in keys:
-            close = difflib.get_close_matches(key, list(keys), n=1)
+            close = difflib.get_close_matches(key, [*keys, *(sections or {})], n=1)
             hint = (
                 f"did you mean {prefix}{close[0]}?"
                 if close
@@ -211,11 +241,29 @@ def load_settings(
             )
             raise ConfigError(f"{full_key}: unknown config key; {hint}")
         path = keys[key].split(".")
-        value = _parse(all_values[full_key], _annotation_at(model, path))
+        annotation = _annotation_at(model, path)
+        value = _parse(all_values[full_key], annotation)
+        if _is_default(model, keys[key], annotation, value):
+            # Pulumi hands a program the defaults its project file declares as
+            # if they were set; a value equal to the field's own default is
+            # treated as not set, so documenting a default changes nothing.
+            continue
         node = raw
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
+        stored.append(key)
+    for key, section in (sections or {}).items():
+        text = all_values.get(prefix + key, "false").strip().lower()
+        if text not in ("true", "false"):
+            raise ConfigError(f"{prefix}{key}: expected true or false (got {text!r})")
+        if text == "true":
+            raw.setdefault(section, {})
+        elif section in raw:
+            used = [k for k in stored if keys[k].startswith(section + ".")]
+            raise ConfigError(
+                f"{prefix}{used[0]}: sets the {section}, which is off; set {prefix}{key}: true"
+            )
     try:
         return model.model_validate(raw)
     except ValidationError as err:
@@ -236,7 +284,7 @@ def _config_error_text(err: ValidationError, namespace: str, keys: Mapping[str, 
             # A check across fields names its field first ("availability_zones: ..."):
             # name the config key that sets that field instead.
             field, sep, rest = message.partition(": ")
-            target = (*loc, field)
+            target = (*loc, *field.split("."))
             if sep and target in by_path:
                 key, message = f"{namespace}:{by_path[target]}", rest
             else:

@@ -1,38 +1,160 @@
 """Rack: the platform apps run on, composed from paaskit's components.
 
 A rack is what Convox calls a rack and Heroku a private space: one network,
-one cluster of nodes, one load balancer and CDN in front, optionally a shared
-database. It is made once per environment by a platform team; apps are then
-deployed onto it, from the same stack or from their own.
+one ECS cluster on spot, one load balancer and CDN in front, optionally a
+shared database. A platform team makes one per environment; apps are then
+deployed onto it, from the same stack (`App(..., rack=rack)`) or from their
+own stacks and repositories (`App(..., rack=RackRef("org/paaskit-rack/prod"))`).
+
+How a request flows: viewer -> CloudFront (HTTPS) -> the static bucket for
+`/static/*`, or the load balancer -> the app's target group -> a task on a
+node. Without a domain, CloudFront's own `*.cloudfront.net` name serves one
+app over HTTPS; with a domain (and its Route 53 zone) every app gets
+`<app>-<service>.<domain>` and may claim more names under the domain.
+
+Cost of the default rack in us-east-1 (before data transfer; `paaskit cost .`
+prints the estimate of any configuration): two t3.medium nodes (one
+on-demand, one spot) ~$44, one NAT gateway ~$37, the load balancer and its
+public addresses ~$24, Container Insights ~$15-25, flow logs and the rest a
+few dollars: about $125 a month, of which the NAT and the on-demand node are
+the switches that matter (`natMode`, `clusterOnDemandBase`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pulumi
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 
 from ._component import Component
-from .config import ComponentArgs
+from .cdn import Cdn, CdnArgs
+from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
+from .config import ComponentArgs, Input, RetentionDays
+from .database import Database, DatabaseArgs, DatabaseSettings
+from .loadbalancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
+
+_NAT_FREE_ENDPOINTS = {"ecs", "ecr", "logs"}
 
 
 class RackArgs(ComponentArgs):
-    """Settings of a Rack: one section per component."""
+    """Settings of a Rack: a few rack-wide ones, then one section per component."""
+
+    domain: str | None = None
+    """The rack's domain (`apps.example.com`): the load balancer and the CDN get
+    certificates for it and `*.` it, and each web service is served at
+    `<app>-<service>.<domain>`. Needs `zone_name` (or certificates of your own
+    in `loadbalancer` and `cdn`). Default none: CloudFront's own domain, one app."""
+
+    zone_name: str | None = None
+    """The public Route 53 zone that holds `domain`, for DNS validation and alias
+    records. Default none."""
+
+    throwaway: bool = False
+    """This rack is disposable: `pulumi destroy` may delete its data (database,
+    buckets, log buckets) and deletion protection is off. Default off: data
+    survives a destroy unless you ask."""
+
+    log_retention_days: RetentionDays = 30
+    """Days to keep the logs of apps deployed on this rack. Default 30."""
 
     network: NetworkArgs = Field(default_factory=lambda: NetworkArgs())
-    """The VPC, subnets and NAT. Default: 10.0.0.0/16 over two zones with one NAT gateway."""
+    """The VPC, subnets and NAT. Default: 10.0.0.0/16 over two zones, one NAT gateway."""
+
+    cluster: SpotClusterSettings = Field(default_factory=lambda: SpotClusterSettings())
+    """The ECS cluster on spot. Default: t3.medium and its equivalents, 2 to 10
+    nodes, one of them on-demand."""
+
+    loadbalancer: LoadBalancerArgs = Field(default_factory=lambda: LoadBalancerArgs())
+    """The load balancer. Its network, domain and throwaway settings come from
+    the rack; the rest (TLS policy, logs, quotas) may be set here."""
+
+    cdn: CdnArgs = Field(default_factory=lambda: CdnArgs())
+    """The CDN. Its origin and domains come from the rack; price class, WAF,
+    logging and headers may be set here."""
+
+    database: DatabaseSettings | None = None
+    """A database shared by the apps on this rack. Default none: apps declare
+    their own `postgres` resources, each its own database."""
+
+    @model_validator(mode="after")
+    def _check_rack(self) -> RackArgs:
+        wired = {
+            "vpc_id",
+            "public_subnet_ids",
+            "node_security_group_id",
+            "domain",
+            "zone_name",
+            "zone_id",
+        }
+        given = sorted(wired & self.loadbalancer.model_fields_set)
+        if given:
+            raise ValueError(
+                f"loadbalancer.{given[0]}: set by the rack itself (from its network and domain)"
+            )
+        given = sorted(
+            {"origin_domain", "origin_secret", "domains", "zone_name", "zone_id"}
+            & self.cdn.model_fields_set
+        )
+        if given:
+            raise ValueError(
+                f"cdn.{given[0]}: set by the rack itself (from its load balancer and domain)"
+            )
+        if self.domain is not None:
+            has_lb_cert = self.loadbalancer.certificate_arn is not None
+            has_cdn_cert = self.cdn.certificate_arn is not None
+            if self.zone_name is None and not (has_lb_cert and has_cdn_cert):
+                raise ValueError(
+                    "domain: needs its Route 53 zone (zone_name) to issue certificates, or a "
+                    "certificate of your own for both loadbalancer.certificate_arn and "
+                    "cdn.certificate_arn (in us-east-1)"
+                )
+            if self.zone_name is not None and not (
+                self.domain == self.zone_name or self.domain.endswith("." + self.zone_name)
+            ):
+                raise ValueError(f"domain: {self.domain!r} is not in the zone {self.zone_name!r}")
+        elif self.zone_name is not None:
+            raise ValueError("zone_name: only used with a domain; set domain too")
+        if self.database is not None and not self.network.private_subnets:
+            raise ValueError(
+                "database: lives in the private subnets, but network.private_subnets is off"
+            )
+        if self.network.nat == "none" and not set(self.network.endpoints) >= _NAT_FREE_ENDPOINTS:
+            missing = ", ".join(sorted(_NAT_FREE_ENDPOINTS - set(self.network.endpoints)))
+            raise ValueError(
+                f"network.nat: with 'none', nodes reach ECS, ECR and CloudWatch Logs only "
+                f"through endpoints; add {missing} to network.endpoints, or choose a NAT"
+            )
+        return self
+
+
+def _rebuild(model: BaseModel, cls: type[BaseModel] | None = None, /, **updates: Any) -> Any:
+    """A validated copy of `model` (as `cls`) with `updates`: the fields that were set, then these."""
+    values = {name: getattr(model, name) for name in model.model_fields_set}
+    if isinstance(model, ComponentArgs):
+        values["transform"] = model.transform
+    return (cls or type(model)).model_validate({**values, **updates})
 
 
 class Rack(Component):
-    """A self-contained platform: network (and, as paaskit grows, cluster, edge, database).
+    """A self-contained platform: network, spot cluster, load balancer, CDN, and a shared database.
 
-    Creates: a `Network`.
+    Creates: a `Network`; a `SpotCluster` in its private subnets; a
+    `LoadBalancer` in its public subnets that admits CloudFront only and
+    reaches the nodes on their dynamic ports; a `Cdn` in front of it that
+    serves each host's static files from a private bucket; and, when
+    `database` is set, a `Database` that admits the nodes only.
+
+    `outputs` holds everything an app needs, by the names `RackRef` reads; a
+    stack exports them all.
     """
 
     TYPE = "paaskit:rack:Rack"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset({"network"})
+    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
+        {"network", "cluster", "loadbalancer", "cdn", "database"}
+    )
 
     def __init__(
         self, name: str, args: RackArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -42,16 +164,234 @@ class Rack(Component):
         self.args = args
         # Every resource of the rack carries its name, whichever component made it.
         shared_tags = {**args.tags, "paaskit:rack": name}
-        network_args = args.network.model_copy(
-            update={"tags": {**shared_tags, **args.network.tags}}
+
+        self.network = self.child(
+            "network",
+            Network,
+            "network",
+            args=_rebuild(args.network, tags={**shared_tags, **args.network.tags}),
         )
-        self.network = self.child("network", Network, "network", args=network_args)
-        self.outputs: dict[str, pulumi.Input[object]] = {
-            "vpcId": self.network.vpc_id,
-            "vpcCidr": self.network.cidr_block,
-            "availabilityZones": self.network.availability_zones,
-            "publicSubnetIds": self.network.public_subnet_ids,
-            "privateSubnetIds": self.network.private_subnet_ids,
-        }
-        """Everything an app needs from the rack, by the names `RackRef` reads."""
+        private_subnets = [s.id for s in self.network.private_subnets]
+        cluster_settings = _rebuild(args.cluster, tags={**shared_tags, **args.cluster.tags})
+        self.cluster = self.child(
+            "cluster",
+            SpotCluster,
+            "cluster",
+            args=SpotClusterArgs.from_settings(
+                cluster_settings, vpc_id=self.network.vpc_id, subnet_ids=private_subnets
+            ),
+        )
+        zone = {"zone_name": args.zone_name} if args.zone_name else {}
+        self.loadbalancer = self.child(
+            "loadbalancer",
+            LoadBalancer,
+            "lb",
+            args=_rebuild(
+                args.loadbalancer,
+                tags={**shared_tags, **args.loadbalancer.tags},
+                vpc_id=self.network.vpc_id,
+                public_subnet_ids=[s.id for s in self.network.public_subnets],
+                node_security_group_id=self.cluster.node_security_group_id,
+                domain=args.domain,
+                ipv6=args.network.ipv6,
+                throwaway=args.throwaway,
+                **zone,
+            ),
+        )
+        lb = self.loadbalancer
+        self.cdn = self.child(
+            "cdn",
+            Cdn,
+            "cdn",
+            args=_rebuild(
+                args.cdn,
+                tags={**shared_tags, **args.cdn.tags},
+                origin_domain=lb.dns_name,
+                origin_protocol=lb.origin_protocol,
+                origin_secret=lb.origin_secret,
+                origin_header_name=lb.origin_header_name,
+                domains=[args.domain, f"*.{args.domain}"] if args.domain else [],
+                # The load balancer's certificate already makes the (identical) validation records.
+                dns_validation_records=not (
+                    args.domain and args.zone_name and args.loadbalancer.certificate_arn is None
+                ),
+                static_by_host=True,
+                throwaway=args.throwaway,
+                **zone,
+            ),
+        )
+        self.database: Database | None = None
+        if args.database is not None:
+            db_settings = _rebuild(
+                args.database,
+                tags={**shared_tags, **args.database.tags},
+                throwaway=args.throwaway or args.database.throwaway,
+            )
+            self.database = self.child(
+                "database",
+                Database,
+                "db",
+                args=DatabaseArgs.from_settings(
+                    db_settings,
+                    vpc_id=self.network.vpc_id,
+                    subnet_ids=private_subnets,
+                    allowed_security_group_ids=[self.cluster.node_security_group_id],
+                ),
+            )
+
+        self.info = RackInfo(
+            name=name,
+            vpc_id=self.network.vpc_id,
+            private_subnet_ids=self.network.private_subnet_ids,
+            cluster_name=self.cluster.cluster_name,
+            cluster_arn=self.cluster.cluster_arn,
+            capacity_provider=self.cluster.capacity_provider_name,
+            docker_platform=self.cluster.docker_platform,
+            node_security_group_id=self.cluster.node_security_group_id,
+            listener_arn=lb.listener_arn,
+            load_balancer_arn_suffix=lb.arn_suffix,
+            origin_header_name=lb.origin_header_name,
+            origin_secret=lb.origin_secret,
+            domain=args.domain or "",
+            cdn_domain_name=self.cdn.domain_name,
+            static_bucket=self.cdn.bucket_name,
+            static_paths=list(self.cdn.static_paths),
+            log_retention_days=args.log_retention_days,
+            database=_shared_database(self.database),
+        )
+        """What an app needs from this rack, for `App(..., rack=rack)`."""
+        self.outputs = self.info.to_outputs()
+        """Everything an app needs, by the names `RackRef` reads: export them all."""
         self.register_outputs(self.outputs)
+
+
+@dataclass(frozen=True)
+class SharedDatabase:
+    """The rack's shared database, as an app connects to it."""
+
+    host: Input
+    port: pulumi.Input[int]
+    name: Input
+    username: Input
+    secret_arn: Input
+    security_group_id: Input
+
+
+def _shared_database(db: Database | None) -> SharedDatabase | None:
+    if db is None:
+        return None
+    return SharedDatabase(
+        host=db.address,
+        port=db.port,
+        name=db.database_name,
+        username=db.username,
+        secret_arn=db.master_user_secret_arn,
+        security_group_id=db.security_group_id,
+    )
+
+
+@dataclass(frozen=True)
+class RackInfo:
+    """What an app needs from a rack: the same whether the rack is in this stack or another.
+
+    Every value may be a `pulumi.Output`. `Rack.info` makes one from a rack in
+    this program; `RackRef(stack).info` reads one from another stack's outputs.
+    """
+
+    name: pulumi.Input[str]
+    vpc_id: Input
+    private_subnet_ids: pulumi.Input[list[str]]
+    cluster_name: Input
+    cluster_arn: Input
+    capacity_provider: Input
+    docker_platform: pulumi.Input[str]
+    node_security_group_id: Input
+    listener_arn: Input
+    load_balancer_arn_suffix: Input
+    origin_header_name: pulumi.Input[str]
+    origin_secret: Input | None
+    domain: pulumi.Input[str]
+    """The rack's domain, or "" when it has none."""
+    cdn_domain_name: Input
+    static_bucket: Input
+    static_paths: pulumi.Input[list[str]]
+    log_retention_days: pulumi.Input[int]
+    database: SharedDatabase | None = None
+
+    OUTPUT_NAMES: ClassVar[dict[str, str]] = {
+        "name": "rackName",
+        "vpc_id": "vpcId",
+        "private_subnet_ids": "privateSubnetIds",
+        "cluster_name": "clusterName",
+        "cluster_arn": "clusterArn",
+        "capacity_provider": "capacityProviderName",
+        "docker_platform": "dockerPlatform",
+        "node_security_group_id": "nodeSecurityGroupId",
+        "listener_arn": "listenerArn",
+        "load_balancer_arn_suffix": "loadBalancerArnSuffix",
+        "origin_header_name": "originHeaderName",
+        "origin_secret": "originSecret",
+        "domain": "domain",
+        "cdn_domain_name": "cdnDomainName",
+        "static_bucket": "staticBucketName",
+        "static_paths": "staticPaths",
+        "log_retention_days": "logRetentionDays",
+    }
+    """The stack output that carries each field (the names are a contract between stacks)."""
+
+    DATABASE_OUTPUTS: ClassVar[dict[str, str]] = {
+        "host": "databaseHost",
+        "port": "databasePort",
+        "name": "databaseName",
+        "username": "databaseUsername",
+        "secret_arn": "databaseSecretArn",
+        "security_group_id": "databaseSecurityGroupId",
+    }
+
+    def to_outputs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field, output in self.OUTPUT_NAMES.items():
+            value = getattr(self, field)
+            if value is not None:
+                out[output] = pulumi.Output.secret(value) if field == "origin_secret" else value
+        if self.database is not None:
+            for field, output in self.DATABASE_OUTPUTS.items():
+                out[output] = getattr(self.database, field)
+        return out
+
+
+class RackRef:
+    """A rack made by another stack, read through its outputs (a Pulumi StackReference).
+
+    `RackRef("organization/paaskit-rack/prod").info` is what `App` needs, so
+    apps can live in their own stacks and repositories, owned by other teams.
+    The offline plan answers the reference by planning the rack's project too
+    (or from `--ref STACK=FILE`).
+    """
+
+    def __init__(self, stack: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        self.stack = stack
+        self.reference = pulumi.StackReference(stack, opts=opts)
+        ref = self.reference
+
+        def read(name: str) -> pulumi.Output[Any]:
+            return ref.require_output(name)
+
+        has_db = ref.get_output("databaseHost").apply(lambda v: v is not None)
+        self.has_database = has_db
+        values: dict[str, Any] = {
+            field: read(output)
+            for field, output in RackInfo.OUTPUT_NAMES.items()
+            if field != "origin_secret"
+        }
+        values["origin_secret"] = ref.get_output("originSecret")
+        database = SharedDatabase(
+            **{field: ref.get_output(output) for field, output in RackInfo.DATABASE_OUTPUTS.items()}
+        )
+        self.info = RackInfo(**values, database=database)
+        """What `App` needs; `database` holds Outputs that are None when the rack has none."""
+
+
+def rack_outputs_schema() -> list[str]:
+    """Every output name a rack stack exports (for documentation and checks)."""
+    return [*RackInfo.OUTPUT_NAMES.values(), *RackInfo.DATABASE_OUTPUTS.values()]

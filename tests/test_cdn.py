@@ -569,3 +569,31 @@ def test_a_secret_without_an_app_origin_is_an_error():
 
     with pytest.raises(ProgramError, match="origin_secret: only used with an app origin"):
         plan(program)
+
+
+def test_static_by_host_routes_each_host_to_its_own_prefix(tmp_path):
+    from paaskit.cdn import STATIC_ROUTER_CODE, host_prefix
+
+    (tmp_path / "app.css").write_text("body{}")
+
+    def program() -> None:
+        cdn = Cdn(
+            "cdn",
+            CdnArgs(
+                origin_domain="lb.example.com", origin_protocol="http-only", static_by_host=True
+            ),
+        )
+        cdn.upload_assets("shop", tmp_path, host_prefix("Shop.Example.com", "/static"))
+
+    records = plan(program)
+    function = records.one("aws:cloudfront/function:Function")
+    assert function.inputs["runtime"] == "cloudfront-js-2.0"
+    assert function.inputs["code"] == STATIC_ROUTER_CODE
+    behaviours = records.one("aws:cloudfront/distribution:Distribution").inputs[
+        "orderedCacheBehaviors"
+    ]
+    assert [a["eventType"] for b in behaviours for a in b["functionAssociations"]] == [
+        "viewer-request"
+    ]
+    (obj,) = records.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert obj.inputs["key"] == "shop.example.com/static/app.css"

@@ -89,3 +89,18 @@ def test_default_at_reads_nested_defaults():
 def test_tags_are_checked(tags, message):
     with pytest.raises(ValidationError, match=message):
         ComponentArgs(tags=tags)
+
+
+def test_a_value_equal_to_its_default_counts_as_not_set():
+    # Pulumi passes a project file's declared defaults to the program as values.
+    from paaskit.cluster import SpotClusterSettings
+
+    class Sections(Settings):
+        cluster: SpotClusterSettings = SpotClusterSettings()
+
+    keys = {"instanceType": "cluster.instance_type", "architecture": "cluster.architecture"}
+    loaded = load_settings(
+        Sections, "x", keys=keys, values={"x:instanceType": "m6i.large", "x:architecture": "x86_64"}
+    )
+    assert loaded.cluster.instance_type == "m6i.large"
+    assert "architecture" not in loaded.cluster.model_fields_set

@@ -158,6 +158,7 @@ AUTONAMED: dict[str, tuple[str, int]] = {
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": ("name", 128),
     "aws:cloudfront/originAccessControl:OriginAccessControl": ("name", 64),
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": ("name", 128),
+    "aws:cloudfront/function:Function": ("name", 64),
     "aws:wafv2/webAcl:WebAcl": ("name", 128),
     "aws:kms/alias:Alias": ("name", 256),
     "aws:appautoscaling/policy:Policy": ("name", 255),
@@ -563,6 +564,12 @@ STATES: dict[str, StateFn] = {
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_id(
         "response-headers-policy", uuid_id=True
     ),
+    "aws:cloudfront/function:Function": lambda r, ctx: {
+        "id": r.name,
+        "arn": f"arn:{ctx.partition}:cloudfront::{ctx.account}:function/{r.name}",
+        "etag": "E" + _upper_alnum(r.urn + "etag", 13),
+        "status": "DEPLOYED",
+    },
     "aws:wafv2/webAcl:WebAcl": _uuid_arn("wafv2", "global/webacl/{name}/{id}"),
     # database
     "aws:rds/instance:Instance": _rds_instance,

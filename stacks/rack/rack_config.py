@@ -14,6 +14,12 @@ from paaskit import RackArgs
 from paaskit.config import load_settings
 
 CONFIG_KEYS: dict[str, str] = {
+    # the rack
+    "domain": "domain",
+    "zoneName": "zone_name",
+    "throwaway": "throwaway",
+    "appLogRetentionDays": "log_retention_days",
+    "tags": "tags",
     # network
     "vpcCidr": "network.cidr",
     "zones": "network.zones",
@@ -24,11 +30,75 @@ CONFIG_KEYS: dict[str, str] = {
     "ipv6": "network.ipv6",
     "flowLogs": "network.flow_logs",
     "flowLogsRetentionDays": "network.flow_logs_retention_days",
-    # every resource
-    "tags": "tags",
+    # cluster
+    "instanceType": "cluster.instance_type",
+    "instanceTypes": "cluster.instance_types",
+    "vcpus": "cluster.vcpus",
+    "memoryMib": "cluster.memory_mib",
+    "architecture": "cluster.architecture",
+    "maxInstanceTypes": "cluster.max_instance_types",
+    "minNodes": "cluster.min_size",
+    "maxNodes": "cluster.max_size",
+    "onDemandBase": "cluster.on_demand_base",
+    "onDemandPercentage": "cluster.on_demand_percentage",
+    "rootVolumeGib": "cluster.root_volume_gib",
+    "amiId": "cluster.ami_id",
+    "targetCapacity": "cluster.target_capacity",
+    "containerInsights": "cluster.container_insights",
+    "ecsConfig": "cluster.ecs_config",
+    "spotHandler": "cluster.spot_handler",
+    "clusterLogRetentionDays": "cluster.log_retention_days",
+    # load balancer
+    "certificateArn": "loadbalancer.certificate_arn",
+    "cloudfrontOnly": "loadbalancer.cloudfront_only",
+    "originSecret": "loadbalancer.origin_secret",
+    "lbIdleTimeout": "loadbalancer.idle_timeout",
+    "lbSslPolicy": "loadbalancer.ssl_policy",
+    "lbDesyncMitigationMode": "loadbalancer.desync_mitigation_mode",
+    "lbAccessLogs": "loadbalancer.access_logs",
+    "lbAccessLogRetentionDays": "loadbalancer.access_log_retention_days",
+    "maxRules": "loadbalancer.max_rules",
+    # cdn
+    "cdnCertificateArn": "cdn.certificate_arn",
+    "staticPaths": "cdn.static_paths",
+    "priceClass": "cdn.price_class",
+    "webAclId": "cdn.web_acl_id",
+    "cdnLogging": "cdn.logging",
+    "cdnLogRetentionDays": "cdn.log_retention_days",
+    "staticBucketName": "cdn.bucket_name",
+    "staticVersionRetentionDays": "cdn.noncurrent_version_days",
+    "originReadTimeout": "cdn.origin_read_timeout",
+    "hstsMaxAge": "cdn.hsts_max_age",
+    "hstsPreload": "cdn.hsts_preload",
+    "frameOptions": "cdn.frame_options",
+    # shared database (on with `database: true`)
+    "databaseVersion": "database.engine_version",
+    "databaseInstanceClass": "database.instance_class",
+    "databaseStorageGib": "database.allocated_storage",
+    "databaseMaxStorageGib": "database.max_allocated_storage",
+    "databaseMultiAz": "database.multi_az",
+    "databaseBackupRetentionDays": "database.backup_retention_days",
+    "databaseBackupWindow": "database.backup_window",
+    "databaseMaintenanceWindow": "database.maintenance_window",
+    "databaseName": "database.database_name",
+    "databaseUsername": "database.username",
+    "databaseReadReplicas": "database.read_replicas",
+    "databaseAlarmsTopicArn": "database.alarms_topic_arn",
+    "databaseLogRetentionDays": "database.log_retention_days",
+    "databasePasswordRotationDays": "database.password_rotation_days",
+    "databasePerformanceInsights": "database.performance_insights",
+    "databaseIamAuth": "database.iam_auth",
+    "databaseExtendedSupport": "database.extended_support",
+    "databaseKmsKeyArn": "database.kms_key_id",
+    "databaseParameters": "database.parameters",
 }
+
+SECTIONS: dict[str, str] = {"database": "database"}
+"""Boolean keys that turn an optional part of the rack on (with its defaults)."""
 
 
 def load(namespace: str | None = None) -> RackArgs:
     """The rack's settings from this stack's config; errors name the config key."""
-    return load_settings(RackArgs, namespace or pulumi.get_project(), keys=CONFIG_KEYS)
+    return load_settings(
+        RackArgs, namespace or pulumi.get_project(), keys=CONFIG_KEYS, sections=SECTIONS
+    )
