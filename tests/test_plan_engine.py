@@ -244,3 +244,18 @@ def test_wire_values_are_summarised():
     summary = from_wire(archive)["@archive"]["a.py"]["@asset"]
     assert summary["size"] == len("print(1)")
     assert "text" not in summary
+
+
+def test_a_failed_run_leaves_nothing_behind_for_the_next():
+    def failing() -> None:
+        vpc = aws.ec2.Vpc("v", cidr_block="10.0.0.0/16")
+        for i in range(5):
+            aws.ec2.Subnet(
+                f"s{i}",
+                vpc_id=vpc.id.apply(lambda v: {"present": v}["missing"]),
+                cidr_block="10.0.0.0/24",
+            )
+
+    with pytest.raises(ProgramError):
+        run(failing, RunOptions(project="proj"))
+    assert len(_plan()) == 8

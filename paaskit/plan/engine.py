@@ -301,6 +301,12 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
                     dry_run=False,
                     organization=options.organization,
                     callbacks=None,
+                    # The SDK shares these across threads unless set: a failed run's
+                    # pending outputs would otherwise haunt the next plan.
+                    outputs=set(),
+                    lock=threading.Lock(),
+                    package_refs={},
+                    base_providers_by_ref={},
                 )
             )
             settings.ROOT.set(None)
