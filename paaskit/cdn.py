@@ -276,11 +276,12 @@ class CdnArgs(ComponentArgs):
     frame the apps, and apps (admin pages) may still frame themselves."""
 
     static_by_host: bool = False
-    """Keep each host's static files apart: a CloudFront Function prefixes the
-    path of every static request with its Host header, so `/static/app.css` on
-    `shop.example.com` is the object `shop.example.com/static/app.css`. A rack
-    turns this on, since many apps share its CDN and all use `/static`. Default
-    off: one site, keys as the paths."""
+    """Keep each site's static files apart: a CloudFront Function looks the
+    request's Host up in a key value store and prefixes the path with what it
+    finds, so `/static/app.css` on `shop.example.com` (registered as `shop/web`)
+    is the object `shop/web/static/app.css`. A rack turns this on, since many
+    apps share its CDN and all use `/static`; each app registers its own hosts
+    (`register_static_host`). Default off: one site, keys as the paths."""
 
     throwaway: bool = False
     """This stack is disposable: let `pulumi destroy` delete the buckets with their
@@ -608,7 +609,8 @@ class Cdn(Component):
             "bucket", "bucket_config", "bucket_policy", "origin_access_control",
             "response_headers_policy", "provider", "certificate", "validation_record",
             "certificate_validation", "distribution", "dns_record", "log_bucket",
-            "log_bucket_config", "log_delivery", "asset", "function",
+            "log_bucket_config", "log_delivery", "asset", "function", "key_value_store",
+            "static_host",
         }
     )  # fmt: skip
 
@@ -633,6 +635,7 @@ class Cdn(Component):
             description="paaskit: CloudFront reads the static bucket",
         )
         self.response_headers_policy = self._response_headers_policy()
+        self.static_hosts: aws.cloudfront.KeyValueStore | None = None
         self.static_router = self._static_router() if args.static_by_host else None
         self._zone = self._zone_id()
         self.certificate: aws.acm.Certificate | None = None
@@ -644,6 +647,9 @@ class Cdn(Component):
         if args.logging:
             self._logging()
 
+        self.static_hosts_arn: pulumi.Output[str] | None = (
+            self.static_hosts.arn if self.static_hosts is not None else None
+        )
         self.bucket_name: pulumi.Output[str] = self.bucket.bucket
         self.bucket_arn: pulumi.Output[str] = self.bucket.arn
         self.distribution_id: pulumi.Output[str] = self.distribution.id
@@ -695,9 +701,9 @@ class Cdn(Component):
         if self.has_app_origin:
             patterns = [_pattern_regex(p) for p in self.static_paths]
             for asset in assets:
-                # Under static_by_host the key starts with the host, which the
-                # viewer's path does not carry.
-                path = asset.key.split("/", 1)[-1] if self.args.static_by_host else asset.key
+                # Under static_by_host the key starts with the site's prefix (`shop/web/`),
+                # which the viewer's path does not carry.
+                path = asset.key.split("/", 2)[-1] if self.args.static_by_host else asset.key
                 if not any(p.match("/" + path) for p in patterns):
                     raise ConfigError(
                         f"prefix: {prefix!r} puts /{asset.key} outside the static paths "
@@ -843,14 +849,21 @@ class Cdn(Component):
         )
 
     def _static_router(self) -> aws.cloudfront.Function:
+        self.static_hosts = self.child(
+            "key_value_store",
+            aws.cloudfront.KeyValueStore,
+            "static-hosts",
+            comment="paaskit: which site's static files each host serves",
+        )
         return self.child(
             "function",
             aws.cloudfront.Function,
             "static-router",
             runtime="cloudfront-js-2.0",
-            comment="paaskit: static files per host (shop.example.com/static/...)",
+            comment="paaskit: static files per site (host -> prefix)",
             publish=True,
-            code=STATIC_ROUTER_CODE,
+            code=self.static_hosts.arn.apply(static_router_code),
+            key_value_store_associations=[self.static_hosts.arn],
         )
 
     def _us_east_1(self) -> pulumi.ProviderResource:
@@ -1102,21 +1115,60 @@ class Cdn(Component):
         )
 
 
-STATIC_ROUTER_CODE = """\
-function handler(event) {
-    // Each host's static files live under its own prefix in the shared bucket.
-    var request = event.request;
-    var host = request.headers.host ? request.headers.host.value.toLowerCase() : "";
-    request.uri = "/" + host + request.uri;
+_STATIC_ROUTER = """\
+import cf from 'cloudfront';
+
+const sites = cf.kvs('%s');
+
+// Each site's static files live under its own prefix in the shared bucket;
+// the key value store says which prefix each host serves.
+async function handler(event) {
+    const request = event.request;
+    const host = request.headers.host ? request.headers.host.value.toLowerCase() : '';
+    let site = '_unknown';
+    try {
+        site = await sites.get(host);
+    } catch (err) {
+        // A host no app registered: its files are nowhere, so S3 answers 403/404.
+    }
+    request.uri = '/' + site + request.uri;
     return request;
 }
 """
-"""The viewer-request function of `static_by_host`: `/static/x` -> `/<host>/static/x`."""
 
 
-def host_prefix(host: str, prefix: str) -> str:
-    """The object key prefix of one host's static files under `static_by_host`."""
-    return f"{host.lower()}/{prefix.strip('/')}"
+def static_router_code(store_arn: str) -> str:
+    """The viewer-request function of `static_by_host`, reading the store `store_arn`."""
+    return _STATIC_ROUTER % store_arn.rsplit("/", 1)[-1]
+
+
+SITE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(/[a-z0-9][a-z0-9-]{0,62})?$")
+
+
+def register_static_host(
+    name: str,
+    store_arn: Input,
+    host: Input,
+    site: str,
+    *,
+    opts: pulumi.ResourceOptions | None = None,
+) -> aws.cloudfront.KeyvaluestoreKey:
+    """Tell a rack's CDN (with `static_by_host`) that `host` serves the files under `site/`.
+
+    `site` is a plain prefix such as `shop/web` (the app and service), so the
+    objects can be named before the host is known (a host from another stack
+    is an Output). Upload the files under `f"{site}/static"` and register
+    every host that serves them.
+    """
+    if not SITE_PATTERN.match(site):
+        raise ConfigError(f"site: {site!r} must be one or two lowercase DNS labels joined by '/'")
+    return aws.cloudfront.KeyvaluestoreKey(
+        name,
+        key_value_store_arn=store_arn,
+        key=pulumi.Output.from_input(host).apply(lambda h: str(h).lower()),
+        value=site,
+        opts=opts,
+    )
 
 
 def _validation_option(options: Sequence[Any], domain: str) -> Any:

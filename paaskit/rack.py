@@ -256,6 +256,7 @@ class Rack(Component):
             cdn_domain_name=self.cdn.domain_name,
             static_bucket=self.cdn.bucket_name,
             static_paths=list(self.cdn.static_paths),
+            static_hosts_arn=self.cdn.static_hosts_arn or "",
             log_retention_days=args.log_retention_days,
             database=_shared_database(self.database),
         )
@@ -315,6 +316,8 @@ class RackInfo:
     cdn_domain_name: Input
     static_bucket: Input
     static_paths: pulumi.Input[list[str]]
+    static_hosts_arn: Input
+    """The CDN's key value store of host -> static files prefix (see `Cdn.static_by_host`)."""
     log_retention_days: pulumi.Input[int]
     database: SharedDatabase | None = None
 
@@ -335,6 +338,7 @@ class RackInfo:
         "cdn_domain_name": "cdnDomainName",
         "static_bucket": "staticBucketName",
         "static_paths": "staticPaths",
+        "static_hosts_arn": "staticHostsArn",
         "log_retention_days": "logRetentionDays",
     }
     """The stack output that carries each field (the names are a contract between stacks)."""

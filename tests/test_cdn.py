@@ -571,29 +571,38 @@ def test_a_secret_without_an_app_origin_is_an_error():
         plan(program)
 
 
-def test_static_by_host_routes_each_host_to_its_own_prefix(tmp_path):
-    from paaskit.cdn import STATIC_ROUTER_CODE, host_prefix
+def test_static_by_host_routes_each_host_to_its_sites_prefix(tmp_path):
+    from paaskit.cdn import register_static_host
 
     (tmp_path / "app.css").write_text("body{}")
 
     def program() -> None:
-        cdn = Cdn(
-            "cdn",
-            CdnArgs(
-                origin_domain="lb.example.com", origin_protocol="http-only", static_by_host=True
-            ),
-        )
-        cdn.upload_assets("shop", tmp_path, host_prefix("Shop.Example.com", "/static"))
+        cdn = Cdn("cdn", CdnArgs(**APP, static_by_host=True))
+        cdn.upload_assets("shop", tmp_path, "shop/web/static")
+        assert cdn.static_hosts_arn is not None
+        register_static_host("shop-host", cdn.static_hosts_arn, "Shop.Example.com", "shop/web")
 
     records = plan(program)
+    store = records.one("aws:cloudfront/keyValueStore:KeyValueStore")
     function = records.one("aws:cloudfront/function:Function")
     assert function.inputs["runtime"] == "cloudfront-js-2.0"
-    assert function.inputs["code"] == STATIC_ROUTER_CODE
-    behaviours = records.one("aws:cloudfront/distribution:Distribution").inputs[
-        "orderedCacheBehaviors"
-    ]
+    assert store.urn in function.dependencies
+    store_id = function.inputs["keyValueStoreAssociations"][0].rsplit("/", 1)[-1]
+    assert f"cf.kvs('{store_id}')" in function.inputs["code"]
+    behaviours = distribution(records)["orderedCacheBehaviors"]
     assert [a["eventType"] for b in behaviours for a in b["functionAssociations"]] == [
         "viewer-request"
     ]
-    (obj,) = records.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-    assert obj.inputs["key"] == "shop.example.com/static/app.css"
+    (obj,) = records.of_type(OBJECT)
+    assert obj.inputs["key"] == "shop/web/static/app.css"
+    key = records.one("aws:cloudfront/keyvaluestoreKey:KeyvaluestoreKey")
+    assert (key.inputs["key"], key.inputs["value"]) == ("shop.example.com", "shop/web")
+
+
+def test_a_site_prefix_must_be_dns_labels():
+    from paaskit.cdn import register_static_host
+
+    with pytest.raises(ConfigError, match="site: 'Shop' must be"):
+        register_static_host(
+            "x", "arn:aws:cloudfront::1:key-value-store/x", "a.example.com", "Shop"
+        )

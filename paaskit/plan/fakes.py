@@ -159,6 +159,7 @@ AUTONAMED: dict[str, tuple[str, int]] = {
     "aws:cloudfront/originAccessControl:OriginAccessControl": ("name", 64),
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": ("name", 128),
     "aws:cloudfront/function:Function": ("name", 64),
+    "aws:cloudfront/keyValueStore:KeyValueStore": ("name", 64),
     "aws:wafv2/webAcl:WebAcl": ("name", 128),
     "aws:kms/alias:Alias": ("name", 256),
     "aws:appautoscaling/policy:Policy": ("name", 255),
@@ -569,6 +570,11 @@ STATES: dict[str, StateFn] = {
         "arn": f"arn:{ctx.partition}:cloudfront::{ctx.account}:function/{r.name}",
         "etag": "E" + _upper_alnum(r.urn + "etag", 13),
         "status": "DEPLOYED",
+    },
+    "aws:cloudfront/keyValueStore:KeyValueStore": lambda r, ctx: {
+        "id": r.name,
+        "arn": f"arn:{ctx.partition}:cloudfront::{ctx.account}:key-value-store/{_uuid(r.urn)}",
+        "etag": "E" + _upper_alnum(r.urn + "etag", 13),
     },
     "aws:wafv2/webAcl:WebAcl": _uuid_arn("wafv2", "global/webacl/{name}/{id}"),
     # database
