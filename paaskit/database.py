@@ -573,9 +573,11 @@ class DatabaseArgs(DatabaseSettings):
     vpc_id: Input
     """The VPC of the subnets (`Network.vpc_id`). Required."""
 
-    subnet_ids: list[Input]
+    subnet_ids: list[Input] | pulumi.Output[Any]
     """Private subnets in at least two zones (`Network.private_subnets`' ids), for
-    the subnet group; Multi-AZ places the standby in another zone. Required."""
+    the subnet group; Multi-AZ places the standby in another zone. A list of
+    ids, or one Output of the list (a rack read from another stack, whose
+    network always spans two zones or more). Required."""
 
     allowed_security_group_ids: list[Input]
     """Security groups whose members may connect on 5432 (the rack's nodes). May be
@@ -583,8 +585,10 @@ class DatabaseArgs(DatabaseSettings):
 
     @field_validator("subnet_ids")
     @classmethod
-    def _check_subnets(cls, value: list[Input]) -> list[Input]:
-        if len(value) < 2:
+    def _check_subnets(
+        cls, value: list[Input] | pulumi.Output[Any]
+    ) -> list[Input] | pulumi.Output[Any]:
+        if isinstance(value, list) and len(value) < 2:
             raise ValueError(
                 f"an RDS subnet group needs subnets in at least two zones; got {len(value)}"
             )
@@ -596,7 +600,7 @@ class DatabaseArgs(DatabaseSettings):
         settings: DatabaseSettings,
         *,
         vpc_id: Input,
-        subnet_ids: Sequence[Input],
+        subnet_ids: Sequence[Input] | pulumi.Output[Any],
         allowed_security_group_ids: Sequence[Input],
     ) -> DatabaseArgs:
         """The Args for `settings` placed in a network and opened to some security groups."""
@@ -604,7 +608,7 @@ class DatabaseArgs(DatabaseSettings):
         return cls(
             **values,
             vpc_id=vpc_id,
-            subnet_ids=list(subnet_ids),
+            subnet_ids=subnet_ids if isinstance(subnet_ids, pulumi.Output) else list(subnet_ids),
             allowed_security_group_ids=list(allowed_security_group_ids),
         )
 
@@ -754,7 +758,9 @@ class Database(Component):
             "subnet_group",
             aws.rds.SubnetGroup,
             "subnets",
-            subnet_ids=list(args.subnet_ids),
+            subnet_ids=args.subnet_ids
+            if isinstance(args.subnet_ids, pulumi.Output)
+            else list(args.subnet_ids),
             description=f"{name}: private subnets of the PostgreSQL database",
         )
         self.parameter_group = self._parameter_group()

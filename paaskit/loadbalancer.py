@@ -410,12 +410,12 @@ class RuleBook:
 
 def _check_route(
     name: str,
-    hosts: Sequence[str],
+    hosts: Sequence[Input],
     paths: Sequence[str],
     *,
     with_header: bool,
     priority: int | None,
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[Any], list[str]]:
     if not _ROUTE_NAME.match(name):
         raise ConfigError(
             f"route {name!r}: name it with letters, digits, '.', '_' or '-' (at most 128)"
@@ -424,6 +424,9 @@ def _check_route(
     if not hosts and not paths:
         raise ConfigError(f"route {name!r}: give hosts, paths or both")
     for host in hosts:
+        # A host known only at deploy time (an Output from another stack) is checked there.
+        if not isinstance(host, str):
+            continue
         if not _HOST_PATTERN.match(host) or "." not in host or not host.rsplit(".", 1)[1].isalpha():
             raise ConfigError(
                 f"route {name!r}: hosts: {host!r} is not a host pattern (letters, digits, "
@@ -442,7 +445,7 @@ def _check_route(
             f"route {name!r}: {len(hosts)} hosts and {len(paths)} paths{header} make {values} "
             f"condition values; AWS allows {MAX_CONDITION_VALUES} per rule, so split the route"
         )
-    wildcards = sum(v.count("*") + v.count("?") for v in (*hosts, *paths))
+    wildcards = sum(v.count("*") + v.count("?") for v in (*hosts, *paths) if isinstance(v, str))
     if wildcards > MAX_CONDITION_WILDCARDS:
         raise ConfigError(
             f"route {name!r}: {wildcards} wildcards; AWS allows {MAX_CONDITION_WILDCARDS} per rule"
@@ -456,7 +459,7 @@ def _route_args(
     name: str,
     listener_arn: Input,
     target_group_arn: Input,
-    hosts: Sequence[str],
+    hosts: Sequence[Input],
     paths: Sequence[str],
     origin_secret: Input | None,
     origin_header_name: str,
@@ -498,7 +501,7 @@ def attach_route(
     listener_arn: Input,
     target_group_arn: Input,
     *,
-    hosts: Sequence[str] = (),
+    hosts: Sequence[Input] = (),
     paths: Sequence[str] = (),
     origin_secret: Input | None = None,
     origin_header_name: str = ORIGIN_HEADER,

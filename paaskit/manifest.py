@@ -1231,8 +1231,9 @@ class PostgresOptions(_Model):
     `deletionProtection`, backups).
     """
 
-    version: Annotated[str, BeforeValidator(_pg_version)] = "17"
-    """PostgreSQL major (or major.minor) version. Default 17, the newest on RDS. Convox's
+    version: Annotated[str, BeforeValidator(_pg_version)] = "18"
+    """PostgreSQL major (or major.minor) version. Default 18, the newest on RDS (the
+    Database component's default). Convox's
     container default, 10.5, is no longer offered by RDS. Quote a minor version ending in 0
     (`"16.10"`): YAML reads 16.10 as the number 16.1."""
 
@@ -1281,6 +1282,12 @@ class PostgresOptions(_Model):
 
     auto_minor_version_upgrade: Bool = Field(default=True, alias="autoMinorVersionUpgrade")
     """Apply minor versions (security fixes) in the maintenance window. Default true (Convox's)."""
+
+    shared: Bool = False
+    """Use the rack's shared database (made with the rack's `database: true`) instead of
+    a database of the app's own (paaskit addition). Default false: one database per
+    resource, isolated and sized for the app. Shared, the app gets the rack's
+    database and master user: cheaper, but apps on it are not isolated from each other."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
         "masterUserPassword": "the password is generated and kept in Secrets Manager; it is "

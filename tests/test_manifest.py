@@ -279,7 +279,7 @@ def test_postgres_defaults_are_safe_and_cheap() -> None:
     assert m.resources["db"].name == "db"
     assert m.resources["db"].env_prefix == "DB"
     assert options.model_dump() == {
-        "version": "17",
+        "version": "18",
         "instance_class": "db.t4g.micro",
         "storage": 20,
         "iops": None,
@@ -292,6 +292,7 @@ def test_postgres_defaults_are_safe_and_cheap() -> None:
         "port": 5432,
         "allow_major_version_upgrade": False,
         "auto_minor_version_upgrade": True,
+        "shared": False,
     }
 
 
