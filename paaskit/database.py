@@ -853,7 +853,7 @@ class Database(Component):
             aws.ec2.SecurityGroup,
             "sg",
             vpc_id=self.args.vpc_id,
-            description="PostgreSQL: port 5432 from the rack's security groups only",
+            description="PostgreSQL: port 5432 from the allowed security groups only",
         )
         for i, source in enumerate(self.args.allowed_security_group_ids):
             # A literal id names its rule, so reordering the list replaces nothing.
