@@ -462,7 +462,7 @@ def _route_args(
     hosts: Sequence[Input],
     paths: Sequence[str],
     origin_secret: Input | None,
-    origin_header_name: str,
+    origin_header_name: Input,
     priority: int | None,
     rules: RuleBook | None,
 ) -> dict[str, Any]:
@@ -504,7 +504,7 @@ def attach_route(
     hosts: Sequence[Input] = (),
     paths: Sequence[str] = (),
     origin_secret: Input | None = None,
-    origin_header_name: str = ORIGIN_HEADER,
+    origin_header_name: Input = ORIGIN_HEADER,
     priority: int | None = None,
     rules: RuleBook | None = None,
     tags: dict[str, str] | None = None,
@@ -519,7 +519,9 @@ def attach_route(
     the rule also requires the secret origin header. Pass a `RuleBook` to
     check collisions and the quota across several routes of one program.
     """
-    _check_origin_header_name(origin_header_name)
+    if isinstance(origin_header_name, str):
+        # One read from another stack's outputs is checked where it was set: in that rack.
+        _check_origin_header_name(origin_header_name)
     kwargs = _route_args(
         name,
         listener_arn,

@@ -14,9 +14,11 @@ never leak into each other or into the caller.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import heapq
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,8 +138,9 @@ class PlanMocks(mocks.Mocks):
             name = str(args.inputs.get("name") or args.resource_id or args.name)
             outputs = self._lookup_ref(name)
             if outputs is None:
+                # Fail fast: the run is repeated once the outputs are known.
                 self.missing_refs.append(name)
-                outputs = {}
+                raise MissingStackReference([name])
             return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": []}
         urn = self.urns.get((args.typ, args.name), "")
         return fakes.resource_state(args.typ, args.name, urn, dict(args.inputs), self.ctx)
@@ -290,6 +293,8 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
     def go() -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        # A failed program leaves futures nobody awaits; its error is reported once, by us.
+        loop.set_exception_handler(lambda _loop, _context: None)
         try:
             settings.configure(
                 mocks.MockSettings(
@@ -325,9 +330,16 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
             finally:
                 loop.close()
 
-    thread = threading.Thread(target=go, name="paaskit-plan", daemon=True)
-    thread.start()
-    thread.join()
+    with warnings.catch_warnings():
+        # A program stopped half-way (e.g. to fetch a stack reference first) leaves
+        # coroutines of its outputs unawaited; that is expected, not news.
+        warnings.filterwarnings(
+            "ignore", message="coroutine .* was never awaited", category=RuntimeWarning
+        )
+        thread = threading.Thread(target=go, name="paaskit-plan", daemon=True)
+        thread.start()
+        thread.join()
+        gc.collect()
 
     if plan_mocks.missing_refs:
         raise MissingStackReference(sorted(set(plan_mocks.missing_refs)))
