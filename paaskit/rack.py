@@ -199,6 +199,9 @@ class Rack(Component):
             ),
         )
         lb = self.loadbalancer
+        cdn_transforms = dict(args.cdn.transform)
+        if not args.domain:
+            cdn_transforms["distribution"] = _waive_http_origin(cdn_transforms.get("distribution"))
         self.cdn = self.child(
             "cdn",
             Cdn,
@@ -206,6 +209,7 @@ class Rack(Component):
             args=_rebuild(
                 args.cdn,
                 tags={**shared_tags, **args.cdn.tags},
+                transform=cdn_transforms,
                 origin_domain=lb.dns_name,
                 origin_protocol=lb.origin_protocol,
                 origin_secret=lb.origin_secret,
@@ -264,6 +268,28 @@ class Rack(Component):
         self.outputs = self.info.to_outputs()
         """Everything an app needs, by the names `RackRef` reads: export them all."""
         self.register_outputs(self.outputs)
+
+
+HTTP_ORIGIN_REASON = (
+    "No domain: CloudFront reaches the load balancer over HTTP. Viewers still get HTTPS "
+    "and the load balancer admits only CloudFront with the secret header. "
+    "Set domain for TLS end to end"
+)
+"""Why a rack without a domain accepts policy rule PK-CF-007 (HTTPS to the origin)."""
+
+
+def _waive_http_origin(then: Any) -> Any:
+    """A transform that marks the distribution's HTTP origin as a deliberate, explained choice."""
+
+    def transform(kwargs: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        kwargs["tags"] = {
+            **(kwargs.get("tags") or {}),
+            "paaskit:waive:PK-CF-007": HTTP_ORIGIN_REASON,
+        }
+        if then is not None:
+            then(kwargs, opts)
+
+    return transform
 
 
 @dataclass(frozen=True)
