@@ -259,3 +259,15 @@ def test_a_failed_run_leaves_nothing_behind_for_the_next():
     with pytest.raises(ProgramError):
         run(failing, RunOptions(project="proj"))
     assert len(_plan()) == 8
+
+
+def test_the_engines_linear_wait_records_what_the_sdks_own_wait_does(monkeypatch):
+    from pulumi.runtime import stack as pulumi_stack
+
+    from paaskit import Rack
+    from paaskit.plan import engine
+
+    ours = run(lambda: Rack("rk"), RunOptions(project="proj")).to_json()
+    monkeypatch.setattr(engine, "_wait_for_rpcs", pulumi_stack.wait_for_rpcs)
+    sdks = run(lambda: Rack("rk"), RunOptions(project="proj")).to_json()
+    assert ours == sdks

@@ -25,6 +25,7 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime import mocks, settings
+from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
@@ -263,6 +264,43 @@ class RecordingMonitor(mocks.MockMonitor):
         return out
 
 
+async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+    """Pulumi's `wait_for_rpcs`, in linear time.
+
+    The SDK waits for pending outputs with `asyncio.wait(FIRST_COMPLETED)` over
+    all of them, again after each completes: quadratic in the number of
+    outputs, which is most of a large plan's time. Awaiting them in turn waits
+    for exactly the same set (new ones are picked up on the next round) and
+    re-raises the same errors.
+    """
+    rpc_manager = settings._get_rpc_manager()
+    while True:
+        while rpc_manager.rpcs:
+            await asyncio.sleep(0)
+            try:
+                await rpc_manager.rpcs.pop()
+            except Exception as exn:
+                if rpc_manager.unhandled_exception is not None:
+                    cause = rpc_manager.unhandled_exception.with_traceback(
+                        rpc_manager.exception_traceback
+                    )
+                    raise exn from cause
+                raise
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+        if await_all_outstanding_tasks:
+            while True:
+                with settings.SETTINGS.lock:
+                    if not settings.SETTINGS.outputs:
+                        break
+                    pending = list(settings.SETTINGS.outputs)
+                    settings.SETTINGS.outputs.clear()
+                for task in pending:
+                    await task
+        if not rpc_manager.rpcs:
+            break
+
+
 @dataclass
 class RunOptions:
     """Everything that shapes one run of a program under the recording engine."""
@@ -330,6 +368,8 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
             finally:
                 loop.close()
 
+    sdk_wait = pulumi_stack.wait_for_rpcs
+    pulumi_stack.wait_for_rpcs = _wait_for_rpcs
     with warnings.catch_warnings():
         # A program stopped half-way (e.g. to fetch a stack reference first) leaves
         # coroutines of its outputs unawaited; that is expected, not news.
@@ -339,7 +379,9 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
         thread = threading.Thread(target=go, name="paaskit-plan", daemon=True)
         thread.start()
         thread.join()
-        gc.collect()
+        if "error" in outcome or plan_mocks.missing_refs:
+            gc.collect()  # so the abandoned coroutines are collected while the filter is on
+    pulumi_stack.wait_for_rpcs = sdk_wait
 
     if plan_mocks.missing_refs:
         raise MissingStackReference(sorted(set(plan_mocks.missing_refs)))
