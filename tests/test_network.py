@@ -58,12 +58,8 @@ def test_layout_subnets_never_overlap_and_stay_inside_the_vpc():
         vpc = ipaddress.IPv4Network(cidr)
         assert all(n.subnet_of(vpc) for n in nets)
         assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
-        assert (
-            min(n.prefixlen for n in nets) >= vpc.prefixlen
-        )
-        assert (
-            max(n.prefixlen for n in nets) <= 28
-        )
+        assert min(n.prefixlen for n in nets) >= vpc.prefixlen
+        assert max(n.prefixlen for n in nets) <= 28
 
 
 def private_default_routes(p):
@@ -189,9 +185,7 @@ def test_flow_log_role_writes_only_to_its_log_group():
     (statement,) = policy["Statement"]
     group_arn = statement["Resource"][0]
     assert group_arn.startswith("arn:aws:logs:us-east-1:")
-    assert group_arn.endswith(
-        ":log-group:net-flow-logs-" + group_arn[-7:]
-    )
+    assert group_arn.endswith(":log-group:net-flow-logs-" + group_arn[-7:])
     assert statement["Resource"] == [group_arn, group_arn + ":*"]
     assert "*" not in statement["Action"]
     trust = json.loads(p.named("net-flow-logs-role").inputs["assumeRolePolicy"])
