@@ -1,12 +1,19 @@
 """The `paaskit` command.
 
-    paaskit plan DIR [--stack NAME] [-c KEY=VALUE ...] [--ref STACK=FILE ...] [--json]
+    paaskit plan DIR    [--stack NAME] [-c KEY=VALUE ...] [--ref STACK=FILE ...] [--json]
+    paaskit policy DIR  [plan options] [--waivers FILE] [--json]      (or: paaskit policy --rules)
+    paaskit cost DIR    [plan options] [--json]
+    paaskit diagram DIR [plan options] [--out PATH] [--format svg|png|mermaid|dot]
 
 Every verb reads the project in DIR the way `pulumi` would (its Pulumi.yaml,
 `main:`, and Pulumi.<stack>.yaml) and runs it offline, in-process: no Pulumi
-CLI, no plugins, no AWS credentials. Exit status: 0 when all is well, 1 when
-the program or its settings are wrong (the message names the key or file),
-2 for a wrong command line.
+CLI, no plugins, no AWS credentials. `plan` shows every resource, then the
+policy findings, AWS limits and the monthly cost; the other verbs show one of
+those in full.
+
+Exit status: 0 when all is well; 1 when the program or its settings are wrong
+(the message names the key or file), a waiver is wrong, or, for `policy`, an
+error-level finding has no waiver; 2 for a wrong command line.
 """
 
 from __future__ import annotations
@@ -16,13 +23,32 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from .plan import Plan, PlanError, parse_ref_file, plan_directory, render_text
+from . import cost, diagram
+from .plan import (
+    Plan,
+    PlanError,
+    load_config,
+    load_project,
+    parse_ref_file,
+    plan_directory,
+    render_text,
+)
+from .policy import ALL_RULES, Finding, Report, WaiverError, evaluate_project, rule_table
+from .policy.engine import count
+
+_LABELS = {"error": "ERROR", "warning": "WARNING", "info": "note"}
 
 
-def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", metavar="DIR", help="a directory holding a Pulumi.yaml")
+def _add_plan_arguments(parser: argparse.ArgumentParser, *, optional_dir: bool = False) -> None:
+    parser.add_argument(
+        "dir",
+        metavar="DIR",
+        nargs="?" if optional_dir else None,
+        help="a directory holding a Pulumi.yaml",
+    )
     parser.add_argument(
         "-s",
         "--stack",
@@ -48,6 +74,14 @@ def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_waivers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--waivers",
+        metavar="FILE",
+        help="the waiver file (default: paaskit.waivers.yaml beside Pulumi.yaml, if there is one)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paaskit",
@@ -59,12 +93,59 @@ def build_parser() -> argparse.ArgumentParser:
         "plan",
         help="run the Pulumi program in DIR offline and show every resource it would create",
         description="Run the Pulumi program in DIR in-process against a recording engine and print "
-        "every resource it registers: a tree of components and children and a count by type, "
-        "or, with --json, the full record.",
+        "every resource it registers (a tree of components and children and a count by type), then "
+        "the policy findings, AWS limits and the monthly cost estimate; or, with --json, the full record.",
     )
     _add_plan_arguments(plan)
+    _add_waivers_argument(plan)
     plan.add_argument(
         "--json", action="store_true", help="print the plan as JSON (a stable, documented format)"
+    )
+
+    policy = verbs.add_parser(
+        "policy",
+        help="check the planned stack against paaskit's rules and AWS's limits; exit 1 on an error",
+        description="Plan DIR offline and check every resource against paaskit's security and "
+        "reliability rules (AWS Foundational Security Best Practices, checkov, Well-Architected) "
+        "and AWS's own limits. Exits 1 if any error-level finding has no waiver. Waivers: "
+        "paaskit.waivers.yaml beside Pulumi.yaml, or a paaskit:waive:<RULE> tag.",
+    )
+    _add_plan_arguments(policy, optional_dir=True)
+    _add_waivers_argument(policy)
+    policy.add_argument("--json", action="store_true", help="print the findings as JSON")
+    policy.add_argument(
+        "--rules", action="store_true", help="list every rule (id, severity, sources) and exit"
+    )
+
+    cost_ = verbs.add_parser(
+        "cost",
+        help="estimate the planned stack's monthly cost (us-east-1 list prices)",
+        description="Plan DIR offline and price what it runs by the hour from the dated price "
+        "table that ships with paaskit: nodes (spot at their typical discount, and all on-demand "
+        "beside), NAT, IPv4 addresses, load balancer, endpoints, RDS, volumes. Data transfer and "
+        "requests are not counted (the output lists what is not).",
+    )
+    _add_plan_arguments(cost_)
+    cost_.add_argument("--json", action="store_true", help="print the estimate as JSON")
+
+    picture = verbs.add_parser(
+        "diagram",
+        help="draw the planned topology (SVG/PNG with Graphviz, else Mermaid)",
+        description="Plan DIR offline and draw viewers, CloudFront, the load balancer, services, "
+        "the cluster's nodes per zone, databases and NAT. SVG and PNG need Graphviz's `dot` on "
+        "PATH; without it the picture is written as Mermaid text, and the command says so.",
+    )
+    _add_plan_arguments(picture)
+    picture.add_argument(
+        "--format",
+        choices=diagram.FORMATS,
+        default="svg",
+        help="svg (default) or png through Graphviz; mermaid or dot as text",
+    )
+    picture.add_argument(
+        "--out",
+        metavar="PATH",
+        help="where to write it (default: <project>-<stack>.<format> here; - for text on stdout)",
     )
     return parser
 
@@ -83,20 +164,153 @@ def _make_plan(args: argparse.Namespace) -> Plan:
     )
 
 
-def _print_json(data: dict[str, Any]) -> None:
+def _region(args: argparse.Namespace) -> str:
+    project = load_project(args.dir)
+    config = load_config(project, args.stack or "dev", args.config)
+    return config.values.get("aws:region") or "us-east-1"
+
+
+def _check(args: argparse.Namespace, plan: Plan) -> Report:
+    return evaluate_project(plan, load_project(args.dir).dir, waiver_file=args.waivers)
+
+
+def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def _finding_line(finding: Finding) -> list[str]:
+    label = "waived" if finding.waived else _LABELS[finding.severity]
+    lines = [f"  {label:<8} {finding.rule:<15} {finding.resource}: {finding.message}"]
+    if finding.waived:
+        lines.append(f"  {'':<8} {'':<15} waived by {finding.waiver}: {finding.reason}")
+    return lines
+
+
+def _counts(findings: list[Finding]) -> str:
+    n = count(findings)
+    return f"{n['error']} error(s), {n['warning']} warning(s), {n['info']} note(s), {n['waived']} waived"
+
+
+def render_report(report: Report, *, notes: bool = True) -> str:
+    """Policy findings, then AWS limits, then the waivers that matched nothing."""
+    out: list[str] = []
+    sections = (("Policy", report.policy_findings()), ("AWS limits", report.limit_findings()))
+    for title, findings in sections:
+        shown = [f for f in findings if notes or f.severity != "info" or f.waived]
+        out.append(f"{title}: {_counts(findings)}")
+        for finding in shown:
+            out += _finding_line(finding)
+        hidden = len(findings) - len(shown)
+        if hidden:
+            out.append(f"  ({hidden} note(s) not shown: `paaskit policy DIR` lists them)")
+    for use in report.waivers:
+        if use.expired:
+            out.append(
+                f"Waiver {use.waiver.source} ({use.waiver.rule}) expired on {use.waiver.expires}"
+            )
+        elif use.findings == 0:
+            out.append(
+                f"Waiver {use.waiver.source} ({use.waiver.rule} on {use.waiver.resource}) matches nothing: remove it"
+            )
+    verdict = (
+        "Passed: no error without a waiver."
+        if report.passed
+        else f"Failed: {len(report.blocking)} error(s) without a waiver."
+    )
+    out.append(verdict)
+    return "\n".join(out)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     plan = _make_plan(args)
+    report = _check(args, plan)
+    estimate = cost.estimate(plan, region=_region(args))
     if args.json:
-        _print_json(plan.to_json())
-    else:
-        print(render_text(plan))
+        data = plan.to_json()
+        data["findings"] = report.to_json()
+        data["policy"] = report.summary_json()
+        data["cost"] = estimate.to_json()
+        _print_json(data)
+        return 0
+    print(render_text(plan))
+    print()
+    print(render_report(report, notes=False))
+    print()
+    unpriced = f", {len(estimate.unpriced)} item(s) without a price" if estimate.unpriced else ""
+    print(
+        f"Cost: about {cost.money(estimate.total)} a month "
+        f"({cost.money(estimate.total_on_demand)} with every node on demand{unpriced}); "
+        f"data transfer and requests not counted. `paaskit cost DIR` shows every line."
+    )
     return 0
 
 
-COMMANDS = {"plan": _cmd_plan}
+def _cmd_policy(args: argparse.Namespace) -> int:
+    if args.rules:
+        rows = rule_table(ALL_RULES)
+        if args.json:
+            _print_json(rows)
+        else:
+            for row in rows:
+                print(
+                    f"{row['id']:<15} {row['severity']:<8} {row['title']}  [{', '.join(row['sources'])}]"
+                )
+        return 0
+    if args.dir is None:
+        print("paaskit policy: error: DIR is required (or --rules)", file=sys.stderr)
+        return 2
+    plan = _make_plan(args)
+    report = _check(args, plan)
+    if args.json:
+        _print_json(
+            {
+                "project": plan.project,
+                "stack": plan.stack,
+                "findings": report.to_json(),
+                **report.summary_json(),
+            }
+        )
+    else:
+        print(f"Checked {plan.project} ({plan.stack}): {len(plan)} resources, {report.rules} rules")
+        print(render_report(report))
+    return 0 if report.passed else 1
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    plan = _make_plan(args)
+    estimate = cost.estimate(plan, region=_region(args))
+    if args.json:
+        _print_json(estimate.to_json())
+    else:
+        print(cost.render_text(estimate, title=f"{plan.project} ({plan.stack})"))
+    return 0
+
+
+def _cmd_diagram(args: argparse.Namespace) -> int:
+    plan = _make_plan(args)
+    picture = diagram.build(plan)
+    fmt = args.format
+    if args.out == "-":
+        if fmt not in ("mermaid", "dot"):
+            print(
+                "paaskit diagram: error: --out - writes text: use --format mermaid or dot",
+                file=sys.stderr,
+            )
+            return 2
+        sys.stdout.write(
+            diagram.to_mermaid(picture) if fmt == "mermaid" else diagram.to_dot(picture)
+        )
+        return 0
+    extension = {"mermaid": "mmd"}.get(fmt, fmt)
+    out = Path(args.out or f"{plan.project}-{plan.stack}.{extension}")
+    rendered = diagram.render(picture, out, fmt)
+    if rendered.note:
+        print(rendered.note, file=sys.stderr)
+    print(f"wrote {rendered.path} ({rendered.format})")
+    return 0
+
+
+COMMANDS = {"plan": _cmd_plan, "policy": _cmd_policy, "cost": _cmd_cost, "diagram": _cmd_diagram}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,13 +318,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.verb](args)
-    except PlanError as exc:
+    except (PlanError, WaiverError, diagram.DiagramError) as exc:
         print(f"paaskit {args.verb}: error: {exc}", file=sys.stderr)
         if os.environ.get("PAASKIT_TRACEBACK"):
             raise
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`paaskit policy --rules | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

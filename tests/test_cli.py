@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from paaskit.cli import build_parser, main
+from paaskit.policy import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_FIELDS = {
@@ -18,14 +19,29 @@ RECORD_FIELDS = {
 }  # fmt: skip
 
 
+VERBS = ("plan", "policy", "cost", "diagram")
+INSECURE = ROOT / "tests" / "data" / "policy" / "insecure"
+COMPLIANT = ROOT / "tests" / "data" / "policy" / "compliant"
+FINDING_FIELDS = {"rule", "severity", "urn", "message"}
+
+
 def test_help_lists_every_verb_with_its_help():
     text = build_parser().format_help()
-    for verb in ("plan",):
+    for verb in VERBS:
         assert verb in text
     result = subprocess.run(
         [sys.executable, "-m", "paaskit", "--help"], capture_output=True, text=True, check=True
     )
-    assert "plan" in result.stdout
+    for verb in VERBS:
+        assert verb in result.stdout
+    for verb in VERBS:
+        sub = subprocess.run(
+            [sys.executable, "-m", "paaskit", verb, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "DIR" in sub.stdout
 
 
 def test_plan_json_is_the_documented_schema_and_nothing_else(capsys):
@@ -42,6 +58,23 @@ def test_plan_json_is_the_documented_schema_and_nothing_else(capsys):
     assert "vpcId" in data["outputs"]
 
 
+def test_plan_json_adds_findings_policy_and_cost(capsys):
+    assert main(["plan", str(INSECURE), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"project", "stack", "resources", "outputs", "findings", "policy", "cost"} <= set(data)
+    assert data["findings"]
+    for finding in data["findings"]:
+        assert set(finding) >= FINDING_FIELDS | {"sources", "waived", "reason"}
+        assert finding["urn"] in {r["urn"] for r in data["resources"]}
+    assert data["policy"]["passed"] is False
+    assert data["policy"]["counts"]["error"] == sum(
+        f["severity"] == "error" for f in data["findings"]
+    )
+    assert data["cost"]["total"] == round(
+        sum(line["monthly"] or 0 for line in data["cost"]["lines"]), 2
+    )
+
+
 def test_plan_text_shows_a_tree_and_counts(capsys):
     assert main(["plan", str(ROOT)]) == 0
     out = capsys.readouterr().out
@@ -49,6 +82,129 @@ def test_plan_text_shows_a_tree_and_counts(capsys):
     assert "└─ paaskit:network:Network  rack-network" in out
     assert "Resources by type:" in out
     assert "aws:ec2/subnet:Subnet" in out
+    assert "\nPolicy: " in out
+    assert "\nAWS limits: " in out
+    assert "\nCost: about $" in out
+
+
+def test_plan_shows_findings_after_the_tree(capsys):
+    assert main(["plan", str(INSECURE)]) == 0
+    out = capsys.readouterr().out
+    tree, checks = out.split("\nPolicy: ", 1)
+    assert "aws:rds/instance:Instance  db" in tree
+    assert "  ERROR    PK-RDS-002      db: publiclyAccessible is true" in checks
+    assert (
+        "  ERROR    PK-LIMIT-001    public-load-balancer-with-a-long-name: load balancer name"
+        in checks
+    )
+    assert "Failed: 24 error(s) without a waiver." in checks
+
+
+def test_policy_fails_on_the_insecure_stack_naming_each_finding(capsys):
+    assert main(["policy", str(INSECURE)]) == 1
+    out = capsys.readouterr().out
+    for line in (
+        "  ERROR    PK-NET-003      ssh-world: admits tcp port 22 from 0.0.0.0/0; only tcp 80 and 443 may be open to the world",
+        "  ERROR    PK-EC2-001      nodes: metadataOptions.httpTokens is 'optional': IMDSv1 answers; set it to required",
+        "  ERROR    PK-S3-002       uploads: acl public-read opens the bucket to the internet",
+        "  ERROR    PK-RDS-001      db: storageEncrypted is off: data, backups and snapshots are stored in the clear; it cannot be turned on later",
+        "  ERROR    PK-IAM-003      admin-access: attaches AdministratorAccess: grant the actions it needs instead",
+        "  ERROR    PK-ECS-004      web: web: privileged is true",
+        "  ERROR    PK-LAMBDA-001   old: runtime python3.8 was deprecated on 2024-10-14: no security patches; AWS blocks new functions with it",
+        "  ERROR    PK-LIMIT-011    public-load-balancer-with-a-long-name: 1 subnet(s); an Application Load Balancer needs two zones",
+    ):
+        assert line in out.splitlines()
+    assert out.rstrip().endswith("Failed: 24 error(s) without a waiver.")
+
+
+def test_policy_passes_on_the_compliant_stack(capsys):
+    assert main(["policy", str(COMPLIANT)]) == 0
+    out = capsys.readouterr().out
+    assert "Policy: 0 error(s), 0 warning(s), 0 note(s), 0 waived" in out
+    assert "Passed: no error without a waiver." in out
+
+
+def test_policy_passes_on_the_reference_rack_with_a_domain(capsys):
+    args = ["policy", str(ROOT), "-c", "domain=apps.example.com", "-c", "zoneName=example.com"]
+    assert main(args) == 0
+    assert "Policy: 0 error(s), 0 warning(s)" in capsys.readouterr().out
+
+
+def test_the_reference_rack_passes_and_shows_what_it_waives(capsys):
+    assert main(["policy", str(ROOT)]) == 0
+    out = capsys.readouterr().out
+    assert "Passed: no error without a waiver." in out
+    # Without a domain CloudFront reaches the load balancer over HTTP: waived by the
+    # rack with a tag, and shown with its reason.
+    assert (
+        "  waived   PK-CF-007       rack-cdn-distribution: origin app: originProtocolPolicy is http-only"
+        in out
+    )
+    assert "waived by tag paaskit:waive:PK-CF-007: No domain" in out
+
+
+def test_policy_json(capsys):
+    assert main(["policy", str(INSECURE), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert {"project", "stack", "findings", "passed", "counts", "waivers", "rules"} <= set(data)
+    assert data["passed"] is False
+    assert all(set(f) >= FINDING_FIELDS for f in data["findings"])
+
+
+def test_policy_lists_its_rules(capsys):
+    assert main(["policy", "--rules"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(
+        "PK-NET-001      error    The default security group has no rules  [EC2.2, CKV2_AWS_12]"
+    )
+    assert len(out) == len(ALL_RULES)
+    assert main(["policy", "--rules", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["id"] for row in rows] == [rule.id for rule in ALL_RULES]
+    assert set(rows[0]) >= {"id", "severity", "sources", "title", "waivable"}
+
+
+def test_policy_needs_a_directory_unless_listing_rules(capsys):
+    assert main(["policy"]) == 2
+    assert "DIR is required" in capsys.readouterr().err
+
+
+def test_a_wrong_waiver_file_exits_1_naming_the_entry(capsys, tmp_path):
+    bad = tmp_path / "waivers.yaml"
+    bad.write_text("waivers:\n  - {rule: PK-RDS-002, resource: db}\n")
+    assert main(["policy", str(INSECURE), "--waivers", str(bad)]) == 1
+    assert "waivers.yaml:2: reason: missing" in capsys.readouterr().err
+
+
+def test_cost_prints_a_table_and_what_is_not_counted(capsys):
+    assert main(["cost", str(ROOT)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Monthly cost estimate: paaskit-rack (dev) (USD, us-east-1)")
+    assert "NAT gateway" in out
+    assert "Not counted (depends on use):" in out
+    assert main(["cost", str(ROOT), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["prices_as_of"] == "2026-07-20"
+    assert data["total"] <= data["total_on_demand"]
+
+
+def test_diagram_as_mermaid_on_stdout(capsys):
+    assert main(["diagram", str(ROOT), "--format", "mermaid", "--out", "-"]) == 0
+    assert capsys.readouterr().out.startswith("flowchart LR")
+
+
+def test_diagram_without_graphviz_writes_mermaid_and_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["diagram", str(ROOT), "--out", str(tmp_path / "rack.svg")]) == 0
+    captured = capsys.readouterr()
+    assert "Graphviz (dot) is not installed" in captured.err
+    assert f"wrote {tmp_path / 'rack.mmd'} (mermaid)" in captured.out
+    assert (tmp_path / "rack.mmd").read_text().startswith("flowchart LR")
+
+
+def test_diagram_text_on_stdout_needs_a_text_format(capsys):
+    assert main(["diagram", str(ROOT), "--out", "-"]) == 2
+    assert "--format mermaid or dot" in capsys.readouterr().err
 
 
 def test_config_overrides_reach_the_program(capsys):

@@ -1,0 +1,461 @@
+"""The monthly cost of a planned stack, from a dated price table that ships with paaskit.
+
+`estimate(plan)` reads the plan's records (never paaskit's components) and
+prices what runs by the hour: EC2 nodes, NAT, public IPv4 addresses, the load
+balancer, interface endpoints, RDS, EBS volumes, Container Insights, secrets.
+Prices are us-east-1 list prices from `paaskit/data/prices-us-east-1.json`,
+with the date they were gathered; prices change, and other regions differ.
+
+How nodes are counted. An autoscaling group runs at least `minSize` nodes (its
+floor; ECS scales above it with the tasks), or `desiredCapacity` when the
+program fixes one. Its first instance type (the one asked for, listed first in
+the mixed-instances overrides) prices all of them. On-demand and spot nodes
+follow the group's distribution: `onDemandBaseCapacity` nodes on demand, then
+`onDemandPercentageAboveBaseCapacity` percent of the rest. Spot nodes cost the
+on-demand price less the type's typical saving from the Spot Instance Advisor
+(or the median over all types, 66%, for a type it does not list); the market
+moves, so the real bill does too. The same stack all on-demand is shown beside.
+
+Assumed: one load balancer capacity unit (LCU) on average, a quiet site's
+traffic; Container Insights at the middle of a small rack's $15-25.
+
+Not counted, because they depend on use rather than on the plan: see
+`NOT_COUNTED`. A resource with an hourly price the table does not know (an
+instance type, an RDS class) gets a "no price" line, never a silent zero.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .plan import Plan, ResourceRecord
+from .policy import types as t
+from .policy.model import PlanIndex
+from .policy.values import dig, flag, items, known, number
+
+HOURS = 730
+ASSUMED_LCUS = 1.0
+
+NOT_COUNTED: tuple[str, ...] = (
+    "data transfer: to the internet, between zones, and through NAT gateways ($0.045/GB) and interface endpoints ($0.01/GB)",
+    "load balancer capacity beyond the assumed 1 LCU ($0.008 per LCU-hour)",
+    "CloudFront traffic and requests beyond the always-free 1 TB and 10M requests a month",
+    "S3 and ECR storage and requests (images at $0.10/GB-month, objects at $0.023/GB-month)",
+    "CloudWatch Logs ingestion ($0.50/GB) and storage ($0.03/GB-month), including flow logs",
+    "Lambda, SQS and EventBridge requests (a rack's spot handler stays inside the free tier)",
+    "RDS backup storage beyond the free allowance ($0.095/GB-month) and snapshots",
+    "taxes, support plans; Savings Plans or reserved instances would lower the on-demand lines",
+)
+
+
+@cache
+def load_prices() -> dict[str, Any]:
+    """The shipped price table (`paaskit/data/prices-us-east-1.json`)."""
+    text = (importlib.resources.files("paaskit") / "data" / "prices-us-east-1.json").read_text()
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One priced item: what it is, which resource, per month, and how it was worked out."""
+
+    item: str
+    resource: str
+    type: str
+    monthly: float | None
+    """None: the table has no price for it (shown as such, never as zero)."""
+    on_demand: float | None
+    """The same item with every node on demand."""
+    basis: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "resource": self.resource,
+            "type": self.type,
+            "monthly": None if self.monthly is None else round(self.monthly, 2),
+            "on_demand": None if self.on_demand is None else round(self.on_demand, 2),
+            "basis": self.basis,
+        }
+
+
+@dataclass
+class CostEstimate:
+    """A stack's monthly estimate, line by line."""
+
+    region: str
+    prices_as_of: str
+    notice: str
+    lines: list[CostLine] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    not_counted: tuple[str, ...] = NOT_COUNTED
+    spot_discount: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """The sum of the lines as shown (each rounded to the cent), so the table adds up."""
+        return round(sum(round(line.monthly or 0.0, 2) for line in self.lines), 2)
+
+    @property
+    def total_on_demand(self) -> float:
+        return round(sum(round(line.on_demand or 0.0, 2) for line in self.lines), 2)
+
+    @property
+    def unpriced(self) -> list[CostLine]:
+        return [line for line in self.lines if line.monthly is None]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "currency": "USD",
+            "prices_as_of": self.prices_as_of,
+            "notice": self.notice,
+            "total": self.total,
+            "total_on_demand": self.total_on_demand,
+            "lines": [line.to_json() for line in self.lines],
+            "unpriced": [line.resource for line in self.unpriced],
+            "assumptions": list(self.assumptions),
+            "not_counted": list(self.not_counted),
+        }
+
+
+class _Pricer:
+    def __init__(self, plan: Plan, prices: Mapping[str, Any]) -> None:
+        self.index = PlanIndex.of(plan)
+        self.prices = prices
+        ec2 = prices["ec2_on_demand_hourly"]
+        self.ec2: dict[str, float] = {**ec2["prices"], **ec2.get("added", {}).get("prices", {})}
+        self.spot = prices["spot_savings"]
+        self.net = prices["network"]
+        self.lines: list[CostLine] = []
+        self.assumptions: list[str] = []
+
+    def add(
+        self,
+        item: str,
+        r: ResourceRecord,
+        monthly: float | None,
+        basis: str,
+        on_demand: float | None = None,
+    ) -> None:
+        self.lines.append(
+            CostLine(
+                item, r.name, r.type, monthly, monthly if on_demand is None else on_demand, basis
+            )
+        )
+
+    def discount(self, instance_type: str) -> tuple[float, str]:
+        by_type = self.spot["by_type"]
+        if instance_type in by_type:
+            return float(by_type[instance_type]), f"{instance_type}'s typical spot saving"
+        return float(self.spot["typical"]), "the median spot saving"
+
+    # --- compute -------------------------------------------------------------------
+
+    def _asg_type(self, r: ResourceRecord) -> tuple[str | None, ResourceRecord | None]:
+        template = next(iter(self.index.dependencies(r, t.LAUNCH_TEMPLATE)), None)
+        for override in items(dig(r.inputs, "mixedInstancesPolicy", "launchTemplate", "overrides")):
+            kind = dig(override, "instanceType")
+            if isinstance(kind, str) and known(kind):
+                return kind, template
+            break
+        kind = template.inputs.get("instanceType") if template is not None else None
+        return (kind if isinstance(kind, str) and known(kind) else None), template
+
+    def asg(self, r: ResourceRecord) -> None:
+        desired, floor = number(r.inputs.get("desiredCapacity")), number(r.inputs.get("minSize"))
+        count = int(desired if desired is not None else floor or 0)
+        how = "desired capacity" if desired is not None else "minimum size, the floor"
+        kind, template = self._asg_type(r)
+        if count == 0:
+            self.add("EC2 nodes", r, 0.0, f"0 nodes ({how}); nodes start as tasks need them")
+            return
+        if kind is None or kind not in self.ec2:
+            self.add(
+                f"EC2 nodes: {count} x {kind or 'unknown type'}",
+                r,
+                None,
+                f"no price for {kind or 'an instance type the plan does not say'} in the table",
+            )
+            return
+        spread = dig(r.inputs, "mixedInstancesPolicy", "instancesDistribution")
+        if isinstance(dig(r.inputs, "mixedInstancesPolicy"), Mapping):
+            base = int(number(dig(spread, "onDemandBaseCapacity")) or 0)
+            above = number(dig(spread, "onDemandPercentageAboveBaseCapacity"))
+            percent = 100.0 if above is None else above
+        else:
+            spot_market = (
+                dig(template.inputs if template else {}, "instanceMarketOptions", "marketType")
+                == "spot"
+            )
+            base, percent = (0, 0.0) if spot_market else (count, 100.0)
+        on_demand_nodes = min(count, base) + max(0, count - base) * percent / 100
+        spot_nodes = count - on_demand_nodes
+        hourly = self.ec2[kind]
+        saving, why = self.discount(kind)
+        monthly = HOURS * hourly * (on_demand_nodes + spot_nodes * (1 - saving))
+        full = HOURS * hourly * count
+        split = (
+            f"{on_demand_nodes:g} on-demand, {spot_nodes:g} spot" if spot_nodes else "all on-demand"
+        )
+        basis = f"{count} x {HOURS} h x ${hourly}/h ({how}); {split}"
+        if spot_nodes:
+            basis += f"; spot at {saving:.0%} off ({why}, {self.spot['as_of']})"
+        self.add(f"EC2 nodes: {count} x {kind} ({split})", r, monthly, basis, on_demand=full)
+        size = self._volume_gib(template)
+        gb_price = self.prices["storage"]["ebs_gp3_gb_month"]
+        self.add(
+            f"EBS root volumes: {count} x {size:g} GiB gp3",
+            r,
+            count * size * gb_price,
+            f"{count} x {size:g} GiB x ${gb_price}/GB-month",
+        )
+
+    @staticmethod
+    def _volume_gib(template: ResourceRecord | None) -> float:
+        for mapping in items(template.inputs.get("blockDeviceMappings") if template else None):
+            size = number(dig(mapping, "ebs", "volumeSize"))
+            if size:
+                return size
+        return 30.0  # the ECS-optimised AMI's snapshot size
+
+    def instance(self, r: ResourceRecord) -> None:
+        kind = r.inputs.get("instanceType")
+        if not isinstance(kind, str) or kind not in self.ec2:
+            self.add(f"EC2 instance: {kind}", r, None, f"no price for {kind} in the table")
+        else:
+            hourly = self.ec2[kind]
+            spot = dig(r.inputs, "instanceMarketOptions", "marketType") == "spot"
+            saving, why = self.discount(kind)
+            monthly = HOURS * hourly * ((1 - saving) if spot else 1)
+            basis = f"{HOURS} h x ${hourly}/h" + (
+                f", spot at {saving:.0%} off ({why})" if spot else ""
+            )
+            self.add(
+                f"EC2 instance: {kind}" + (" (spot)" if spot else ""),
+                r,
+                monthly,
+                basis,
+                on_demand=HOURS * hourly,
+            )
+        size = number(dig(r.inputs, "rootBlockDevice", "volumeSize")) or 8.0
+        gb_price = self.prices["storage"]["ebs_gp3_gb_month"]
+        self.add(
+            f"EBS root volume: {size:g} GiB",
+            r,
+            size * gb_price,
+            f"{size:g} GiB x ${gb_price}/GB-month",
+        )
+
+    # --- network -------------------------------------------------------------------
+
+    def nat_gateway(self, r: ResourceRecord) -> None:
+        hourly = self.net["nat_gateway_hourly"]
+        self.add(
+            "NAT gateway",
+            r,
+            HOURS * hourly,
+            f"{HOURS} h x ${hourly}/h, plus ${self.net['nat_gateway_per_gb']}/GB processed (not counted)",
+        )
+
+    def eip(self, r: ResourceRecord) -> None:
+        hourly = self.net["public_ipv4_hourly"]
+        self.add("Public IPv4 address (Elastic IP)", r, HOURS * hourly, f"{HOURS} h x ${hourly}/h")
+
+    def endpoint(self, r: ResourceRecord) -> None:
+        if r.inputs.get("vpcEndpointType", "Gateway") != "Interface":
+            self.add("VPC gateway endpoint", r, 0.0, "gateway endpoints (S3, DynamoDB) are free")
+            return
+        zones = len(items(r.inputs.get("subnetIds"))) or 1
+        hourly = self.net["interface_endpoint_hourly_per_az"]
+        service = (
+            str(r.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+            if known(r.inputs.get("serviceName"))
+            else "?"
+        )
+        self.add(
+            f"Interface endpoint ({service}) in {zones} zone(s)",
+            r,
+            HOURS * hourly * zones,
+            f"{zones} x {HOURS} h x ${hourly}/h",
+        )
+
+    def load_balancer(self, r: ResourceRecord) -> None:
+        if r.inputs.get("loadBalancerType", "application") != "application":
+            self.add(
+                "Load balancer (not application)",
+                r,
+                None,
+                "only Application Load Balancers are priced",
+            )
+            return
+        hourly, lcu = self.net["alb_hourly"], self.net["alb_lcu_hourly"]
+        self.add(
+            "Application Load Balancer",
+            r,
+            HOURS * (hourly + ASSUMED_LCUS * lcu),
+            f"{HOURS} h x (${hourly}/h + {ASSUMED_LCUS:g} LCU x ${lcu}/LCU-h)",
+        )
+        if flag(r.inputs.get("internal")) is not True:
+            zones = (
+                len(items(r.inputs.get("subnets")))
+                or len(items(r.inputs.get("subnetMappings")))
+                or 2
+            )
+            ip = self.net["public_ipv4_hourly"]
+            self.add(
+                f"Public IPv4 addresses of the load balancer ({zones} zones)",
+                r,
+                zones * HOURS * ip,
+                f"{zones} x {HOURS} h x ${ip}/h",
+            )
+
+    # --- data ----------------------------------------------------------------------
+
+    def database(self, r: ResourceRecord) -> None:
+        rds = self.prices["rds_postgres_hourly"]
+        klass = r.inputs.get("instanceClass")
+        multi = flag(r.inputs.get("multiAz")) is True
+        price = rds["classes"].get(klass) if isinstance(klass, str) else None
+        engine = r.inputs.get("engine", "postgres")
+        what = (
+            f"RDS {engine} {klass}"
+            + (" Multi-AZ" if multi else "")
+            + (" (replica)" if r.inputs.get("replicateSourceDb") else "")
+        )
+        if price is None or engine not in ("postgres", None):
+            self.add(what, r, None, f"no price for {engine} {klass} in the table")
+        else:
+            hourly = price["multi_az" if multi else "single_az"]
+            note = " (low confidence)" if price.get("low_confidence") else ""
+            self.add(what, r, HOURS * hourly, f"{HOURS} h x ${hourly}/h{note}")
+        storage = number(r.inputs.get("allocatedStorage"))
+        if storage:
+            gb = rds["gp3_gb_month_multi_az" if multi else "gp3_gb_month_single_az"]
+            self.add(
+                f"RDS storage: {storage:g} GiB" + (" Multi-AZ" if multi else ""),
+                r,
+                storage * gb,
+                f"{storage:g} GiB x ${gb}/GB-month",
+            )
+        if flag(r.inputs.get("manageMasterUserPassword")):
+            self.secret(r, "Secrets Manager secret (RDS-managed master password)")
+
+    def secret(self, r: ResourceRecord, item: str = "Secrets Manager secret") -> None:
+        month = self.prices["secrets_manager_secret_month"]
+        self.add(item, r, month, f"${month}/secret-month (API calls not counted)")
+
+    def cluster(self, r: ResourceRecord) -> None:
+        settings = {dig(s, "name"): dig(s, "value") for s in items(r.inputs.get("settings"))}
+        if settings.get("containerInsights") in ("enabled", "enhanced"):
+            ci = self.prices["container_insights"]
+            middle = (ci["monthly_low"] + ci["monthly_high"]) / 2
+            self.add(
+                "CloudWatch Container Insights",
+                r,
+                middle,
+                f"estimate: ${ci['monthly_low']}-{ci['monthly_high']} a month for a small rack; grows with tasks",
+            )
+
+    def distribution(self, r: ResourceRecord) -> None:
+        plans = self.prices["cloudfront"]["flat_rate_plans_monthly"]
+        listed = ", ".join(f"{k} ${v}" for k, v in plans.items())
+        self.add(
+            "CloudFront distribution",
+            r,
+            0.0,
+            f"pay-as-you-go has no base fee and 1 TB + 10M requests free each month; flat-rate plans: {listed}",
+        )
+
+    def unpriced(self, r: ResourceRecord, item: str) -> None:
+        self.add(item, r, None, "no price in the table")
+
+
+def estimate(
+    plan: Plan, *, region: str = "us-east-1", prices: Mapping[str, Any] | None = None
+) -> CostEstimate:
+    """The monthly estimate of a planned stack."""
+    table = prices or load_prices()
+    pricer = _Pricer(plan, table)
+    handlers = {
+        t.ASG: pricer.asg,
+        t.INSTANCE: pricer.instance,
+        t.NAT_GATEWAY: pricer.nat_gateway,
+        t.EIP: pricer.eip,
+        t.VPC_ENDPOINT: pricer.endpoint,
+        t.DB_INSTANCE: pricer.database,
+        t.SECRET: pricer.secret,
+        t.ECS_CLUSTER: pricer.cluster,
+        t.DISTRIBUTION: pricer.distribution,
+        **dict.fromkeys(t.LOAD_BALANCERS, pricer.load_balancer),
+    }
+    unpriced = {t.KMS_KEY: "KMS key", t.HOSTED_ZONE: "Route 53 hosted zone"}
+    for record in plan.resources:
+        if not record.custom or record.read:
+            continue
+        handler = handlers.get(record.type)
+        if handler is not None:
+            handler(record)
+        elif record.type in unpriced:
+            pricer.unpriced(record, unpriced[record.type])
+    assumptions = [
+        f"{HOURS} hours a month; us-east-1 list prices gathered {table['as_of']}",
+        "nodes: an autoscaling group's desired capacity, else its minimum size; priced as its first instance type",
+        f"spot nodes: the on-demand price less the type's typical saving (Spot Instance Advisor, {table['spot_savings']['as_of']}), else the median {table['spot_savings']['typical']:.0%}",
+        f"load balancer: {ASSUMED_LCUS:g} LCU on average",
+    ]
+    if region != table["region"]:
+        assumptions.insert(
+            0, f"the stack deploys to {region}, but these are {table['region']} prices"
+        )
+    return CostEstimate(
+        region=region,
+        prices_as_of=table["as_of"],
+        notice=table["notice"],
+        lines=pricer.lines,
+        assumptions=assumptions,
+        spot_discount=float(table["spot_savings"]["typical"]),
+    )
+
+
+def money(value: float | None) -> str:
+    return "no price" if value is None else f"${value:,.2f}"
+
+
+def render_text(est: CostEstimate, *, title: str = "") -> str:
+    """The estimate as a table: item, resource, monthly, and the same all on-demand."""
+    head = f"Monthly cost estimate{': ' + title if title else ''} (USD, {est.region})"
+    rows = [
+        (line.item, line.resource, money(line.monthly), money(line.on_demand)) for line in est.lines
+    ]
+    rows.append(("total", "", money(est.total), money(est.total_on_demand)))
+    widths = [
+        max(len(r[i]) for r in [("item", "resource", "monthly", "all on-demand"), *rows])
+        for i in range(4)
+    ]
+
+    def fmt(row: tuple[str, str, str, str]) -> str:
+        return f"  {row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]:>{widths[3]}}".rstrip()
+
+    lines = [head, "", fmt(("item", "resource", "monthly", "all on-demand"))]
+    lines += [fmt(r) for r in rows[:-1]]
+    lines.append("  " + "-" * (sum(widths) + 6))
+    lines.append(fmt(rows[-1]))
+    if est.unpriced:
+        lines.append(
+            f"\n  {len(est.unpriced)} item(s) have no price in the table and are not in the total."
+        )
+    lines.append("\nHow:")
+    lines += [f"  - {line.item} ({line.resource}): {line.basis}" for line in est.lines]
+    lines.append("\nAssumed:")
+    lines += [f"  - {a}" for a in est.assumptions]
+    lines.append("\nNot counted (depends on use):")
+    lines += [f"  - {n}" for n in est.not_counted]
+    lines.append(f"\n{est.notice}")
+    return "\n".join(lines)
