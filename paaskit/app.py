@@ -84,7 +84,7 @@ _IGNORED_IN_CONTEXT = (
     ".pytest_cache",
     ".mypy_cache",
 )
-_RELEASE_RUNTIME = "python3.12"
+_RELEASE_RUNTIME = "python3.13"  # the spot handler's too; supported until 2029
 _LAMBDA_TIMEOUT = 900
 
 

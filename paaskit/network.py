@@ -12,8 +12,8 @@ NAT, the one real cost here (us-east-1 prices, 730 hours a month, before data):
 ==========  =============================================  ==============================
 `nat`       what it is                                     monthly
 ==========  =============================================  ==============================
-`none`      no egress from private subnets (use endpoints)  $0
-`instance`  one t4g.nano NAT instance, no failover         ~$6.70 (instance + its IPv4)
+`none`      no egress from private subnets (use endpoints)  $0 (endpoints ~$7.30 each a zone)
+`instance`  one t4g.nano NAT instance, no failover         ~$7.36 (instance, IPv4, disk)
 `single`    one managed NAT gateway in the first zone       ~$36.50 ($32.85 + its IPv4)
 `per_az`    a managed NAT gateway in every zone             ~$36.50 per zone
 ==========  =============================================  ==============================
