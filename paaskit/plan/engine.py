@@ -171,6 +171,33 @@ class RecordingMonitor(mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.root_urn = ""
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self.thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def _own_thread_loop(self) -> None:
+        """Give this executor thread an event loop the run closes when it ends.
+
+        The mock monitor needs a loop in each thread it is called on and makes
+        one if there is none, which nobody closes; collected at random later,
+        such loops fail noisily in their finaliser.
+        """
+        if getattr(self._local, "loop", None) is None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._local.loop = loop
+            with self._lock:
+                self.thread_loops.append(loop)
+
+    def close_thread_loops(self) -> None:
+        with self._lock:
+            loops, self.thread_loops = self.thread_loops, []
+        for loop in loops:
+            if not loop.is_closed():
+                loop.close()
+
+    def Invoke(self, request: Any) -> Any:
+        self._own_thread_loop()
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine's own rule: the parent's qualified type chain, without the root stack.
@@ -211,6 +238,7 @@ class RecordingMonitor(mocks.MockMonitor):
             self.order.append(urn)
 
     def RegisterResource(self, request: Any) -> Any:
+        self._own_thread_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == ROOT_TYPE:
             self.root_urn = urn
@@ -221,6 +249,7 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     def ReadResource(self, request: Any) -> Any:
+        self._own_thread_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
         self._record(request, urn, custom=True, read=True)
         self.plan_mocks.urns[(request.type, request.name)] = urn
@@ -367,6 +396,7 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
+                monitor.close_thread_loops()
 
     sdk_wait = pulumi_stack.wait_for_rpcs
     pulumi_stack.wait_for_rpcs = _wait_for_rpcs
