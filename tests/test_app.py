@@ -614,3 +614,20 @@ def test_the_release_archive_imports_without_pulumi(shop, tmp_path):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         assert callable(module.handler)
+
+
+def test_an_internal_service_with_a_port_gets_no_target_group_or_route(tmp_path):
+    manifest = """
+    services:
+      api:
+        image: ghcr.io/example/api:1
+        port: 9000
+        internal: true
+    """
+    records = plan_app(make_app(tmp_path / "app", manifest), environment={})
+    assert not records.of_type("aws:lb/targetGroup:TargetGroup")
+    assert not records.of_type("aws:lb/listenerRule:ListenerRule")
+    service = records.named("shop-api")
+    assert "loadBalancers" not in service.inputs
+    (api,) = json.loads(records.named("shop-api-task").inputs["containerDefinitions"])
+    assert api["portMappings"] == [{"containerPort": 9000, "hostPort": 0, "protocol": "tcp"}]
