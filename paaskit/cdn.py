@@ -61,13 +61,11 @@ ACL, if attached, is billed by WAF.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
-import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -76,6 +74,16 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
+from ._aws import (
+    DNS_NAME,
+    deny_insecure_transport,
+    dns_validation_record,
+    expire_objects,
+    policy_document,
+    private_bucket,
+    public_zone_id,
+    within_zone,
+)
 from ._component import Component
 from .config import ComponentArgs, ConfigError, Input
 
@@ -120,7 +128,6 @@ MAX_ALIASES = 100
 _STATIC_ORIGIN = "static"
 _APP_ORIGIN = "app"
 
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.*$/~\"'@:+&?]{1,254}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 _US_EAST_1_CERT = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
@@ -165,15 +172,9 @@ def _check_dns_name(value: str, *, wildcard: bool = False) -> str:
     if value != value.lower():
         raise ValueError(f"{value!r}: write domain names in lowercase ({value.lower()!r})")
     bare = value[2:] if wildcard and value.startswith("*.") else value
-    if not _DNS_NAME.match(bare):
+    if not DNS_NAME.match(bare):
         raise ValueError(f"{value!r} is not a domain name (like www.example.com)")
     return value
-
-
-def _within(domain: str, zone: str) -> bool:
-    domain = domain.removeprefix("*.")
-    zone = zone.rstrip(".")
-    return domain == zone or domain.endswith("." + zone)
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -386,7 +387,7 @@ class CdnArgs(ComponentArgs):
                 if getattr(self, key) is not None:
                     raise ValueError(f"{key}: only used with domains; set domains too")
         if self.zone_name is not None:
-            outside = [d for d in self.domains if not _within(d, self.zone_name)]
+            outside = [d for d in self.domains if not within_zone(d, self.zone_name)]
             if outside:
                 raise ValueError(f"domains: {outside} are not in the zone {self.zone_name!r}")
         if self.origin_domain is None and self.origin_secret is not None:
@@ -637,7 +638,7 @@ class Cdn(Component):
         self.response_headers_policy = self._response_headers_policy()
         self.static_hosts: aws.cloudfront.KeyValueStore | None = None
         self.static_router = self._static_router() if args.static_by_host else None
-        self._zone = self._zone_id()
+        self._zone = public_zone_id(self, args.zone_id, args.zone_name)
         self.certificate: aws.acm.Certificate | None = None
         self.certificate_arn = self._certificate()
         self.distribution = self._distribution()
@@ -734,80 +735,21 @@ class Cdn(Component):
     def _private_bucket(
         self, kind: str, role: str, *, bucket_name: str | None, versioned: bool, expire_days: int
     ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-        """A bucket with ACLs disabled, public access blocked, SSE-S3 and a lifecycle.
-
-        The guards are kept with a kept bucket: deleting the public access block
-        or the ownership setting of a retained bucket would loosen it.
-        """
-        retain = self._retain()
-        config = f"{kind}_config"
-        bucket = self.child(
-            kind,
-            aws.s3.Bucket,
-            role,
-            bucket=bucket_name,
-            force_destroy=self.args.throwaway,
-            opts=retain,
+        """A private bucket with a lifecycle: old versions expire, or, unversioned, objects."""
+        throwaway = self.args.throwaway
+        bucket, guards = private_bucket(
+            self, kind, role, throwaway=throwaway, versioned=versioned, bucket=bucket_name
         )
-        guards: list[pulumi.Resource] = [
-            self.child(
-                config,
-                aws.s3.BucketOwnershipControls,
-                f"{role}-ownership",
-                bucket=bucket.id,
-                rule={"object_ownership": "BucketOwnerEnforced"},
-                opts=retain,
-            ),
-            self.child(
-                config,
-                aws.s3.BucketPublicAccessBlock,
-                f"{role}-public-access",
-                bucket=bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-                opts=retain,
-            ),
-            self.child(
-                config,
-                aws.s3.BucketServerSideEncryptionConfiguration,
-                f"{role}-encryption",
-                bucket=bucket.id,
-                rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-                opts=retain,
-            ),
-        ]
-        if versioned:
-            guards.append(
-                self.child(
-                    config,
-                    aws.s3.BucketVersioning,
-                    f"{role}-versioning",
-                    bucket=bucket.id,
-                    versioning_configuration={"status": "Enabled"},
-                    opts=retain,
-                )
-            )
-        rule: dict[str, Any] = {
-            "id": "expire-old-versions" if versioned else "expire-logs",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-        }
-        if versioned:
-            rule["noncurrent_version_expiration"] = {"noncurrent_days": expire_days}
-        else:
-            rule["expiration"] = {"days": expire_days}
-        self.child(
-            config,
-            aws.s3.BucketLifecycleConfiguration,
-            f"{role}-lifecycle",
-            bucket=bucket.id,
-            rules=[rule],
-            opts=pulumi.ResourceOptions.merge(
-                retain, pulumi.ResourceOptions(depends_on=guards[-1:])
-            ),
+        expire_objects(
+            self,
+            kind,
+            role,
+            bucket,
+            rule_id="expire-old-versions" if versioned else "expire-logs",
+            days=expire_days,
+            noncurrent=versioned,
+            throwaway=throwaway,
+            depends_on=guards[-1:],
         )
         return bucket, guards
 
@@ -871,18 +813,6 @@ class Cdn(Component):
             self._provider = self.child("provider", aws.Provider, "us-east-1", region="us-east-1")
         return self._provider
 
-    def _zone_id(self) -> pulumi.Output[str] | None:
-        args = self.args
-        if args.zone_id is not None:
-            return pulumi.Output.from_input(args.zone_id)
-        if args.zone_name is not None:
-            return aws.route53.get_zone_output(
-                name=args.zone_name,
-                private_zone=False,
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            ).zone_id
-        return None
-
     def _certificate(self) -> pulumi.Output[str] | None:
         args = self.args
         if not args.domains:
@@ -907,20 +837,8 @@ class Cdn(Component):
         for domain in args.domains if args.dns_validation_records else []:
             bases.setdefault(domain.removeprefix("*."), domain)
         for base, domain in bases.items():
-            option = certificate.domain_validation_options.apply(
-                functools.partial(_validation_option, domain=domain)
-            )
-            record = self.child(
-                "validation_record",
-                aws.route53.Record,
-                f"cert-validation-{base.replace('.', '-')}",
-                zone_id=self._zone,
-                name=option.apply(lambda o: o.resource_record_name),
-                type=option.apply(lambda o: o.resource_record_type),
-                records=[option.apply(lambda o: o.resource_record_value)],
-                ttl=300,
-                # The load balancer's regional certificate for the same names uses the same record.
-                allow_overwrite=True,
+            record = dns_validation_record(
+                self, f"cert-validation-{base.replace('.', '-')}", certificate, domain, self._zone
             )
             fqdns.append(record.fqdn)
         validation = self.child(
@@ -1171,41 +1089,20 @@ def register_static_host(
     )
 
 
-def _validation_option(options: Sequence[Any], domain: str) -> Any:
-    for option in options or ():
-        if option.domain_name == domain:
-            return option
-    raise ValueError(f"ACM gave no DNS validation record for {domain}")
-
-
-def _deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
 def static_bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
     """Read by this distribution only (through its origin access control), and TLS only."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "CloudFrontReadsThroughOriginAccessControl",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudfront.amazonaws.com"},
-                    "Action": "s3:GetObject",
-                    "Resource": f"{bucket_arn}/*",
-                    "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
-                },
-                _deny_insecure_transport(bucket_arn),
-            ],
-        }
+    return policy_document(
+        [
+            {
+                "Sid": "CloudFrontReadsThroughOriginAccessControl",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+            },
+            deny_insecure_transport(bucket_arn),
+        ]
     )
 
 
@@ -1215,33 +1112,30 @@ def log_bucket_policy(bucket_arn: str, account: str, partition: str = "aws") -> 
         "StringEquals": {"aws:SourceAccount": account},
         "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:us-east-1:{account}:*"},
     }
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "LogDeliveryWrite",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"{bucket_arn}/AWSLogs/{account}/*",
-                    "Condition": {
-                        **conditions,
-                        "StringEquals": {
-                            "aws:SourceAccount": account,
-                            "s3:x-amz-acl": "bucket-owner-full-control",
-                        },
+    return policy_document(
+        [
+            {
+                "Sid": "LogDeliveryWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/AWSLogs/{account}/*",
+                "Condition": {
+                    **conditions,
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "s3:x-amz-acl": "bucket-owner-full-control",
                     },
                 },
-                {
-                    "Sid": "LogDeliveryCheck",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                    "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                    "Resource": bucket_arn,
-                    "Condition": conditions,
-                },
-                _deny_insecure_transport(bucket_arn),
-            ],
-        }
+            },
+            {
+                "Sid": "LogDeliveryCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": conditions,
+            },
+            deny_insecure_transport(bucket_arn),
+        ]
     )

@@ -77,7 +77,6 @@ the SSM parameter (standard tier) and alias records are free.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
@@ -86,6 +85,16 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
+from ._aws import (
+    DNS_NAME,
+    deny_insecure_transport,
+    dns_validation_record,
+    expire_objects,
+    policy_document,
+    private_bucket,
+    public_zone_id,
+    within_zone,
+)
 from ._component import Component
 from .config import ComponentArgs, ConfigError, Input
 
@@ -130,7 +139,6 @@ MAX_CONDITION_WILDCARDS = 5
 _BAND_SIZE = MAX_PRIORITY // 3
 
 _ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9.*?-]{1,128}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
@@ -154,7 +162,7 @@ _LOG_PREFIX = "access"
 def _check_domain(value: str, what: str = "a domain name") -> str:
     if value != value.lower():
         raise ValueError(f"{value!r}: write {what} in lowercase ({value.lower()!r})")
-    if not _DNS_NAME.match(value):
+    if not DNS_NAME.match(value):
         raise ValueError(f"{value!r} is not {what} (like app.example.com)")
     return value
 
@@ -302,17 +310,12 @@ class LoadBalancerArgs(ComponentArgs):
         if (
             self.domain is not None
             and self.zone_name is not None
-            and not _within(self.domain, self.zone_name)
+            and not within_zone(self.domain, self.zone_name)
         ):
             raise ValueError(f"domain: {self.domain!r} is not in the zone {self.zone_name!r}")
         if self.origin_secret is not None and not self.cloudfront_only:
             raise ValueError("origin_secret: only used with cloudfront_only on")
         return self
-
-
-def _within(domain: str, zone: str) -> bool:
-    zone = zone.rstrip(".")
-    return domain == zone or domain.endswith("." + zone)
 
 
 def _check_origin_header_name(value: str) -> str:
@@ -605,7 +608,7 @@ class LoadBalancer(Component):
         self.log_bucket: aws.s3.Bucket | None = None
         self.alb = self._load_balancer()
         self.certificate: aws.acm.Certificate | None = None
-        self._zone = self._zone_id()
+        self._zone = public_zone_id(self, args.zone_id, args.zone_name)
         self.certificate_arn = self._certificate()
         self.http_listener, self.https_listener = self._listeners()
         self.app_listener: aws.lb.Listener = self.https_listener or self.http_listener
@@ -671,9 +674,6 @@ class LoadBalancer(Component):
         return None if self.domain is None else app_host(self.domain, app, service)
 
     # --- children, in the order they are made ----------------------------------
-
-    def _retain(self) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(retain_on_delete=not self.args.throwaway)
 
     def _origin_secret(self) -> pulumi.Output[str]:
         if self.args.origin_secret is not None:
@@ -778,56 +778,17 @@ class LoadBalancer(Component):
 
     def _log_bucket_and_policy(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         throwaway = self.args.throwaway
-        # The bucket's guards are kept with it: deleting the public access block
-        # or the ownership setting of a retained bucket would loosen it.
-        retain = self._retain()
-        bucket = self.child(
-            "log_bucket", aws.s3.Bucket, "logs", force_destroy=throwaway, opts=retain
-        )
+        # SSE-S3, the private bucket's encryption, is the only one ALB log delivery supports.
+        bucket, guards = private_bucket(self, "log_bucket", "logs", throwaway=throwaway)
         self.log_bucket = bucket
-        ownership = self.child(
-            "log_bucket_config",
-            aws.s3.BucketOwnershipControls,
-            "logs-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=retain,
-        )
-        public_access = self.child(
-            "log_bucket_config",
-            aws.s3.BucketPublicAccessBlock,
-            "logs-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=retain,
-        )
-        encryption = self.child(
-            "log_bucket_config",
-            aws.s3.BucketServerSideEncryptionConfiguration,
-            "logs-encryption",
-            bucket=bucket.id,
-            # ALB log delivery supports SSE-S3 only, not KMS keys.
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=retain,
-        )
-        self.child(
-            "log_bucket_config",
-            aws.s3.BucketLifecycleConfiguration,
-            "logs-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": self.args.access_log_retention_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                }
-            ],
-            opts=retain,
+        expire_objects(
+            self,
+            "log_bucket",
+            "logs",
+            bucket,
+            rule_id="expire-access-logs",
+            days=self.args.access_log_retention_days,
+            throwaway=throwaway,
         )
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
@@ -847,7 +808,7 @@ class LoadBalancer(Component):
             policy=pulumi.Output.all(bucket.arn, account, elb_account).apply(
                 lambda v: access_log_policy(v[0], v[1], _LOG_PREFIX, v[2])
             ),
-            opts=pulumi.ResourceOptions(depends_on=[public_access, ownership, encryption]),
+            opts=pulumi.ResourceOptions(depends_on=guards),
         )
         return bucket, policy
 
@@ -881,19 +842,6 @@ class LoadBalancer(Component):
             opts=pulumi.ResourceOptions(depends_on=depends),
         )
 
-    def _zone_id(self) -> pulumi.Output[str] | None:
-        args = self.args
-        if args.zone_id is not None:
-            return pulumi.Output.from_input(args.zone_id)
-        if args.zone_name is not None:
-            zone = aws.route53.get_zone_output(
-                name=args.zone_name,
-                private_zone=False,
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            )
-            return zone.zone_id
-        return None
-
     def _certificate(self) -> pulumi.Output[str] | None:
         args = self.args
         if args.domain is None:
@@ -913,21 +861,7 @@ class LoadBalancer(Component):
         )
         self.certificate = certificate
         # ACM validates `domain` and `*.domain` with one and the same record.
-        option = certificate.domain_validation_options.apply(
-            lambda options: _validation_option(options, domain)
-        )
-        record = self.child(
-            "validation_record",
-            aws.route53.Record,
-            "cert-validation-record",
-            zone_id=zone_id,
-            name=option.apply(lambda o: o.resource_record_name),
-            type=option.apply(lambda o: o.resource_record_type),
-            records=[option.apply(lambda o: o.resource_record_value)],
-            ttl=300,
-            # The Cdn's us-east-1 certificate for the same names uses the same record.
-            allow_overwrite=True,
-        )
+        record = dns_validation_record(self, "cert-validation-record", certificate, domain, zone_id)
         validation = self.child(
             "certificate_validation",
             aws.acm.CertificateValidation,
@@ -1016,13 +950,6 @@ _NOT_FOUND: dict[str, Any] = {
 }
 
 
-def _validation_option(options: Sequence[Any], domain: str) -> Any:
-    for option in options or ():
-        if option.domain_name == domain:
-            return option
-    raise ValueError(f"ACM gave no DNS validation record for {domain}")
-
-
 def access_log_policy(
     bucket_arn: str, account: str, prefix: str, elb_account_arn: str | None
 ) -> str:
@@ -1053,14 +980,5 @@ def access_log_policy(
                 "Resource": target,
             }
         )
-    statements.append(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    statements.append(deny_insecure_transport(bucket_arn))
+    return policy_document(statements)

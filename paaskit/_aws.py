@@ -1,0 +1,235 @@
+"""AWS building blocks that several components make the same way.
+
+Why this module exists: the Cdn and the LoadBalancer each keep private
+buckets and issue DNS-validated ACM certificates for the rack's names, and
+their bucket policies are IAM policy documents like every component's. Each
+of these was written out in more than one module; kept once here, a fix (a
+new guard on buckets, say) reaches every component, and the components
+cannot drift apart.
+
+What it holds:
+
+- IAM: `policy_document`, the JSON of a policy;
+- S3: `private_bucket` (ACLs disabled, public access blocked, SSE-S3, kept
+  on `pulumi destroy` unless throwaway), `expire_objects` (its lifecycle)
+  and `deny_insecure_transport` (the TLS-only statement of bucket policies);
+- DNS and ACM: `DNS_NAME`, `within_zone`, `public_zone_id` and
+  `dns_validation_record`.
+
+Private: components are the product, and these helpers change with them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ._component import Component
+from .config import Input
+
+# --- IAM ---------------------------------------------------------------------------
+
+
+def policy_document(statements: Sequence[Mapping[str, Any]], *, sort_keys: bool = False) -> str:
+    """An IAM policy document (JSON, version 2012-10-17) holding `statements`.
+
+    `sort_keys` sorts every object's keys. A document is compared as text, so
+    each caller keeps the order it has always had: changing it would show
+    every role and bucket policy as changed on the next `pulumi up`.
+    """
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=sort_keys)
+
+
+# --- S3 ----------------------------------------------------------------------------
+
+
+def private_bucket(
+    owner: Component,
+    kind: str,
+    role: str,
+    *,
+    throwaway: bool,
+    versioned: bool = False,
+    **bucket_args: Any,
+) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+    """A bucket of `owner` with ACLs disabled, public access blocked, SSE-S3 and, optionally, versioning.
+
+    Returns the bucket (child `kind`, `<role>`) and its guards (children
+    `<kind>_config`, `<role>-ownership`, `-public-access`, `-encryption`,
+    `-versioning`), in that order: a bucket policy should wait for them, as S3
+    refuses concurrent changes to one bucket's settings. SSE-S3, not KMS: it is
+    the only encryption ALB log delivery can write to. `bucket_args` go to the
+    bucket as they are (`bucket=` to name it).
+
+    All of them are kept on `pulumi destroy` unless `throwaway` (which also
+    lets the bucket be deleted with its objects): deleting the public access
+    block or the ownership setting of a kept bucket would loosen it.
+    """
+    retain = pulumi.ResourceOptions(retain_on_delete=not throwaway)
+    config = f"{kind}_config"
+    bucket = owner.child(
+        kind, aws.s3.Bucket, role, **bucket_args, force_destroy=throwaway, opts=retain
+    )
+    guards: list[pulumi.Resource] = [
+        owner.child(
+            config,
+            aws.s3.BucketOwnershipControls,
+            f"{role}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=retain,
+        ),
+        owner.child(
+            config,
+            aws.s3.BucketPublicAccessBlock,
+            f"{role}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=retain,
+        ),
+        owner.child(
+            config,
+            aws.s3.BucketServerSideEncryptionConfiguration,
+            f"{role}-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=retain,
+        ),
+    ]
+    if versioned:
+        guards.append(
+            owner.child(
+                config,
+                aws.s3.BucketVersioning,
+                f"{role}-versioning",
+                bucket=bucket.id,
+                versioning_configuration={"status": "Enabled"},
+                opts=retain,
+            )
+        )
+    return bucket, guards
+
+
+def expire_objects(
+    owner: Component,
+    kind: str,
+    role: str,
+    bucket: aws.s3.Bucket,
+    *,
+    rule_id: str,
+    days: int,
+    noncurrent: bool = False,
+    throwaway: bool,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> aws.s3.BucketLifecycleConfiguration:
+    """The lifecycle of a `private_bucket(owner, kind, role, ...)`: child `<kind>_config`, `<role>-lifecycle`.
+
+    One rule over the whole bucket: objects expire `days` after they are
+    written, or, with `noncurrent`, `days` after a newer version replaces
+    them; unfinished multipart uploads are dropped after a week. Kept with the
+    bucket unless `throwaway`.
+    """
+    rule: dict[str, Any] = {
+        "id": rule_id,
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+    }
+    if noncurrent:
+        rule["noncurrent_version_expiration"] = {"noncurrent_days": days}
+    else:
+        rule["expiration"] = {"days": days}
+    return owner.child(
+        f"{kind}_config",
+        aws.s3.BucketLifecycleConfiguration,
+        f"{role}-lifecycle",
+        bucket=bucket.id,
+        rules=[rule],
+        opts=pulumi.ResourceOptions(retain_on_delete=not throwaway, depends_on=list(depends_on)),
+    )
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    """The bucket policy statement that refuses every request not made over TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+# --- DNS and ACM -------------------------------------------------------------------
+
+DNS_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+"""A lowercase, fully qualified domain name without a trailing dot (`www.example.com`)."""
+
+
+def within_zone(domain: str, zone: str) -> bool:
+    """Whether `domain` (or, for `*.domain`, the names it covers) is in the zone named `zone`."""
+    domain = domain.removeprefix("*.")
+    zone = zone.rstrip(".")
+    return domain == zone or domain.endswith("." + zone)
+
+
+def public_zone_id(
+    owner: pulumi.Resource, zone_id: Input | None, zone_name: str | None
+) -> pulumi.Output[str] | None:
+    """The Route 53 zone's id: `zone_id` as given, else the public zone named `zone_name`, else None."""
+    if zone_id is not None:
+        return pulumi.Output.from_input(zone_id)
+    if zone_name is not None:
+        return aws.route53.get_zone_output(
+            name=zone_name,
+            private_zone=False,
+            opts=pulumi.InvokeOutputOptions(parent=owner),
+        ).zone_id
+    return None
+
+
+def _validation_option(options: Sequence[Any], domain: str) -> Any:
+    """The certificate's DNS validation option (record name, type and value) for `domain`."""
+    for option in options or ():
+        if option.domain_name == domain:
+            return option
+    raise ValueError(f"ACM gave no DNS validation record for {domain}")
+
+
+def dns_validation_record(
+    owner: Component,
+    role: str,
+    certificate: aws.acm.Certificate,
+    domain: str,
+    zone_id: Input | None,
+) -> aws.route53.Record:
+    """The record ACM asks for to validate `domain` on `certificate`: child `validation_record`, `<role>`.
+
+    ACM derives the record from the name and the account alone, so the Cdn's
+    certificate in us-east-1 and the load balancer's regional one for the
+    same names need the very same record: each may overwrite it.
+    """
+    option = certificate.domain_validation_options.apply(
+        functools.partial(_validation_option, domain=domain)
+    )
+    return owner.child(
+        "validation_record",
+        aws.route53.Record,
+        role,
+        zone_id=zone_id,
+        name=option.apply(lambda o: o.resource_record_name),
+        type=option.apply(lambda o: o.resource_record_type),
+        records=[option.apply(lambda o: o.resource_record_value)],
+        ttl=300,
+        allow_overwrite=True,
+    )
