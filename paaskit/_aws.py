@@ -2,14 +2,17 @@
 
 Why this module exists: the Cdn and the LoadBalancer each keep private
 buckets and issue DNS-validated ACM certificates for the rack's names, and
-their bucket policies are IAM policy documents like every component's. Each
-of these was written out in more than one module; kept once here, a fix (a
-new guard on buckets, say) reaches every component, and the components
-cannot drift apart.
+every component with an IAM role writes a trust policy and policy documents.
+Each of these was written out in more than one module; kept once here, a fix
+(a new guard on buckets, a tighter trust condition) reaches every component,
+and the components cannot drift apart.
 
 What it holds:
 
-- IAM: `policy_document`, the JSON of a policy;
+- IAM: `policy_document` and `assume_role_policy`, the JSON of policies and
+  of trust policies with their confused-deputy conditions;
+- Lambda: `lambda_code`, the zip of a function that runs one paaskit
+  subpackage;
 - S3: `private_bucket` (ACLs disabled, public access blocked, SSE-S3, kept
   on `pulumi destroy` unless throwaway), `expire_objects` (its lifecycle)
   and `deny_insecure_transport` (the TLS-only statement of bucket policies);
@@ -25,6 +28,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -44,6 +48,53 @@ def policy_document(statements: Sequence[Mapping[str, Any]], *, sort_keys: bool 
     every role and bucket policy as changed on the next `pulumi up`.
     """
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=sort_keys)
+
+
+def assume_role_policy(
+    service: str,
+    *,
+    source_account: str | None = None,
+    source_arn: str | None = None,
+    sort_keys: bool = False,
+) -> str:
+    """A trust policy letting the AWS service `service` (`lambda.amazonaws.com`) assume a role.
+
+    `source_account` and `source_arn` are the confused-deputy guard: the
+    service may assume the role only when acting for that account
+    (`aws:SourceAccount`) or that resource (`aws:SourceArn`, ARN wildcards
+    allowed). Give them wherever the service sets those keys.
+    """
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    conditions: dict[str, Any] = {}
+    if source_account is not None:
+        conditions["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    if conditions:
+        statement["Condition"] = conditions
+    return policy_document([statement], sort_keys=sort_keys)
+
+
+# --- Lambda ------------------------------------------------------------------------
+
+
+def lambda_code(package: Path) -> pulumi.AssetArchive:
+    """A function's zip: the subpackage `package`'s `*.py` and an empty `paaskit/__init__.py`, nothing else.
+
+    The function imports `paaskit.<package name>` without the rest of paaskit
+    or its dependencies, so the subpackage may use only the standard library
+    and what the Lambda runtime provides.
+    """
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        "paaskit/__init__.py": pulumi.StringAsset("")
+    }
+    for path in sorted(package.glob("*.py")):
+        assets[f"paaskit/{package.name}/{path.name}"] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(assets)
 
 
 # --- S3 ----------------------------------------------------------------------------

@@ -65,6 +65,7 @@ import pulumi_docker as docker
 from pydantic import Field, InstanceOf, ValidationError, field_validator
 
 from . import buildpack
+from ._aws import assume_role_policy, lambda_code, policy_document
 from ._component import Component
 from .cdn import register_static_host, upload_assets
 from .config import ComponentArgs, ConfigError, Input, RetentionDays
@@ -85,6 +86,7 @@ _IGNORED_IN_CONTEXT = (
     ".mypy_cache",
 )
 _RELEASE_RUNTIME = "python3.13"  # the spot handler's too; supported until 2029
+_RELEASE_PACKAGE = Path(__file__).resolve().parent / "release"
 _LAMBDA_TIMEOUT = 900
 
 
@@ -218,6 +220,12 @@ class App(Component):
             svc: hosts[0].apply(lambda h: f"https://{h}") for svc, hosts in self.hosts.items()
         }
         self.register_outputs({"urls": self.urls})
+
+    def _trust(self, service: str) -> pulumi.Output[str]:
+        """The trust policy of a role that the AWS service `service` assumes for this account only."""
+        return self._account.apply(
+            lambda account: assume_role_policy(service, source_account=account, sort_keys=True)
+        )
 
     # --- the app's own resources ---------------------------------------------------
 
@@ -370,7 +378,7 @@ class App(Component):
             "execution_role",
             aws.iam.Role,
             "execution-role",
-            assume_role_policy=self._account.apply(lambda a: _ecs_tasks_trust(a)),
+            assume_role_policy=self._trust("ecs-tasks.amazonaws.com"),
             description=f"paaskit app {self.component_name}: ECS pulls images, writes logs, reads settings",
         )
         repository_arn = self.repository.arn if self.repository is not None else None
@@ -456,7 +464,7 @@ class App(Component):
             "task_role",
             aws.iam.Role,
             f"{service.name}-task-role",
-            assume_role_policy=self._account.apply(lambda a: _ecs_tasks_trust(a)),
+            assume_role_policy=self._trust("ecs-tasks.amazonaws.com"),
             description=f"paaskit app {self.component_name}, service {service.name}: what its code may do",
         )
         for i, policy in enumerate(service.policies):
@@ -840,9 +848,7 @@ class App(Component):
             "release_role",
             aws.iam.Role,
             "release-role",
-            assume_role_policy=self._account.apply(
-                lambda a: _service_trust("lambda.amazonaws.com", a)
-            ),
+            assume_role_policy=self._trust("lambda.amazonaws.com"),
             description=f"paaskit app {self.component_name}: run release tasks on the rack",
         )
         log_group = self.child(
@@ -882,7 +888,7 @@ class App(Component):
             runtime=_RELEASE_RUNTIME,
             architectures=["arm64"],
             handler="paaskit.release.handler.handler",
-            code=_release_code(),
+            code=lambda_code(_RELEASE_PACKAGE),
             role=role.arn,
             timeout=_LAMBDA_TIMEOUT,
             memory_size=128,
@@ -899,9 +905,7 @@ class App(Component):
             "timer_role",
             aws.iam.Role,
             "timer-role",
-            assume_role_policy=self._account.apply(
-                lambda a: _service_trust("scheduler.amazonaws.com", a)
-            ),
+            assume_role_policy=self._trust("scheduler.amazonaws.com"),
             description=f"paaskit app {self.component_name}: EventBridge Scheduler starts timer tasks",
         )
         families = [
@@ -1044,47 +1048,10 @@ def _write_generated(text: str) -> Path:
     return path
 
 
-def _release_code() -> pulumi.AssetArchive:
-    """The release runner's code: `paaskit/release/*.py` and an empty `paaskit/__init__.py`."""
-    package = Path(__file__).resolve().parent / "release"
-    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
-        "paaskit/__init__.py": pulumi.StringAsset("")
-    }
-    for path in sorted(package.glob("*.py")):
-        assets[f"paaskit/release/{path.name}"] = pulumi.FileAsset(str(path))
-    return pulumi.AssetArchive(assets)
-
-
 def _statement(
     actions: Sequence[str], resources: Sequence[str] | str, **extra: Any
 ) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources, **extra}
-
-
-def _policy(statements: list[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
-
-
-def _ecs_tasks_trust(account: str) -> str:
-    return _service_trust("ecs-tasks.amazonaws.com", account)
-
-
-def _service_trust(service: str, account: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    # Confused-deputy guard: only this account's tasks, functions or schedules.
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )
 
 
 def _execution_policy(
@@ -1108,44 +1075,48 @@ def _execution_policy(
         statements.append(_statement(["ssm:GetParameters"], sorted(parameters)))
     if secrets:
         statements.append(_statement(["secretsmanager:GetSecretValue"], sorted(set(secrets))))
-    return _policy(statements)
+    return policy_document(statements, sort_keys=True)
+
+
+def _run_task_statements(
+    cluster: str, families: list[str], passed_roles: list[str]
+) -> list[dict[str, Any]]:
+    return [
+        _statement(
+            ["ecs:RunTask"],
+            sorted({f"{family}:*" for family in families}),
+            Condition={"ArnEquals": {"ecs:cluster": cluster}},
+        ),
+        _statement(
+            ["ecs:TagResource"],
+            [cluster.replace(":cluster/", ":task/") + "/*"],
+            Condition={"StringEquals": {"ecs:CreateAction": "RunTask"}},
+        ),
+        _statement(
+            ["iam:PassRole"],
+            sorted(set(passed_roles)),
+            Condition={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+    ]
 
 
 def _run_task_policy(cluster: str, families: list[str], passed_roles: list[str]) -> str:
-    return _policy(
-        [
-            _statement(
-                ["ecs:RunTask"],
-                sorted({f"{family}:*" for family in families}),
-                Condition={"ArnEquals": {"ecs:cluster": cluster}},
-            ),
-            _statement(
-                ["ecs:TagResource"],
-                [cluster.replace(":cluster/", ":task/") + "/*"],
-                Condition={"StringEquals": {"ecs:CreateAction": "RunTask"}},
-            ),
-            _statement(
-                ["iam:PassRole"],
-                sorted(set(passed_roles)),
-                Condition={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-            ),
-        ]
-    )
+    return policy_document(_run_task_statements(cluster, families, passed_roles), sort_keys=True)
 
 
 def _release_policy(
     cluster: str, log_group: str, families: list[str], passed_roles: list[str]
 ) -> str:
-    document = json.loads(_run_task_policy(cluster, families, passed_roles))
     tasks = cluster.replace(":cluster/", ":task/") + "/*"
-    document["Statement"].extend(
+    return policy_document(
         [
+            *_run_task_statements(cluster, families, passed_roles),
             _statement(
                 ["ecs:DescribeTasks", "ecs:StopTask"],
                 [tasks],
                 Condition={"ArnEquals": {"ecs:cluster": cluster}},
             ),
             _statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
-        ]
+        ],
+        sort_keys=True,
     )
-    return json.dumps(document, sort_keys=True)

@@ -79,6 +79,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from . import instance_types as catalogue
+from ._aws import assume_role_policy, lambda_code, policy_document
 from ._component import Component
 from .config import ComponentArgs, Input, RetentionDays
 from .instance_types import Architecture
@@ -537,18 +538,7 @@ class SpotCluster(Component):
             "node_role",
             aws.iam.Role,
             "node-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "ec2.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             description="ECS nodes: the ECS agent and Session Manager, nothing else",
         )
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -776,7 +766,9 @@ class SpotCluster(Component):
             "spot_handler_role",
             aws.iam.Role,
             "spot-role",
-            assume_role_policy=caller.account_id.apply(_lambda_trust),
+            assume_role_policy=caller.account_id.apply(
+                lambda account: assume_role_policy("lambda.amazonaws.com", source_account=account)
+            ),
             description="paaskit spot handler: drain and rebalance one ECS cluster's group",
         )
         policy = pulumi.Output.all(
@@ -798,7 +790,7 @@ class SpotCluster(Component):
             runtime=_LAMBDA_RUNTIME,
             architectures=["arm64"],
             handler=wiring.HANDLER,
-            code=_spot_code(),
+            code=lambda_code(_SPOT_DIR),
             role=role.arn,
             timeout=wiring.TIMEOUT_SECONDS,
             memory_size=wiring.MEMORY_MB,
@@ -880,7 +872,7 @@ class SpotCluster(Component):
             "spot-dlq-policy",
             queue_url=queue.url,
             policy=pulumi.Output.all(queue.arn, *(r.arn for r in rules.values())).apply(
-                lambda v: json.dumps(_dlq_policy(v[0], v[1:]))
+                lambda v: _dlq_policy(v[0], v[1:])
             ),
         )
         self.spot_handler = function
@@ -903,33 +895,6 @@ def _managed_policy_arn(partition: str, policy: str) -> str:
 
 def _pattern_json(patterns: Mapping[str, Any], role: str) -> str:
     return json.dumps(patterns[role], sort_keys=True)
-
-
-def _spot_code() -> pulumi.AssetArchive:
-    """The function's zip: `paaskit/spot/*.py` and an empty `paaskit/__init__.py`, nothing else."""
-    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
-        "paaskit/__init__.py": pulumi.StringAsset("")
-    }
-    for path in sorted(_SPOT_DIR.glob("*.py")):
-        assets[f"paaskit/spot/{path.name}"] = pulumi.FileAsset(str(path))
-    return pulumi.AssetArchive(assets)
-
-
-def _lambda_trust(account_id: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    # Confused-deputy guard: only this account's functions may use the role.
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        }
-    )
 
 
 def _spot_policy(
@@ -963,11 +928,10 @@ def _spot_policy(
     return {**document, "Statement": statements}
 
 
-def _dlq_policy(queue_arn: str, rule_arns: Collection[str]) -> dict[str, Any]:
+def _dlq_policy(queue_arn: str, rule_arns: Collection[str]) -> str:
     """EventBridge may put undeliverable events of this cluster's rules in the queue, nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+    return policy_document(
+        [
             {
                 "Sid": "UndeliverableEvents",
                 "Effect": "Allow",
@@ -976,5 +940,5 @@ def _dlq_policy(queue_arn: str, rule_arns: Collection[str]) -> dict[str, Any]:
                 "Resource": queue_arn,
                 "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}},
             }
-        ],
-    }
+        ]
+    )

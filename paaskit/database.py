@@ -97,7 +97,6 @@ for hours is billed as extra credits, which the CPU alarm catches.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,6 +106,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
+from ._aws import assume_role_policy, policy_document
 from ._component import Component
 from .config import ComponentArgs, ConfigError, Input, RetentionDays
 from .naming import aws_name
@@ -712,9 +712,7 @@ class DatabaseConnection:
 
     def read_secret_policy(self) -> pulumi.Output[str]:
         """The statements of `read_secret_statements` as a policy document (JSON)."""
-        return self.read_secret_statements().apply(
-            lambda s: json.dumps({"Version": "2012-10-17", "Statement": s})
-        )
+        return self.read_secret_statements().apply(policy_document)
 
 
 class Database(Component):
@@ -917,7 +915,11 @@ class Database(Component):
             "monitoring_role",
             aws.iam.Role,
             "monitoring-role",
-            assume_role_policy=caller.account_id.apply(_monitoring_trust),
+            assume_role_policy=caller.account_id.apply(
+                lambda account: assume_role_policy(
+                    "monitoring.rds.amazonaws.com", source_account=account
+                )
+            ),
             description="RDS Enhanced Monitoring: write OS metrics to RDSOSMetrics only",
         )
         policy = self.child(
@@ -1239,46 +1241,26 @@ def _check_env_prefix(prefix: str) -> None:
         )
 
 
-def _monitoring_trust(account: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    # Confused-deputy guard: only this account's instances may use the role.
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                }
-            ],
-        }
-    )
-
-
 def _monitoring_policy(partition: str, region: str, account: str) -> str:
     group = f"arn:{partition}:logs:{region}:{account}:log-group:RDSOSMetrics"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "MetricsGroup",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
-                    "Resource": group,
-                },
-                {
-                    "Sid": "MetricsStreams",
-                    "Effect": "Allow",
-                    "Action": [
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                        "logs:GetLogEvents",
-                    ],
-                    "Resource": f"{group}:log-stream:*",
-                },
-            ],
-        }
+    return policy_document(
+        [
+            {
+                "Sid": "MetricsGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+                "Resource": group,
+            },
+            {
+                "Sid": "MetricsStreams",
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                    "logs:GetLogEvents",
+                ],
+                "Resource": f"{group}:log-stream:*",
+            },
+        ]
     )

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
+from ._aws import assume_role_policy, policy_document
 from ._component import Component
 from .config import ComponentArgs, RetentionDays
 
@@ -449,7 +449,7 @@ class Network(Component):
             "nat_role",
             aws.iam.Role,
             "nat-role",
-            assume_role_policy=_assume_role("ec2.amazonaws.com"),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             description="NAT instance: Session Manager access only",
         )
         self.child(
@@ -546,7 +546,9 @@ class Network(Component):
             aws.iam.Role,
             "flow-logs-role",
             assume_role_policy=caller.account_id.apply(
-                lambda account: _assume_role("vpc-flow-logs.amazonaws.com", source_account=account)
+                lambda account: assume_role_policy(
+                    "vpc-flow-logs.amazonaws.com", source_account=account
+                )
             ),
             description="VPC flow logs: write to this network's flow log group only",
         )
@@ -556,22 +558,19 @@ class Network(Component):
             "flow-logs-write",
             role=role.id,
             policy=group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
+                lambda arn: policy_document(
+                    [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
+                            ],
+                            "Resource": [arn, f"{arn}:*"],
+                        }
+                    ]
                 )
             ),
         )
@@ -602,18 +601,6 @@ def _ipv6_subnet(block: str | None, index: int) -> str:
         raise ValueError("ipv6: the VPC has no IPv6 block yet")
     net = ipaddress.IPv6Network(block)
     return str(ipaddress.IPv6Network((int(net.network_address) + (index << 64), 64)))
-
-
-def _assume_role(service: str, *, source_account: str | None = None) -> str:
-    statement: dict[str, object] = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-    }
-    if source_account:
-        # Confused-deputy guard: only this account's flow logs may use the role.
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 _NAT_USER_DATA = """#!/bin/bash
