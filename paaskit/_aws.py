@@ -284,3 +284,30 @@ def dns_validation_record(
         ttl=300,
         allow_overwrite=True,
     )
+
+
+# --- the origin header --------------------------------------------------------------
+
+ORIGIN_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+def check_origin_header_name(value: str) -> str:
+    """The name of the secret header CloudFront adds and the load balancer requires, checked.
+
+    Both ends must accept it: a name CloudFront or the load balancer reserves
+    for itself never reaches the other.
+    """
+    lowered = value.lower()
+    if not ORIGIN_HEADER_NAME.match(value):
+        raise ValueError(f"{value!r}: use 1 to 40 letters, digits or hyphens")
+    if lowered.startswith(("x-amz-", "x-amzn-", "x-edge-")) or lowered in {
+        "host",
+        "authorization",
+        "cookie",
+        "connection",
+        "content-length",
+        "transfer-encoding",
+        "x-forwarded-for",
+    }:
+        raise ValueError(f"{value!r}: CloudFront or the load balancer reserves that header")
+    return value

@@ -76,6 +76,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ._aws import (
     DNS_NAME,
+    check_origin_header_name,
     deny_insecure_transport,
     dns_validation_record,
     expire_objects,
@@ -129,7 +130,6 @@ _STATIC_ORIGIN = "static"
 _APP_ORIGIN = "app"
 
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.*$/~\"'@:+&?]{1,254}$")
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 _US_EAST_1_CERT = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 _GLOBAL_WEB_ACL = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/")
 _PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
@@ -302,11 +302,8 @@ class CdnArgs(ComponentArgs):
     @field_validator("origin_header_name")
     @classmethod
     def _check_header(cls, value: str) -> str:
-        if not _HEADER_NAME.match(value) or value.lower().startswith(("x-amz-", "x-edge-")):
-            raise ValueError(
-                f"{value!r}: use 1 to 40 letters, digits or hyphens, not an X-Amz- or X-Edge- header"
-            )
-        return value
+        # The load balancer must require what CloudFront sends: one rule for both.
+        return check_origin_header_name(value)
 
     @field_validator("static_paths")
     @classmethod

@@ -87,6 +87,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ._aws import (
     DNS_NAME,
+    check_origin_header_name,
     deny_insecure_transport,
     dns_validation_record,
     expire_objects,
@@ -141,7 +142,6 @@ _BAND_SIZE = MAX_PRIORITY // 3
 _ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9.*?-]{1,128}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}$")
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 _SECRET_VALUE = re.compile(r"^[A-Za-z0-9+/=._~-]{32,128}$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -276,7 +276,7 @@ class LoadBalancerArgs(ComponentArgs):
     @field_validator("origin_header_name")
     @classmethod
     def _check_header_name(cls, value: str) -> str:
-        return _check_origin_header_name(value)
+        return check_origin_header_name(value)
 
     @field_validator("ssl_policy")
     @classmethod
@@ -316,23 +316,6 @@ class LoadBalancerArgs(ComponentArgs):
         if self.origin_secret is not None and not self.cloudfront_only:
             raise ValueError("origin_secret: only used with cloudfront_only on")
         return self
-
-
-def _check_origin_header_name(value: str) -> str:
-    lowered = value.lower()
-    if not _HEADER_NAME.match(value):
-        raise ValueError(f"{value!r}: use 1 to 40 letters, digits or hyphens")
-    if lowered.startswith(("x-amz-", "x-amzn-", "x-edge-")) or lowered in {
-        "host",
-        "authorization",
-        "cookie",
-        "connection",
-        "content-length",
-        "transfer-encoding",
-        "x-forwarded-for",
-    }:
-        raise ValueError(f"{value!r}: CloudFront or the load balancer reserves that header")
-    return value
 
 
 # --- routes ---------------------------------------------------------------------
@@ -524,7 +507,7 @@ def attach_route(
     """
     if isinstance(origin_header_name, str):
         # One read from another stack's outputs is checked where it was set: in that rack.
-        _check_origin_header_name(origin_header_name)
+        check_origin_header_name(origin_header_name)
     kwargs = _route_args(
         name,
         listener_arn,

@@ -44,3 +44,20 @@ def test_a_domain_is_within_its_zone_and_not_a_lookalike():
     assert within_zone("apps.example.com", "example.com.")
     assert within_zone("example.com", "example.com")
     assert not within_zone("badexample.com", "example.com")
+
+
+def test_the_cdn_and_the_load_balancer_accept_the_same_origin_header_names():
+    import pytest
+    from pydantic import ValidationError
+
+    from paaskit import CdnArgs, LoadBalancerArgs
+    from paaskit._aws import check_origin_header_name
+
+    assert check_origin_header_name("X-Origin-Verify") == "X-Origin-Verify"
+    for reserved in ("Authorization", "Host", "X-Amzn-Trace-Id", "X-Edge-Location", "bad header"):
+        with pytest.raises(ValueError, match=repr(reserved)):
+            check_origin_header_name(reserved)
+        with pytest.raises(ValidationError, match="origin_header_name"):
+            CdnArgs(origin_header_name=reserved)
+        with pytest.raises(ValidationError, match="origin_header_name"):
+            LoadBalancerArgs(origin_header_name=reserved)
