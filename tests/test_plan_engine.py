@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -271,3 +272,56 @@ def test_the_engines_linear_wait_records_what_the_sdks_own_wait_does(monkeypatch
     monkeypatch.setattr(engine, "_wait_for_rpcs", pulumi_stack.wait_for_rpcs)
     sdks = run(lambda: Rack("rk"), RunOptions(project="proj")).to_json()
     assert ours == sdks
+
+
+def _tag_subnets(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    if args.type_ != "aws:ec2/subnet:Subnet":
+        return None
+    props: dict[str, Any] = dict(args.props)
+    props["tags"] = {**(props.get("tags") or {}), "owner": "team-a"}
+    return pulumi.ResourceTransformResult(props, args.opts)
+
+
+def test_a_transform_on_a_component_reaches_every_child_as_the_engine_applies_it():
+    def program() -> None:
+        Box("box", pulumi.ResourceOptions(transforms=[_tag_subnets]))
+        aws.ec2.Subnet("outside", vpc_id="vpc-1", cidr_block="10.9.0.0/24")
+
+    records = run(program, RunOptions(project="proj"))
+    assert records.named("box-inner-subnet").inputs["tags"] == {"owner": "team-a"}
+    assert "tags" not in records.named("box-inner-vpc").inputs
+    assert "tags" not in records.named("outside").inputs
+
+
+def test_stack_transforms_apply_to_everything_and_may_change_options():
+    def protect_all(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
+        return pulumi.ResourceTransformResult(
+            args.props,
+            pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True)),
+        )
+
+    def program() -> None:
+        pulumi.runtime.register_resource_transform(protect_all)
+        Box("box")
+
+    records = run(program, RunOptions(project="proj"))
+    assert all(r.protect for r in records if r.custom)
+
+
+def test_transformed_secrets_stay_secret():
+    def program() -> None:
+        def add_secret(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
+            return pulumi.ResourceTransformResult(
+                {**args.props, "value": pulumi.Output.secret("hunter2")}, args.opts
+            )
+
+        aws.ssm.Parameter(
+            "p",
+            type="SecureString",
+            value="x",
+            opts=pulumi.ResourceOptions(transforms=[add_secret]),
+        )
+
+    records = run(program, RunOptions(project="proj"))
+    assert records.named("p").inputs["value"] == SECRET_MARKER
+    assert "hunter2" not in json.dumps(records.to_json())

@@ -19,13 +19,14 @@ import hashlib
 import heapq
 import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime import mocks, settings
 from pulumi.runtime import stack as pulumi_stack
+from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
@@ -109,6 +110,15 @@ def _struct(message: Any) -> dict[str, Any]:
     return result if isinstance(result, dict) else {}
 
 
+def _callback(token: str) -> Callable[[bytes], Awaitable[Any]] | None:
+    """The program's callback (a transform) that the SDK registered under `token`."""
+    for servicer in _CallbackServicer._servicers:
+        found = servicer._callbacks.get(token)
+        if found is not None:
+            return found
+    return None
+
+
 class PlanMocks(mocks.Mocks):
     """Answers resource registrations and function calls with `fakes`."""
 
@@ -173,6 +183,8 @@ class RecordingMonitor(mocks.MockMonitor):
         self._lock = threading.Lock()
         self._local = threading.local()
         self.thread_loops: list[asyncio.AbstractEventLoop] = []
+        self._transform_tokens: dict[str, list[str]] = {}
+        self._stack_transform_tokens: list[str] = []
 
     def _own_thread_loop(self) -> None:
         """Give this executor thread an event loop the run closes when it ends.
@@ -237,9 +249,71 @@ class RecordingMonitor(mocks.MockMonitor):
             self.records[urn] = record
             self.order.append(urn)
 
+    # --- transforms ------------------------------------------------------------------
+
+    def _transform(self, request: Any, urn: str) -> None:
+        """Apply Pulumi transforms to a registration, in place, as the engine does.
+
+        The resource's own transforms run first, then each ancestor's (nearest
+        first), then the stack's; each sees the properties and options the one
+        before it left. They are the program's own functions, reached through
+        the SDK's callback servicer by the tokens in the request. The mock
+        monitor does not run them; the engine does, and a plan must show what
+        the engine would register.
+        """
+        own = [t.token for t in request.transforms]
+        with self._lock:
+            self._transform_tokens[urn] = own
+            chain = list(own)
+            parent = request.parent
+            while parent:
+                chain.extend(self._transform_tokens.get(parent, []))
+                record = self.records.get(parent)
+                parent = record.parent if record is not None else None
+            chain.extend(self._stack_transform_tokens)
+        if not chain:
+            return
+        options = resource_pb2.TransformResourceOptions(
+            protect=bool(getattr(request, "protect", False)),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+            delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+            ignore_changes=list(request.ignoreChanges),
+        )
+        properties = request.object
+        for token in chain:
+            callback = _callback(token)
+            if callback is None:
+                continue
+            transform_request = resource_pb2.TransformRequest(
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                properties=properties,
+                options=options,
+            )
+            loop = asyncio.get_event_loop()
+            response = loop.run_until_complete(callback(transform_request.SerializeToString()))
+            properties = response.properties
+            if response.HasField("options"):
+                options = response.options
+        request.object.CopyFrom(properties)
+        request.protect = options.protect
+        request.retainOnDelete = options.retain_on_delete
+        request.deleteBeforeReplace = options.delete_before_replace
+        del request.ignoreChanges[:]
+        request.ignoreChanges.extend(options.ignore_changes)
+
+    def RegisterStackTransform(self, request: Any) -> Any:
+        with self._lock:
+            self._stack_transform_tokens.append(request.token)
+        return super().RegisterStackTransform(request)  # type: ignore[no-untyped-call]
+
     def RegisterResource(self, request: Any) -> Any:
         self._own_thread_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type != ROOT_TYPE:
+            self._transform(request, urn)
         if request.type == ROOT_TYPE:
             self.root_urn = urn
         self._record(request, urn, custom=bool(request.custom))
