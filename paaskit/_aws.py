@@ -286,6 +286,15 @@ def dns_validation_record(
     )
 
 
+# --- ECS ---------------------------------------------------------------------------
+
+ECS_DYNAMIC_PORTS: tuple[int, int] = (32768, 65535)
+"""The host ports ECS gives bridge-networked containers: the kernel's ephemeral
+range starts at 32768 (32768-60999 on Amazon Linux 2023), Docker's ends at
+65535; this covers both. The node security group's own rule and the load
+balancer's rules to the nodes must open the same range."""
+
+
 # --- the origin header --------------------------------------------------------------
 
 ORIGIN_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")

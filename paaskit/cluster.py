@@ -79,17 +79,16 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from . import instance_types as catalogue
-from ._aws import assume_role_policy, lambda_code, policy_document
+from ._aws import ECS_DYNAMIC_PORTS, assume_role_policy, lambda_code, policy_document
 from ._component import Component
 from .config import ComponentArgs, Input, RetentionDays
 from .instance_types import Architecture
 from .naming import aws_name
 from .spot import wiring
 
-DYNAMIC_PORTS: Final = (32768, 65535)
-"""The host ports ECS gives bridge-mode containers (from the kernel's ephemeral
-range, 32768-60999 on Amazon Linux 2023, or Docker's 49153-65535): what the load
-balancer, and tasks on other nodes, must be allowed to reach."""
+DYNAMIC_PORTS: Final = ECS_DYNAMIC_PORTS
+"""The host ports ECS gives bridge-mode containers: what the load balancer, and
+tasks on other nodes, must be allowed to reach (see `ECS_DYNAMIC_PORTS`)."""
 
 DEFAULT_INSTANCE_TYPE: Final = "t3.medium"
 

@@ -87,6 +87,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ._aws import (
     DNS_NAME,
+    ECS_DYNAMIC_PORTS,
     check_origin_header_name,
     deny_insecure_transport,
     dns_validation_record,
@@ -118,9 +119,8 @@ with forward-secret AEAD ciphers only, and hybrid post-quantum key exchange for
 clients that offer it. CloudFront connects to origins with TLS 1.2 ECDHE-GCM
 ciphers, which it includes."""
 
-NODE_PORTS = (32768, 65535)
-"""The dynamic host ports of bridge-networked ECS tasks: the kernel's ephemeral
-range starts at 32768, Docker's ends at 65535; this covers both."""
+NODE_PORTS = ECS_DYNAMIC_PORTS
+"""The dynamic host ports of bridge-networked ECS tasks (see `ECS_DYNAMIC_PORTS`)."""
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 """The AWS-managed prefix list of the addresses CloudFront connects to origins from."""
