@@ -403,14 +403,8 @@ class RackRef:
         self.stack = stack
         self.reference = pulumi.StackReference(stack, opts=opts)
         ref = self.reference
-
-        def read(name: str) -> pulumi.Output[Any]:
-            return ref.require_output(name)
-
-        has_db = ref.get_output("databaseHost").apply(lambda v: v is not None)
-        self.has_database = has_db
         values: dict[str, Any] = {
-            field: read(output)
+            field: ref.require_output(output)
             for field, output in RackInfo.OUTPUT_NAMES.items()
             if field != "origin_secret"
         }
@@ -420,8 +414,3 @@ class RackRef:
         )
         self.info = RackInfo(**values, database=database)
         """What `App` needs; `database` holds Outputs that are None when the rack has none."""
-
-
-def rack_outputs_schema() -> list[str]:
-    """Every output name a rack stack exports (for documentation and checks)."""
-    return [*RackInfo.OUTPUT_NAMES.values(), *RackInfo.DATABASE_OUTPUTS.values()]
