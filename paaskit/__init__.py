@@ -2,9 +2,11 @@
 
 Reusable Pulumi components that compose into a self-contained rack, and the
 settings models that configure them. The offline plan is in `paaskit.plan`,
-its test fixture in `paaskit.testing`, the app manifest in `paaskit.manifest`.
+its test fixture in `paaskit.testing`, the app manifest in `paaskit.manifest`,
+the exceptions in `paaskit.errors`; `docs/` describes each component.
 """
 
+from .app import App, AppArgs
 from .cdn import Cdn, CdnArgs
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .database import Database, DatabaseArgs, DatabaseSettings
@@ -13,6 +15,8 @@ from .network import Network, NetworkArgs
 from .rack import Rack, RackArgs, RackInfo, RackRef
 
 __all__ = [
+    "App",
+    "AppArgs",
     "Cdn",
     "CdnArgs",
     "Database",

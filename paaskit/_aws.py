@@ -37,6 +37,22 @@ import pulumi_aws as aws
 from ._component import Component
 from .config import Input
 
+__all__ = [
+    "DNS_NAME",
+    "ECS_DYNAMIC_PORTS",
+    "ORIGIN_HEADER_NAME",
+    "assume_role_policy",
+    "check_origin_header_name",
+    "deny_insecure_transport",
+    "dns_validation_record",
+    "expire_objects",
+    "lambda_code",
+    "policy_document",
+    "private_bucket",
+    "public_zone_id",
+    "within_zone",
+]
+
 # --- IAM ---------------------------------------------------------------------------
 
 

@@ -17,6 +17,10 @@ import pulumi
 
 from .config import ComponentArgs, ConfigError
 
+__all__ = [
+    "Component",
+]
+
 R = TypeVar("R", bound=pulumi.Resource)
 
 # Types whose `tags` argument is not a plain mapping (the autoscaling group takes

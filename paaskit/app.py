@@ -75,6 +75,11 @@ from .manifest import Manifest, Resource, Service
 from .naming import aws_name
 from .rack import RackInfo
 
+__all__ = [
+    "App",
+    "AppArgs",
+]
+
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}[a-z0-9]$|^[a-z]$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IGNORED_IN_CONTEXT = (

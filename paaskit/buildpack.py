@@ -35,6 +35,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import PaaskitError
+
 __all__ = [
     "APP_UID",
     "BASE_IMAGE_VARIANT",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 
-class BuildpackError(ValueError):
+class BuildpackError(PaaskitError, ValueError):
     """Nothing to build, or an input file is wrong. The message names the file."""
 
 

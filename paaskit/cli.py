@@ -39,6 +39,13 @@ from .plan import (
 from .policy import ALL_RULES, Finding, Report, WaiverError, evaluate_project, rule_table
 from .policy.engine import count
 
+__all__ = [
+    "COMMANDS",
+    "build_parser",
+    "main",
+    "render_report",
+]
+
 _LABELS = {"error": "ERROR", "warning": "WARNING", "info": "note"}
 
 

@@ -86,6 +86,18 @@ from .instance_types import Architecture
 from .naming import aws_name
 from .spot import wiring
 
+__all__ = [
+    "AMI_PARAMETERS",
+    "DEFAULT_INSTANCE_TYPE",
+    "DYNAMIC_PORTS",
+    "ECS_CONFIG",
+    "MAX_OVERRIDES",
+    "NODE_POLICIES",
+    "SpotCluster",
+    "SpotClusterArgs",
+    "SpotClusterSettings",
+]
+
 DYNAMIC_PORTS: Final = ECS_DYNAMIC_PORTS
 """The host ports ECS gives bridge-mode containers: what the load balancer, and
 tasks on other nodes, must be allowed to reach (see `ECS_DYNAMIC_PORTS`)."""

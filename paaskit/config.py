@@ -20,6 +20,8 @@ from typing import Annotated, Any, TypeVar
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from .errors import ConfigError
+
 __all__ = [
     "RETENTION_DAYS",
     "ComponentArgs",
@@ -32,10 +34,6 @@ __all__ = [
     "default_at",
     "load_settings",
 ]
-
-
-class ConfigError(ValueError):
-    """A setting is wrong. The message names the key, the value and what is allowed."""
 
 
 Input = str | pulumi.Output[Any]

@@ -38,6 +38,18 @@ from .policy import types as t
 from .policy.model import PlanIndex
 from .policy.values import dig, flag, items, known, number
 
+__all__ = [
+    "ASSUMED_LCUS",
+    "HOURS",
+    "NOT_COUNTED",
+    "CostEstimate",
+    "CostLine",
+    "estimate",
+    "load_prices",
+    "money",
+    "render_text",
+]
+
 HOURS = 730
 ASSUMED_LCUS = 1.0
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .errors import PaaskitError
 from .plan import Plan, ResourceRecord
 from .policy import types as t
 from .policy.model import PlanIndex
@@ -35,12 +36,29 @@ from .policy.rules.compute import subnet_zones
 from .policy.rules.loadbalancer import viewer_facing
 from .policy.values import dig, flag, items, known, strings
 
+__all__ = [
+    "FORMATS",
+    "Diagram",
+    "DiagramError",
+    "Edge",
+    "Format",
+    "Node",
+    "Place",
+    "Rendered",
+    "build",
+    "graphviz",
+    "kinds",
+    "render",
+    "to_dot",
+    "to_mermaid",
+]
+
 Format = Literal["svg", "png", "mermaid", "dot"]
 FORMATS: tuple[Format, ...] = ("svg", "png", "mermaid", "dot")
 Place = Literal["outside", "edge", "vpc", "public", "private"]
 
 
-class DiagramError(Exception):
+class DiagramError(PaaskitError):
     """Graphviz failed to draw the picture; the message says why."""
 
 

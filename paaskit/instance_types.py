@@ -47,6 +47,30 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .errors import PaaskitError
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MIN_CHOICES",
+    "SIZE_BOUNDS",
+    "Architecture",
+    "Catalogue",
+    "InstanceType",
+    "InstanceTypeError",
+    "MixedArchitecturesError",
+    "NoFittingInstanceTypeError",
+    "UnknownInstanceTypeError",
+    "UnsupportedInstanceTypeError",
+    "architecture",
+    "catalogue",
+    "docker_platform",
+    "equivalent_instance_types",
+    "instance_type",
+    "instance_types_for_size",
+    "load_catalogue",
+    "validate_instance_types",
+]
+
 Architecture = Literal["x86_64", "arm64"]
 
 #: How many types ``equivalent_instance_types`` returns at most. AWS's spot best
@@ -83,7 +107,7 @@ _FAMILY = re.compile(r"^(?P<cls>[a-z]+)-?(?P<gen>\d*)(?P<attrs>.*)$")
 _EXTRAS = frozenset("dnzeb")
 
 
-class InstanceTypeError(ValueError):
+class InstanceTypeError(PaaskitError, ValueError):
     """Base class of the errors this module raises."""
 
 

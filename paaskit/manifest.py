@@ -81,6 +81,8 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import PaaskitError
+
 __all__ = [
     "DEFAULT_CPU_TARGET",
     "MANIFEST_FILENAMES",
@@ -120,7 +122,7 @@ MANIFEST_FILENAMES = ("paaskit.yml", "paaskit.yaml", "convox.yml", "convox.yaml"
 # --------------------------------------------------------------------------- errors
 
 
-class ManifestError(ValueError):
+class ManifestError(PaaskitError, ValueError):
     """A manifest is wrong. The message names the file and every bad key path.
 
     `problems` holds the same as `(key path, message)` pairs, in document order,
@@ -141,7 +143,7 @@ class ManifestError(ValueError):
 Loc = tuple[str | int, ...]
 
 
-class _Problems(ValueError):
+class _Problems(PaaskitError, ValueError):
     """Raised inside validators to report several problems at key paths relative to the model.
 
     pydantic wraps it as a `value_error` at the model's own location and keeps the

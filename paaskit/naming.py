@@ -15,6 +15,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "RULES",
+    "NameRule",
+    "aws_name",
+]
+
 
 @dataclass(frozen=True)
 class NameRule:

@@ -43,6 +43,14 @@ from ._aws import assume_role_policy, policy_document
 from ._component import Component
 from .config import ComponentArgs, RetentionDays
 
+__all__ = [
+    "ENDPOINT_SERVICES",
+    "NatMode",
+    "Network",
+    "NetworkArgs",
+    "subnet_layout",
+]
+
 NatMode = Literal["none", "instance", "single", "per_az"]
 
 ENDPOINT_SERVICES: dict[str, tuple[str, ...]] = {

@@ -36,6 +36,15 @@ from .database import Database, DatabaseArgs, DatabaseSettings
 from .loadbalancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
 
+__all__ = [
+    "HTTP_ORIGIN_REASON",
+    "Rack",
+    "RackArgs",
+    "RackInfo",
+    "RackRef",
+    "SharedDatabase",
+]
+
 _NAT_FREE_ENDPOINTS = {"ecs", "ecr", "logs"}
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from paaskit.spot import wiring
 from paaskit.spot.aws import Clients
-from paaskit.spot.config import ConfigError, RuntimeConfig, Settings
+from paaskit.spot.config import RuntimeConfig, Settings, SpotConfigError
 from paaskit.spot.decision import (
     ON_DEMAND,
     SPOT,
@@ -661,7 +661,7 @@ def test_configuration_comes_from_the_environment():
     ],
 )
 def test_configuration_errors_name_the_variable(env, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(SpotConfigError, match=message):
         RuntimeConfig.from_env(env)
 
 

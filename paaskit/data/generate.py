@@ -36,6 +36,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "COLUMNS",
+    "OUTPUT",
+    "build",
+    "generate",
+    "load_moto_data",
+    "main",
+    "moto_data_path",
+    "moto_version",
+    "render",
+    "row",
+]
+
 #: Column names of each row, in order. ``paaskit.instance_types`` checks them on load.
 COLUMNS: tuple[str, ...] = (
     "name",  # API name, e.g. "m6i.large"

@@ -31,8 +31,24 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from paaskit.errors import PaaskitError
+
 from . import fakes
 from .model import Plan, ResourceRecord
+
+__all__ = [
+    "ROOT_TYPE",
+    "STACK_REFERENCE_TYPE",
+    "UNKNOWN_MARKER",
+    "InvokeHandler",
+    "MissingStackReference",
+    "PlanMocks",
+    "ProgramError",
+    "RecordingMonitor",
+    "RunOptions",
+    "from_wire",
+    "run",
+]
 
 # The signatures of Pulumi's wire format for special values (sdk/proto/README).
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -51,11 +67,11 @@ InvokeHandler = Callable[[dict[str, Any]], dict[str, Any]]
 """Answers one provider function (by token) in place of the built-in fakes."""
 
 
-class ProgramError(Exception):
+class ProgramError(PaaskitError):
     """The program under plan raised; `__cause__` holds what it raised."""
 
 
-class MissingStackReference(Exception):
+class MissingStackReference(PaaskitError):
     """A program read a stack whose outputs the plan was not given."""
 
     def __init__(self, names: Sequence[str]) -> None:

@@ -14,6 +14,11 @@ from pathlib import Path
 import pulumi
 from pydantic import ValidationError
 
+__all__ = [
+    "describe",
+    "format_validation_error",
+]
+
 _SDK_DIRS = (str(Path(pulumi.__file__).parent), "site-packages", "asyncio", "concurrent")
 
 

@@ -19,6 +19,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = [
+    "ACCOUNT_ID",
+    "AUTONAMED",
+    "CLOUDFRONT_ZONE_ID",
+    "DEFAULT_REGION",
+    "INVOKES",
+    "MANAGED_CACHE_POLICIES",
+    "MANAGED_ORIGIN_REQUEST_POLICIES",
+    "MANAGED_RESPONSE_HEADERS_POLICIES",
+    "SECRET_MARKER",
+    "STATES",
+    "Context",
+    "InvokeFn",
+    "Resource",
+    "StateFn",
+    "autoname",
+    "digest",
+    "physical_name",
+    "resource_state",
+]
+
 ACCOUNT_ID = "123456789012"
 """The account every plan pretends to run in (AWS's own documentation example)."""
 

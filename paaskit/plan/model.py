@@ -11,6 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from paaskit.errors import PaaskitError
+
+__all__ = [
+    "Plan",
+    "PlanLookupError",
+    "ResourceRecord",
+]
+
 
 @dataclass(frozen=True)
 class ResourceRecord:
@@ -73,7 +81,7 @@ class ResourceRecord:
         )
 
 
-class PlanLookupError(LookupError):
+class PlanLookupError(PaaskitError, LookupError):
     """A test or tool asked a plan for a resource it does not hold."""
 
 

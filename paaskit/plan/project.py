@@ -27,8 +27,25 @@ from typing import Any
 
 import yaml
 
+from paaskit.errors import PaaskitError
+
 from . import engine
 from .model import Plan
+
+__all__ = [
+    "SECRET_PLACEHOLDER",
+    "ConfigSpec",
+    "PlanError",
+    "Project",
+    "StackConfig",
+    "describe_program_error",
+    "find_project",
+    "load_config",
+    "load_project",
+    "parse_ref_file",
+    "plan_directory",
+    "program_of",
+]
 
 SECRET_PLACEHOLDER = "plan-placeholder-for-a-secret"  # noqa: S105 - stands in for one
 """The value a program sees for an encrypted config value during an offline plan."""
@@ -36,7 +53,7 @@ SECRET_PLACEHOLDER = "plan-placeholder-for-a-secret"  # noqa: S105 - stands in f
 _TYPES = {"string", "integer", "boolean", "array"}
 
 
-class PlanError(Exception):
+class PlanError(PaaskitError):
     """Planning failed; the message names the problem (file, key, value)."""
 
 

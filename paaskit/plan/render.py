@@ -7,6 +7,11 @@ from typing import Any
 
 from .model import Plan, ResourceRecord
 
+__all__ = [
+    "render_text",
+    "tree",
+]
+
 _FLAGS = (("protect", "protected"), ("retain_on_delete", "retained on delete"), ("read", "read"))
 
 

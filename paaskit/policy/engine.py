@@ -16,6 +16,17 @@ from .model import SEVERITIES, Finding, PlanIndex, Rule
 from .rules import RULES
 from .waivers import WaiverUse, apply_waivers, find_waiver_file, load_waivers
 
+__all__ = [
+    "ALL_RULES",
+    "RULES_BY_ID",
+    "Report",
+    "count",
+    "evaluate",
+    "evaluate_project",
+    "rule_table",
+    "run_rules",
+]
+
 ALL_RULES: tuple[Rule, ...] = (*RULES, *limits.rules)
 """Every rule: the policy rules, then AWS's limits."""
 

@@ -31,6 +31,31 @@ from .model import PlanIndex, RuleSet, Violation
 from .rules.containers import containers
 from .values import dig, items, known, number, strings, tag_map
 
+__all__ = [
+    "CLOUDFRONT_PREFIX_LISTS",
+    "FARGATE_SIZES",
+    "NAME_LIMITS",
+    "NameLimit",
+    "asg_sizes",
+    "cidr_sizes",
+    "cloudfront_sizes",
+    "condition_values",
+    "descriptions",
+    "lambda_sizes",
+    "load_balancer_subnets",
+    "names",
+    "rds_sizes",
+    "retention_values",
+    "rule_priorities",
+    "rules",
+    "rules_per_load_balancer",
+    "rules_per_security_group",
+    "tags",
+    "target_groups_per_load_balancer",
+    "targets_per_rule",
+    "task_sizes",
+]
+
 rules = RuleSet()
 
 # --- names ------------------------------------------------------------------------

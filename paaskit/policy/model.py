@@ -26,6 +26,19 @@ from typing import Any, Literal
 
 from paaskit.plan import Plan, ResourceRecord, fakes
 
+__all__ = [
+    "SEVERITIES",
+    "Check",
+    "Finding",
+    "PlanIndex",
+    "Rule",
+    "RuleSet",
+    "Scope",
+    "Severity",
+    "Violation",
+    "matches",
+]
+
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 Scope = Literal["resource", "stack"]

@@ -65,6 +65,17 @@ from .model import Finding, Rule
 from .values import UNKNOWN
 from .waivers import Waiver, apply_waivers, load_waivers
 
+__all__ = [
+    "PACK_NAME",
+    "WAIVED_POLICY",
+    "WAIVERS_ENV",
+    "plain",
+    "policies",
+    "record_of",
+    "stack_record_of",
+    "waivers_from_environment",
+]
+
 PACK_NAME = "paaskit"
 WAIVED_POLICY = "paaskit-waived"
 WAIVERS_ENV = "PAASKIT_WAIVERS"

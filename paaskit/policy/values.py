@@ -17,6 +17,22 @@ from typing import Any
 from paaskit.plan import SECRET_MARKER
 from paaskit.plan.engine import UNKNOWN_MARKER
 
+__all__ = [
+    "SECRET",
+    "UNKNOWN",
+    "dig",
+    "document",
+    "flag",
+    "items",
+    "known",
+    "number",
+    "principals",
+    "statements",
+    "strings",
+    "tag_map",
+    "user_data_text",
+]
+
 UNKNOWN = UNKNOWN_MARKER
 SECRET = SECRET_MARKER
 

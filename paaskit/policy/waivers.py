@@ -37,17 +37,30 @@ from typing import Any
 
 import yaml
 
+from paaskit.errors import PaaskitError
 from paaskit.plan import ResourceRecord
 
 from .model import Finding, Rule, matches
 from .values import tag_map
+
+__all__ = [
+    "TAG_PREFIX",
+    "WAIVER_FILE",
+    "Waiver",
+    "WaiverError",
+    "WaiverUse",
+    "apply_waivers",
+    "find_waiver_file",
+    "load_waivers",
+    "tag_waivers",
+]
 
 WAIVER_FILE = "paaskit.waivers.yaml"
 TAG_PREFIX = "paaskit:waive:"
 _KEYS = {"rule", "resource", "reason", "expires"}
 
 
-class WaiverError(ValueError):
+class WaiverError(PaaskitError, ValueError):
     """A waiver is wrong; the message names the file, the entry and the key."""
 
 

@@ -3,3 +3,5 @@
 Runs inside AWS Lambda (standard library and boto3 only, never pulumi). See
 `handler` for what it does and why it is a Lambda function.
 """
+
+__all__: list[str] = []

@@ -35,6 +35,13 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+__all__ = [
+    "STARTED_BY",
+    "ReleaseFailed",
+    "handler",
+    "run_release",
+]
+
 STARTED_BY = "paaskit-release"
 _SAFETY_SECONDS = 20  # left to stop the task and report before Lambda's own timeout
 

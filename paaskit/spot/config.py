@@ -57,7 +57,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-class ConfigError(ValueError):
+class SpotConfigError(ValueError):
     """An environment variable is missing or malformed; the message names it."""
 
 
@@ -110,7 +110,7 @@ class RuntimeConfig:
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
-        raise ConfigError(f"environment variable {name} is required and not set")
+        raise SpotConfigError(f"environment variable {name} is required and not set")
     return value
 
 
@@ -121,9 +121,9 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        raise SpotConfigError(f"{name}={raw!r} is not a whole number") from None
     if not low <= value <= high:
-        raise ConfigError(f"{name}={value} is out of range; allowed: {low} to {high}")
+        raise SpotConfigError(f"{name}={value} is out of range; allowed: {low} to {high}")
     return value
 
 
@@ -140,4 +140,4 @@ def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean; allowed: true or false")
+    raise SpotConfigError(f"{name}={raw!r} is not a boolean; allowed: true or false")

@@ -4,3 +4,5 @@ A package only so that installing paaskit ships `__main__.py` with the pack's
 `PulumiPolicy.yaml` and `requirements.txt`; the policies themselves are built
 by `paaskit.policy.pulumi_pack.policies`.
 """
+
+__all__: list[str] = []

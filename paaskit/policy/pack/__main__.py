@@ -21,6 +21,8 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 
 from paaskit.policy.pulumi_pack import PACK_NAME, policies
 
+__all__: list[str] = []
+
 if __name__ == "__main__":
     PolicyPack(
         name=PACK_NAME,

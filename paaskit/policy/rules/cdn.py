@@ -11,6 +11,22 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import dig, items, known, strings
 
+__all__ = [
+    "behaviors",
+    "default_root_object",
+    "is_s3_origin",
+    "legacy_oai",
+    "origin_https",
+    "origin_tls",
+    "origins",
+    "rules",
+    "s3_origin_access",
+    "security_headers",
+    "sni",
+    "viewer_https",
+    "viewer_tls",
+]
+
 rules = RuleSet()
 
 _HTTPS_VIEWERS = ("redirect-to-https", "https-only")

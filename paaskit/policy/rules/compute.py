@@ -11,6 +11,20 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import dig, flag, items, known, number, strings, user_data_text
 
+__all__ = [
+    "asg_instance_types",
+    "asg_launch_template",
+    "asg_zones",
+    "encrypted_volumes",
+    "hop_limit",
+    "imdsv2",
+    "no_public_ip",
+    "rules",
+    "secrets_in",
+    "subnet_zones",
+    "user_data_secrets",
+]
+
 rules = RuleSet()
 
 _SECRETS = (

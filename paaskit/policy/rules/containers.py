@@ -11,6 +11,24 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import dig, document, flag, items, known
 
+__all__ = [
+    "aws_keys_in_environment",
+    "circuit_breaker",
+    "container_insights",
+    "container_logging",
+    "containers",
+    "host_pid",
+    "immutable_tags",
+    "lifecycle_policy",
+    "privileged",
+    "read_only_root",
+    "rules",
+    "scan_on_push",
+    "secrets_in_environment",
+    "separate_roles",
+    "service_public_ip",
+]
+
 rules = RuleSet()
 
 _AWS_CREDENTIAL_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA")

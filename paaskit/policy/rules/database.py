@@ -9,6 +9,22 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import UNKNOWN, flag, items, known, number, strings
 
+__all__ = [
+    "backup_retention",
+    "backups_on",
+    "copy_tags",
+    "deletion_protection",
+    "final_snapshot",
+    "force_tls",
+    "log_exports",
+    "managed_password",
+    "minor_upgrades",
+    "multi_az",
+    "private",
+    "rules",
+    "storage_encrypted",
+]
+
 rules = RuleSet()
 
 _MAIN_LOG = {"postgres": "postgresql", "mysql": "error", "mariadb": "error"}

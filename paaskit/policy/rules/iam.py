@@ -17,6 +17,20 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import items, known, principals, statements, strings
 
+__all__ = [
+    "ADMIN_POLICIES",
+    "IDENTITY_POLICIES",
+    "RESOURCE_POLICIES",
+    "administrator_access",
+    "identity_documents",
+    "resource_documents",
+    "rules",
+    "service_wildcards",
+    "wildcard_actions",
+    "wildcard_principals",
+    "wildcard_resources",
+]
+
 rules = RuleSet()
 
 IDENTITY_POLICIES = (t.ROLE_POLICY, t.POLICY, t.USER_POLICY, t.GROUP_POLICY, t.ROLE)

@@ -12,6 +12,18 @@ from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.rules.network import world_sources
 from paaskit.policy.values import dig, flag, items, known
 
+__all__ = [
+    "access_logs",
+    "deletion_protection",
+    "desync_mitigation",
+    "drop_invalid_headers",
+    "health_checks",
+    "http_redirects",
+    "rules",
+    "tls_policy",
+    "viewer_facing",
+]
+
 rules = RuleSet()
 
 # Policies whose lowest protocol is TLS 1.2 (ELB's predefined policy names).

@@ -10,6 +10,19 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import flag, items, known, number, strings
 
+__all__ = [
+    "PUBLIC_PORTS",
+    "WORLD",
+    "default_security_group_adopted",
+    "default_security_group_empty",
+    "described",
+    "flow_logs",
+    "rules",
+    "subnet_public_ips",
+    "world_ingress",
+    "world_sources",
+]
+
 rules = RuleSet()
 
 WORLD = ("0.0.0.0/0", "::/0")

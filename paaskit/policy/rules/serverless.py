@@ -10,6 +10,20 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import dig, flag, known, number
 
+__all__ = [
+    "ASYNC_PRINCIPALS",
+    "RUNTIME_DEPRECATIONS",
+    "dead_letters",
+    "deprecated_since",
+    "invoked_asynchronously",
+    "key_rotation",
+    "log_retention",
+    "queue_encryption",
+    "rules",
+    "scoped_permission",
+    "supported_runtime",
+]
+
 rules = RuleSet()
 
 RUNTIME_DEPRECATIONS: dict[str, datetime.date] = {

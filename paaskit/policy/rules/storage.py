@@ -17,6 +17,18 @@ from paaskit.policy import types as t
 from paaskit.policy.model import PlanIndex, RuleSet
 from paaskit.policy.values import dig, flag, items, known, principals, statements, strings
 
+__all__ = [
+    "acls_disabled",
+    "bucket_policies",
+    "encryption",
+    "is_log_bucket",
+    "public_access_block",
+    "public_acl",
+    "rules",
+    "tls_only",
+    "versioning",
+]
+
 rules = RuleSet()
 
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
