@@ -33,10 +33,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .plan import Plan, ResourceRecord
-from .policy import types as t
-from .policy.model import PlanIndex
-from .policy.values import dig, flag, items, known, number
+from .plan import Plan, PlanIndex, ResourceRecord
+from .plan import types as t
+from .plan.values import dig, flag, items, known, number
 
 __all__ = [
     "ASSUMED_LCUS",

@@ -29,12 +29,10 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import PaaskitError
-from .plan import Plan, ResourceRecord
-from .policy import types as t
-from .policy.model import PlanIndex
-from .policy.rules.compute import subnet_zones
-from .policy.rules.loadbalancer import viewer_facing
-from .policy.values import dig, flag, items, known, strings
+from .plan import Plan, PlanIndex, ResourceRecord
+from .plan import types as t
+from .plan.queries import subnet_zones, viewer_facing
+from .plan.values import dig, flag, items, known, strings
 
 __all__ = [
     "FORMATS",

@@ -18,6 +18,8 @@ Waivers (`paaskit.waivers.yaml` or a `paaskit:waive:<RULE>` tag) are described
 in `paaskit.policy.waivers`.
 """
 
+from paaskit.plan import PlanIndex
+
 from .engine import (
     ALL_RULES,
     RULES_BY_ID,
@@ -27,7 +29,7 @@ from .engine import (
     rule_table,
     run_rules,
 )
-from .model import SEVERITIES, Finding, PlanIndex, Rule, Severity, Violation
+from .model import SEVERITIES, Finding, Rule, Severity, Violation
 from .waivers import TAG_PREFIX, WAIVER_FILE, Waiver, WaiverError, WaiverUse, load_waivers
 
 __all__ = [

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paaskit.plan import Plan, ResourceRecord
+from paaskit.plan import Plan, PlanIndex, ResourceRecord
 
 from . import limits
-from .model import SEVERITIES, Finding, PlanIndex, Rule
+from .model import SEVERITIES, Finding, Rule
 from .rules import RULES
 from .waivers import WaiverUse, apply_waivers, find_waiver_file, load_waivers
 

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from paaskit.config import RETENTION_DAYS
-from paaskit.plan import ResourceRecord, fakes
+from paaskit.plan import PlanIndex, ResourceRecord, fakes
+from paaskit.plan import types as t
+from paaskit.plan.values import dig, items, known, number, strings, tag_map
 
-from . import types as t
-from .model import PlanIndex, RuleSet, Violation
+from .model import RuleSet, Violation
 from .rules.containers import containers
-from .values import dig, items, known, number, strings, tag_map
 
 __all__ = [
     "CLOUDFRONT_PREFIX_LISTS",

@@ -59,10 +59,10 @@ from pulumi_policy.proxy import (
 )
 
 from paaskit.plan import ResourceRecord
+from paaskit.plan.values import UNKNOWN
 
 from .engine import ALL_RULES, RULES_BY_ID, run_rules
 from .model import Finding, Rule
-from .values import UNKNOWN
 from .waivers import Waiver, apply_waivers, load_waivers
 
 __all__ = [

@@ -39,9 +39,9 @@ import yaml
 
 from paaskit.errors import PaaskitError
 from paaskit.plan import ResourceRecord
+from paaskit.plan.values import tag_map
 
 from .model import Finding, Rule, matches
-from .values import tag_map
 
 __all__ = [
     "TAG_PREFIX",

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.values import dig, items, known, strings
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.values import dig, items, known, strings
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "behaviors",

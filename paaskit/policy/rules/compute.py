@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.values import dig, flag, items, known, number, strings, user_data_text
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.queries import subnet_zones
+from paaskit.plan.values import dig, flag, items, known, number, strings, user_data_text
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "asg_instance_types",
@@ -21,7 +22,6 @@ __all__ = [
     "no_public_ip",
     "rules",
     "secrets_in",
-    "subnet_zones",
     "user_data_secrets",
 ]
 
@@ -179,15 +179,6 @@ def user_data_secrets(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
         )
     for where in secrets_in(text or ""):
         yield f"user data {where}; move it to Secrets Manager or SSM"
-
-
-def subnet_zones(r: ResourceRecord, index: PlanIndex) -> list[str] | None:
-    """The zones of the subnets a resource is placed in, when the plan knows them all."""
-    subnets = index.dependencies(r, t.SUBNET)
-    zones = [s.inputs.get("availabilityZone") for s in subnets]
-    if not subnets or not all(isinstance(z, str) and known(z) for z in zones):
-        return None
-    return sorted({str(z) for z in zones})
 
 
 def _zones_of(r: ResourceRecord, index: PlanIndex) -> tuple[int, bool]:

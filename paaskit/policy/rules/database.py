@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.values import UNKNOWN, flag, items, known, number, strings
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.values import UNKNOWN, flag, items, known, number, strings
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "backup_retention",

@@ -12,10 +12,10 @@ import fnmatch
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.values import items, known, principals, statements, strings
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.values import items, known, principals, statements, strings
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "ADMIN_POLICIES",

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.rules.network import world_sources
-from paaskit.policy.values import dig, flag, items, known
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.queries import viewer_facing
+from paaskit.plan.values import dig, flag, items, known
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "access_logs",
@@ -21,35 +21,12 @@ __all__ = [
     "http_redirects",
     "rules",
     "tls_policy",
-    "viewer_facing",
 ]
 
 rules = RuleSet()
 
 # Policies whose lowest protocol is TLS 1.2 (ELB's predefined policy names).
 _MODERN_TLS = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)")
-
-
-def viewer_facing(lb: ResourceRecord, index: PlanIndex) -> bool:
-    """Whether viewers reach the load balancer directly: not internal, and a security
-    group of its own admits the world (not only CloudFront's prefix list).
-
-    Without its security groups in the plan, assume they do.
-    """
-    if flag(lb.inputs.get("internal")) is True:
-        return False
-    groups = index.dependencies(lb, t.SECURITY_GROUP)
-    if not groups:
-        return True
-    return any(
-        world_sources(holder)
-        for group in groups
-        for holder in [
-            group,
-            *index.attached(group, t.SG_INGRESS, "securityGroupId"),
-            *index.attached(group, t.SG_RULE, "securityGroupId"),
-        ]
-    )
 
 
 def _application(r: ResourceRecord) -> bool:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.values import flag, items, known, number, strings
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.queries import ingress_rules, rule_world_sources
+from paaskit.plan.values import flag, items, known, number
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "PUBLIC_PORTS",
-    "WORLD",
     "default_security_group_adopted",
     "default_security_group_empty",
     "described",
@@ -20,12 +20,10 @@ __all__ = [
     "rules",
     "subnet_public_ips",
     "world_ingress",
-    "world_sources",
 ]
 
 rules = RuleSet()
 
-WORLD = ("0.0.0.0/0", "::/0")
 PUBLIC_PORTS = (80, 443)
 _ALL = ("-1", "all")
 _NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
@@ -51,30 +49,6 @@ def _public_only(protocol: str, rule: Mapping[str, Any]) -> bool:
         return False
     low, high = number(rule.get("fromPort")), number(rule.get("toPort"))
     return low is not None and low == high and int(low) in PUBLIC_PORTS
-
-
-def _world_sources(record: ResourceRecord, rule: Mapping[str, Any]) -> list[str]:
-    if record.type == t.SG_INGRESS:
-        return [c for c in (rule.get("cidrIpv4"), rule.get("cidrIpv6")) if c in WORLD]
-    return [
-        c
-        for c in strings(rule.get("cidrBlocks")) + strings(rule.get("ipv6CidrBlocks"))
-        if c in WORLD
-    ]
-
-
-def _ingress_rules(record: ResourceRecord) -> list[Mapping[str, Any]]:
-    if record.type == t.SG_INGRESS:
-        return [record.inputs]
-    if record.type == t.SG_RULE:
-        return [record.inputs] if record.inputs.get("type") == "ingress" else []
-    return [r for r in items(record.inputs.get("ingress")) if isinstance(r, Mapping)]
-
-
-def world_sources(record: ResourceRecord) -> list[str]:
-    """The world-wide blocks (0.0.0.0/0, ::/0) any ingress rule of a security-group
-    resource (a group with inline rules, or a rule resource) admits."""
-    return [c for rule in _ingress_rules(record) for c in _world_sources(record, rule)]
 
 
 @rules.rule(
@@ -123,8 +97,8 @@ def world_ingress(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     """Nothing but the load balancer's HTTP and HTTPS listeners faces the internet.
     SSH and databases are reached through Session Manager and private networking,
     never a world-open port."""
-    for rule in _ingress_rules(r):
-        sources = _world_sources(r, rule)
+    for rule in ingress_rules(r):
+        sources = rule_world_sources(r, rule)
         if not sources:
             continue
         protocol = _protocol(rule.get("ipProtocol", rule.get("protocol")))

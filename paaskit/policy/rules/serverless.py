@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 
-from paaskit.plan import ResourceRecord
-from paaskit.policy import types as t
-from paaskit.policy.model import PlanIndex, RuleSet
-from paaskit.policy.values import dig, flag, known, number
+from paaskit.plan import PlanIndex, ResourceRecord
+from paaskit.plan import types as t
+from paaskit.plan.values import dig, flag, known, number
+from paaskit.policy.model import RuleSet
 
 __all__ = [
     "ASYNC_PRINCIPALS",

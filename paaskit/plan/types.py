@@ -1,4 +1,4 @@
-"""Pulumi type tokens of the AWS resources paaskit's rules, cost estimate and diagram read.
+"""Pulumi type tokens of the AWS resources that the policy rules, cost estimate and diagram read.
 
 Where pulumi-aws keeps a legacy alias (`aws:alb/...` for `aws:lb/...`, the
 `V2` S3 sub-resources), both tokens are listed, so a stack written against the

@@ -1,4 +1,4 @@
-"""Reading wire-format inputs: nested values, booleans spelled two ways, JSON documents.
+"""Reading a plan record's wire-format inputs: nested values, booleans spelled two ways, JSON documents.
 
 The same rule reads a record of the offline plan and the props Pulumi's engine
 hands a policy pack, so these helpers accept both: unknown values (`[unknown]`
@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from paaskit.plan import SECRET_MARKER
-from paaskit.plan.engine import UNKNOWN_MARKER
+from .engine import UNKNOWN_MARKER
+from .fakes import SECRET_MARKER
 
 __all__ = [
     "SECRET",
