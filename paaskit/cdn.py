@@ -62,7 +62,6 @@ ACL, if attached, is billed by WAF.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -87,6 +86,7 @@ from ._aws import (
 )
 from ._component import Component
 from .config import ComponentArgs, ConfigError, Input
+from .naming import check_name
 
 __all__ = [
     "CACHING_DISABLED",
@@ -145,27 +145,7 @@ _PUBLIC_DOT_DIRS = frozenset({".well-known"})
 
 def check_bucket_name(name: str) -> str:
     """`name` if S3 accepts it as a bucket name, else a ValueError saying which rule it breaks."""
-    if not 3 <= len(name) <= 63:
-        raise ValueError(f"{name!r}: bucket names are 3 to 63 characters (got {len(name)})")
-    if re.search(r"[^a-z0-9.-]", name):
-        raise ValueError(f"{name!r}: use only lowercase letters, digits, '.' and '-'")
-    if not (name[0].isalnum() and name[-1].isalnum()):
-        raise ValueError(f"{name!r}: begin and end with a letter or digit")
-    if ".." in name:
-        raise ValueError(f"{name!r}: two dots in a row are not allowed")
-    try:
-        ipaddress.IPv4Address(name)
-    except ValueError:
-        pass
-    else:
-        raise ValueError(f"{name!r}: a bucket name must not look like an IP address")
-    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
-        if name.startswith(prefix):
-            raise ValueError(f"{name!r}: names starting with {prefix!r} are reserved")
-    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
-        if name.endswith(suffix):
-            raise ValueError(f"{name!r}: names ending with {suffix!r} are reserved")
-    return name
+    return check_name("s3_bucket", name)
 
 
 def _check_dns_name(value: str, *, wildcard: bool = False) -> str:

@@ -727,7 +727,7 @@ class SpotCluster(Component):
         if self.component_name.lower().startswith(_RESERVED_CAPACITY_PROVIDER_PREFIXES):
             # ECS refuses capacity provider names starting with aws, ecs or fargate,
             # which Pulumi's generated name would (it starts with the component's).
-            name = aws_name("ecs_cluster", "cp", self.component_name)
+            name = aws_name("ecs_capacity_provider", "cp", self.component_name)
         return self.child(
             "capacity_provider",
             aws.ecs.CapacityProvider,

@@ -10,9 +10,7 @@ the key, the value and what is allowed: `paaskit-rack:zones: must be 2 or 3 (got
 
 from __future__ import annotations
 
-import difflib
 import json
-import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
@@ -20,6 +18,8 @@ from typing import Annotated, Any, TypeVar
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from ._pydantic import annotation_at, model_in, wants_json
+from ._suggest import suggestions
 from .errors import ConfigError
 
 __all__ = [
@@ -134,37 +134,6 @@ def _all_config() -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items()}
 
 
-def _wants_json(annotation: Any) -> bool:
-    origin = typing.get_origin(annotation)
-    if origin in (list, dict, tuple, set, frozenset):
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_wants_json(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _annotation_at(model: type[BaseModel], path: list[str]) -> Any:
-    """The type of the field at a dotted path through nested settings models."""
-    annotation: Any = model
-    for part in path:
-        candidates = [annotation, *typing.get_args(annotation)]
-        inner = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if inner is None or part not in inner.model_fields:
-            raise KeyError(".".join(path))
-        annotation = inner.model_fields[part].annotation
-    return annotation
-
-
-def _model_at(annotation: Any) -> type[BaseModel]:
-    candidates = [annotation, *typing.get_args(annotation)]
-    found = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    if found is None:
-        raise KeyError(str(annotation))
-    return found
-
-
 def default_at(model: type[BaseModel], path: str) -> Any:
     """The default of the field at a dotted path (`network.zones`), as its model declares it.
 
@@ -173,9 +142,9 @@ def default_at(model: type[BaseModel], path: str) -> Any:
     have once the section is on.
     """
     parts = path.split(".")
-    cls = model
-    for part in parts[:-1]:
-        cls = _model_at(cls.model_fields[part].annotation)
+    cls = model_in(annotation_at(model, parts[:-1])) if len(parts) > 1 else model
+    if cls is None:
+        raise KeyError(path)
     return cls.model_fields[parts[-1]].get_default(call_default_factory=True)
 
 
@@ -188,7 +157,7 @@ def _is_default(model: type[BaseModel], path: str, annotation: Any, value: Any) 
 
 
 def _parse(text: str, annotation: Any) -> Any:
-    if not _wants_json(annotation):
+    if not wants_json(annotation):
         return text
     try:
         return json.loads(text)
@@ -231,7 +200,7 @@ def load_settings(
         if key in (sections or {}):
             continue
         if key not in keys:
-            close = difflib.get_close_matches(key, [*keys, *(sections or {})], n=1)
+            close = suggestions(key, [*keys, *(sections or {})])
             hint = (
                 f"did you mean {prefix}{close[0]}?"
                 if close
@@ -239,7 +208,7 @@ def load_settings(
             )
             raise ConfigError(f"{full_key}: unknown config key; {hint}")
         path = keys[key].split(".")
-        annotation = _annotation_at(model, path)
+        annotation = annotation_at(model, path)
         value = _parse(all_values[full_key], annotation)
         if _is_default(model, keys[key], annotation, value):
             # Pulumi hands a program the defaults its project file declares as

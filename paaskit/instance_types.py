@@ -38,7 +38,6 @@ group runs. Pure Python, no Pulumi import: usable from a CLI or a test.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib.resources
 import json
@@ -47,6 +46,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ._suggest import suggestions
 from .errors import PaaskitError
 
 __all__ = [
@@ -263,7 +263,7 @@ def catalogue() -> Mapping[str, InstanceType]:
 
 
 def _suggest(name: str) -> list[str]:
-    return difflib.get_close_matches(name.strip().lower(), catalogue().keys(), n=3, cutoff=0.6)
+    return suggestions(name.strip().lower(), catalogue().keys(), n=3)
 
 
 def instance_type(name: str) -> InstanceType:

@@ -59,11 +59,8 @@ turns a `Manifest` into resources.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-import types
-import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -81,6 +78,8 @@ from pydantic import (
     model_validator,
 )
 
+from ._pydantic import annotation_at, model_in
+from ._suggest import suggestions
 from .errors import PaaskitError
 
 __all__ = [
@@ -2003,39 +2002,13 @@ def _message(item: Mapping[str, Any], cause: Any) -> str:
     return f"{item['msg']} (got {_show(value)})"
 
 
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            annotation = models[0] if models else members[0]
-        else:
-            return annotation
-
-
 def _model_at(loc: Loc) -> type[_Model] | None:
     """The model class validating the mapping at `loc`, found by walking field annotations."""
-    current: Any = Manifest
-    for part in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            fields = {f.alias or n: f for n, f in current.model_fields.items()}
-            if part not in fields:
-                return None
-            current = fields[str(part)].annotation
-        elif typing.get_origin(current) is dict:
-            current = typing.get_args(current)[1]
-        elif typing.get_origin(current) is tuple:
-            current = typing.get_args(current)[0]
-        else:
-            return None
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, _Model):
-        return current
-    return None
+    try:
+        found = model_in(annotation_at(Manifest, loc, by_alias=True))
+    except KeyError:
+        return None
+    return found if found is not None and issubclass(found, _Model) else None
 
 
 def _unknown_key(loc: Loc) -> str:
@@ -2046,10 +2019,7 @@ def _unknown_key(loc: Loc) -> str:
     if key in model.convox_unsupported:
         return f"not supported by paaskit: {model.convox_unsupported[key]}"
     valid = sorted(f.alias or n for n, f in model.model_fields.items())
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-    if not close:
-        lowered = {v.lower(): v for v in valid}
-        close = [lowered[key.lower()]] if key.lower() in lowered else []
+    close = suggestions(key, valid, ignore_case=True)
     if close:
         return f'unknown key (did you mean "{close[0]}"?)'
     hint = "; a key holding YAML anchors must start with x-" if len(loc) == 1 else ""

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from paaskit.naming import RULES
+
 __all__ = [
     "ACCOUNT_ID",
     "AUTONAMED",
@@ -145,46 +147,61 @@ class Context:
 
 # --- physical names -----------------------------------------------------------
 
+_NAME_RULES = {type_: rule for rule in RULES.values() for type_ in rule.types}
+
+
+def _name_rule(type_: str) -> tuple[str, int]:
+    """The input holding a type's name and the longest name AWS takes, from `paaskit.naming`."""
+    rule = _NAME_RULES[type_]
+    return rule.prop, rule.max_len
+
+
 # Resource types whose physical name Pulumi generates when the program gives
 # none: the property that holds it and the longest name AWS accepts (the
 # pulumi-aws provider trims the logical name to fit, then adds a random suffix).
 AUTONAMED: dict[str, tuple[str, int]] = {
-    "aws:s3/bucket:Bucket": ("bucket", 63),
-    "aws:s3/bucketV2:BucketV2": ("bucket", 63),
-    "aws:lb/loadBalancer:LoadBalancer": ("name", 32),
-    "aws:lb/targetGroup:TargetGroup": ("name", 32),
-    "aws:iam/role:Role": ("name", 64),
-    "aws:iam/policy:Policy": ("name", 128),
-    "aws:iam/instanceProfile:InstanceProfile": ("name", 128),
-    "aws:iam/rolePolicy:RolePolicy": ("name", 128),
-    "aws:lambda/function:Function": ("name", 64),
-    "aws:sqs/queue:Queue": ("name", 80),
+    **{
+        type_: _name_rule(type_)
+        for type_ in (
+            "aws:s3/bucket:Bucket",
+            "aws:s3/bucketV2:BucketV2",
+            "aws:lb/loadBalancer:LoadBalancer",
+            "aws:lb/targetGroup:TargetGroup",
+            "aws:iam/role:Role",
+            "aws:iam/policy:Policy",
+            "aws:iam/instanceProfile:InstanceProfile",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:lambda/function:Function",
+            "aws:sqs/queue:Queue",
+            "aws:cloudwatch/eventRule:EventRule",
+            "aws:cloudwatch/logGroup:LogGroup",
+            "aws:ecs/cluster:Cluster",
+            "aws:ecs/service:Service",
+            "aws:ecs/capacityProvider:CapacityProvider",
+            "aws:ecr/repository:Repository",
+            "aws:autoscaling/group:Group",
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            "aws:ec2/securityGroup:SecurityGroup",
+            "aws:rds/instance:Instance",
+            "aws:rds/subnetGroup:SubnetGroup",
+            "aws:rds/parameterGroup:ParameterGroup",
+            "aws:secretsmanager/secret:Secret",
+            "aws:scheduler/schedule:Schedule",
+            "aws:cloudfront/cachePolicy:CachePolicy",
+            "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+            "aws:cloudfront/originAccessControl:OriginAccessControl",
+            "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
+            "aws:ecs/taskDefinition:TaskDefinition",
+        )
+    },
+    # Types without a name rule in paaskit.naming (no limit check reads their names).
     "aws:sns/topic:Topic": ("name", 256),
-    "aws:cloudwatch/eventRule:EventRule": ("name", 64),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", 512),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", 255),
-    "aws:ecs/cluster:Cluster": ("name", 255),
-    "aws:ecs/service:Service": ("name", 255),
-    "aws:ecs/capacityProvider:CapacityProvider": ("name", 255),
-    "aws:ecr/repository:Repository": ("name", 256),
-    "aws:autoscaling/group:Group": ("name", 255),
-    "aws:ec2/launchTemplate:LaunchTemplate": ("name", 128),
-    "aws:ec2/securityGroup:SecurityGroup": ("name", 255),
-    "aws:rds/instance:Instance": ("identifier", 63),
-    "aws:rds/subnetGroup:SubnetGroup": ("name", 255),
-    "aws:rds/parameterGroup:ParameterGroup": ("name", 255),
-    "aws:secretsmanager/secret:Secret": ("name", 512),
-    "aws:scheduler/schedule:Schedule": ("name", 64),
-    "aws:cloudfront/cachePolicy:CachePolicy": ("name", 128),
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": ("name", 128),
-    "aws:cloudfront/originAccessControl:OriginAccessControl": ("name", 64),
-    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": ("name", 128),
     "aws:cloudfront/function:Function": ("name", 64),
     "aws:cloudfront/keyValueStore:KeyValueStore": ("name", 64),
     "aws:wafv2/webAcl:WebAcl": ("name", 128),
     "aws:kms/alias:Alias": ("name", 256),
     "aws:appautoscaling/policy:Policy": ("name", 255),
-    "aws:ecs/taskDefinition:TaskDefinition": ("family", 255),
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": ("name", 60),
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": ("name", 60),
 }

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from paaskit.config import RETENTION_DAYS
+from paaskit.naming import RULES, NameRule
 from paaskit.plan import PlanIndex, ResourceRecord, fakes
 from paaskit.plan import types as t
 from paaskit.plan.values import dig, items, known, number, strings, tag_map
@@ -35,7 +35,6 @@ __all__ = [
     "CLOUDFRONT_PREFIX_LISTS",
     "FARGATE_SIZES",
     "NAME_LIMITS",
-    "NameLimit",
     "asg_sizes",
     "cidr_sizes",
     "cloudfront_sizes",
@@ -61,132 +60,14 @@ rules = RuleSet()
 # --- names ------------------------------------------------------------------------
 
 
-def _not_edges(chars: str, what: str) -> Callable[[str], str | None]:
-    def check(name: str) -> str | None:
-        if name[:1] in chars or name[-1:] in chars:
-            return f"must not begin or end with {what}"
-        return None
-
-    return check
+NAME_LIMITS: dict[str, NameRule] = {typ: rule for rule in RULES.values() for typ in rule.types}
+"""The name rule of each resource type that has one (`paaskit.naming.RULES`, by type)."""
 
 
-def _lb_name(name: str) -> str | None:
-    if name.lower().startswith("internal-"):
-        return "must not begin with internal-"
-    return _not_edges("-", "a hyphen")(name)
-
-
-def _rds_identifier(name: str) -> str | None:
-    if not name[:1].isalpha():
-        return "must begin with a letter"
-    if "--" in name:
-        return "must not contain two consecutive hyphens"
-    if name.endswith("-"):
-        return "must not end with a hyphen"
-    return None
-
-
-_IP_LIKE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-
-
-def _bucket_name(name: str) -> str | None:
-    if not (name[:1].isalnum() and name[-1:].isalnum()):
-        return "must begin and end with a letter or digit"
-    if ".." in name:
-        return "must not contain two adjacent periods"
-    if _IP_LIKE.match(name):
-        return "must not look like an IP address"
-    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
-        if name.startswith(prefix):
-            return f"must not begin with {prefix}"
-    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
-        if name.endswith(suffix):
-            return f"must not end with {suffix}"
-    return None
-
-
-def _capacity_provider(name: str) -> str | None:
-    for prefix in ("aws", "ecs", "fargate"):
-        if name.lower().startswith(prefix):
-            return f"must not begin with {prefix} (reserved by ECS)"
-    return None
-
-
-def _security_group_name(name: str) -> str | None:
-    return "must not begin with sg-" if name.lower().startswith("sg-") else None
-
-
-_ECR = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-
-
-def _ecr_name(name: str) -> str | None:
-    return None if _ECR.match(name) else "must be lowercase words joined by . _ - or /"
-
-
-@dataclass(frozen=True)
-class NameLimit:
-    """What AWS accepts as the name of one kind of resource."""
-
-    what: str
-    prop: str
-    max_len: int
-    allowed: str
-    """A regex character class body, e.g. `a-zA-Z0-9-`."""
-    chars: str
-    """The same in words, for the message."""
-    min_len: int = 1
-    also: Callable[[str], str | None] | None = None
-    """Rules beyond length and characters: how the name may begin and end."""
-    prefix_max: int | None = None
-    """The longest `namePrefix` the provider accepts (it appends 26 characters)."""
-    explicit_case_only: bool = False
-    """Upper case is refused in a given name, but the provider lowercases generated ones."""
-
-
-_LETTERS = "letters, digits and hyphens"
-NAME_LIMITS: dict[str, NameLimit] = {
-    **{
-        typ: NameLimit("load balancer name", "name", 32, "a-zA-Z0-9-", _LETTERS, also=_lb_name, prefix_max=6)
-        for typ in t.LOAD_BALANCERS
-    },
-    **{
-        typ: NameLimit("target group name", "name", 32, "a-zA-Z0-9-", _LETTERS, also=_not_edges("-", "a hyphen"), prefix_max=6)
-        for typ in t.TARGET_GROUPS
-    },
-    **{
-        typ: NameLimit("bucket name", "bucket", 63, "a-z0-9.-", "lowercase letters, digits, periods and hyphens", min_len=3, also=_bucket_name, prefix_max=37)
-        for typ in t.BUCKETS
-    },
-    t.DB_INSTANCE: NameLimit("RDS instance identifier", "identifier", 63, "a-z0-9-", "lowercase letters, digits and hyphens", also=_rds_identifier, prefix_max=37),
-    t.DB_PARAMETER_GROUP: NameLimit("RDS parameter group name", "name", 255, "a-z0-9-", "lowercase letters, digits and hyphens", also=_rds_identifier),
-    t.DB_SUBNET_GROUP: NameLimit("RDS subnet group name", "name", 255, "a-z0-9._ -", "lowercase letters, digits, periods, underscores, spaces and hyphens"),
-    t.ROLE: NameLimit("IAM role name", "name", 64, r"\w+=,.@-", "letters, digits and +=,.@_-", prefix_max=38),
-    t.POLICY: NameLimit("IAM policy name", "name", 128, r"\w+=,.@-", "letters, digits and +=,.@_-", prefix_max=102),
-    t.ROLE_POLICY: NameLimit("IAM role policy name", "name", 128, r"\w+=,.@-", "letters, digits and +=,.@_-", prefix_max=102),
-    t.INSTANCE_PROFILE: NameLimit("IAM instance profile name", "name", 128, r"\w+=,.@-", "letters, digits and +=,.@_-", prefix_max=102),
-    t.LAMBDA_FUNCTION: NameLimit("Lambda function name", "name", 64, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.QUEUE: NameLimit("SQS queue name", "name", 80, "a-zA-Z0-9_.-", "letters, digits, hyphens, underscores (and .fifo)", prefix_max=54),
-    t.EVENT_RULE: NameLimit("EventBridge rule name", "name", 64, "a-zA-Z0-9._-", "letters, digits, periods, hyphens and underscores", prefix_max=38),
-    t.SCHEDULE: NameLimit("EventBridge schedule name", "name", 64, "a-zA-Z0-9._-", "letters, digits, periods, hyphens and underscores", prefix_max=38),
-    t.LOG_GROUP: NameLimit("log group name", "name", 512, "a-zA-Z0-9._/#-", "letters, digits and ._-/#", prefix_max=483),
-    t.ECS_CLUSTER: NameLimit("ECS cluster name", "name", 255, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.ECS_SERVICE: NameLimit("ECS service name", "name", 255, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.CAPACITY_PROVIDER: NameLimit("ECS capacity provider name", "name", 255, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores", also=_capacity_provider),
-    t.TASK_DEFINITION: NameLimit("ECS task definition family", "family", 255, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.ECR_REPOSITORY: NameLimit("ECR repository name", "name", 256, "a-zA-Z0-9._/-", "lowercase letters, digits and ._-/", min_len=2, also=_ecr_name, explicit_case_only=True),
-    t.SECURITY_GROUP: NameLimit("security group name", "name", 255, r"a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*", "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*", also=_security_group_name, prefix_max=229),
-    t.ASG: NameLimit("autoscaling group name", "name", 255, r"^\x00-\x1f:", "any printable character but :", prefix_max=229),
-    t.LAUNCH_TEMPLATE: NameLimit("launch template name", "name", 128, r"a-zA-Z0-9()./_-", "letters, digits and ()./-_", min_len=3, prefix_max=102),
-    t.CACHE_POLICY: NameLimit("CloudFront cache policy name", "name", 128, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.RESPONSE_HEADERS_POLICY: NameLimit("CloudFront response headers policy name", "name", 128, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.ORIGIN_REQUEST_POLICY: NameLimit("CloudFront origin request policy name", "name", 128, "a-zA-Z0-9_-", "letters, digits, hyphens and underscores"),
-    t.ORIGIN_ACCESS_CONTROL: NameLimit("CloudFront origin access control name", "name", 64, r"^\x00-\x1f", "printable characters"),
-    t.SECRET: NameLimit("secret name", "name", 512, "a-zA-Z0-9/_+=.@-", "letters, digits and /_+=.@-", prefix_max=486),
-}  # fmt: skip
-
-
-def _name_problems(limit: NameLimit, name: str, *, generated: bool) -> list[Violation]:
+def _name_problems(limit: NameRule, name: str, *, generated: bool) -> list[Violation]:
     out: list[Violation] = []
+    # A generated name that ends up lowercased may come from a logical name in any case.
+    checked = name.lower() if generated and limit.generated_lowercase else name
     how = f"Pulumi will name it {name!r}" if generated else f"{limit.what} {name!r}"
     if len(name) > limit.max_len:
         out.append(
@@ -204,10 +85,8 @@ def _name_problems(limit: NameLimit, name: str, *, generated: bool) -> list[Viol
                 value=len(name),
             )
         )
-    allowed = (
-        limit.allowed if not (limit.explicit_case_only and generated) else limit.allowed + "A-Z"
-    )
-    bad = sorted(set(re.sub(f"[{allowed}]", "", name)))
+    body = next((checked[: -len(s)] for s in limit.suffixes if checked.endswith(s)), checked)
+    bad = sorted(set(limit.refused.findall(body)))
     if bad:
         out.append(
             Violation(
@@ -217,7 +96,7 @@ def _name_problems(limit: NameLimit, name: str, *, generated: bool) -> list[Viol
             )
         )
     elif limit.also is not None:
-        problem = limit.also(name.lower() if limit.explicit_case_only and generated else name)
+        problem = limit.also(checked)
         if problem:
             out.append(Violation(f"{how}: {problem}", limit=problem, value=name))
     return out

@@ -28,7 +28,6 @@ Two ways to write one:
 from __future__ import annotations
 
 import datetime
-import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from paaskit._suggest import suggestions
 from paaskit.errors import PaaskitError
 from paaskit.plan import ResourceRecord
 from paaskit.plan.values import tag_map
@@ -163,7 +163,7 @@ def load_waivers(path: str | os.PathLike[str], rules: Mapping[str, Rule]) -> lis
                 raise WaiverError(f"{where}: {key}: missing ({what}); a waiver is never silent")
         rule = rules.get(entry["rule"])
         if rule is None:
-            close = difflib.get_close_matches(entry["rule"], list(rules), n=1)
+            close = suggestions(entry["rule"], rules)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise WaiverError(f"{where}: rule: no rule {entry['rule']}{hint}")
         if not rule.waivable:
