@@ -1,72 +1,13 @@
-"""The app manifest, `paaskit.yml`: what an app runs on a rack, in Convox's `convox.yml` format.
-
-A Convox user brings their `convox.yml` unchanged: `load_manifest` reads `paaskit.yml`,
-`paaskit.yaml`, `convox.yml` or `convox.yaml`, and every key Convox documents for
-`environment`, `resources`, `services` and `timers` either means the same thing here or
-fails with a message saying paaskit does not support it (yet) and why. paaskit adds two
-service keys: `release` (a command run once before a new version takes traffic, such as
-database migrations) and `static` (a folder of files served from the rack's CDN).
-
-    environment:
-      - COMPANY=Acme              # a default, overridden by the app's settings
-      - SECRET_KEY                # required: the app's settings must give it
-    resources:
-      database:
-        type: postgres            # an RDS PostgreSQL database (paaskit's Database)
-        options: {storage: 50}
-    services:
-      web:
-        build: .
-        command: gunicorn app:app --bind 0.0.0.0:$PORT
-        port: 8000
-        health: /health
-        scale: {count: 2-10, cpu: 512, memory: 1024, targets: {cpu: 70}}
-        resources: [database]     # injects DATABASE_URL, DATABASE_USER, ...
-        release: python manage.py migrate
-        static: {path: staticfiles, prefix: /static}
-      worker:
-        build: .
-        command: celery -A app worker
-        resources: [database]
-    timers:
-      cleanup:
-        schedule: "0 3 * * *"     # crontab form, UTC; Convox v2's AWS form also reads
-        command: python manage.py clearsessions
-        service: worker
-
-Shorthands are coerced as Convox does (`port: https:3000`, `scale: "2-10"`,
-`health: /check`, `build: ./api`, ...); every default follows Convox where that is
-sensible and each field's docstring says which and why. Anything wrong fails with one
-`ManifestError` naming the file and every bad key path:
-
-    paaskit.yml: 2 problems
-      services.web.scale: expected a count, "min-max" or a mapping (got "lots")
-      services.web.sclae: unknown key (did you mean "scale"?)
-
-Top-level keys starting with `x-` are ignored, so they can hold YAML anchors that the
-services reuse (Compose's convention; Convox ignores every unknown key, paaskit only these).
-
-Interpolation: as in Convox, `${NAME}` in any string value is replaced by the value of
-NAME from the `env` mapping given to `parse_manifest` / `load_manifest` (Convox uses the
-app's environment). Unlike Convox, which silently substitutes an empty string for an
-unset NAME, paaskit fails naming the key and the variable; pass `env={"NAME": ""}` to
-get Convox's behaviour on purpose. Substitution happens on parsed string values, never
-on keys, so a value can never change the YAML's structure.
-
-This module is pure Python (pydantic and PyYAML): the App component (`paaskit/app.py`)
-turns a `Manifest` into resources.
-"""
+"""The manifest's models: environment, services, resources, timers and the manifest itself."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -78,13 +19,25 @@ from pydantic import (
     model_validator,
 )
 
-from ._pydantic import annotation_at, model_in
-from ._suggest import suggestions
-from .errors import PaaskitError
+from ._coerce import (
+    ENV_NAME,
+    Bool,
+    Command,
+    Int,
+    Name,
+    boolean,
+    command_argv,
+    nonblank,
+    string,
+    whole_number,
+)
+from ._cron import aws_cron_expression
+from ._errors import Loc, ManifestError, Problems, show
+
+V = TypeVar("V")
 
 __all__ = [
     "DEFAULT_CPU_TARGET",
-    "MANIFEST_FILENAMES",
     "Agent",
     "AgentPort",
     "Build",
@@ -96,7 +49,6 @@ __all__ = [
     "Environment",
     "Health",
     "Manifest",
-    "ManifestError",
     "Port",
     "PostgresOptions",
     "Resource",
@@ -107,174 +59,8 @@ __all__ = [
     "Targets",
     "Termination",
     "Timer",
-    "aws_cron_expression",
-    "command_argv",
     "env_prefix",
-    "load_manifest",
-    "parse_manifest",
 ]
-
-MANIFEST_FILENAMES = ("paaskit.yml", "paaskit.yaml", "convox.yml", "convox.yaml")
-"""What `load_manifest` looks for in a directory, in this order: paaskit's own name wins."""
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class ManifestError(PaaskitError, ValueError):
-    """A manifest is wrong. The message names the file and every bad key path.
-
-    `problems` holds the same as `(key path, message)` pairs, in document order,
-    for tools that want to point at each one.
-    """
-
-    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
-        lines = [f"{path}: {message}" if path else message for path, message in self.problems]
-        if len(lines) == 1:
-            text = f"{source}: {lines[0]}"
-        else:
-            text = f"{source}: {len(lines)} problems\n" + "\n".join(f"  {line}" for line in lines)
-        super().__init__(text)
-
-
-Loc = tuple[str | int, ...]
-
-
-class _Problems(PaaskitError, ValueError):
-    """Raised inside validators to report several problems at key paths relative to the model.
-
-    pydantic wraps it as a `value_error` at the model's own location and keeps the
-    instance in the error's context, where `_problems_from` finds it again.
-    """
-
-    def __init__(self, items: Iterable[tuple[Loc, str]]) -> None:
-        self.items = tuple(items)
-        super().__init__("; ".join(f"{_render_path(loc)}: {msg}" for loc, msg in self.items))
-
-
-def _render_path(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def _show(value: Any) -> str:
-    """A value as the user wrote it in YAML: strings quoted, booleans lower-case."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list" if value else "an empty list"
-    return str(value)
-
-
-# --------------------------------------------------------------------------- scalar types
-#
-# YAML already types scalars (3000 is an int, true a bool). The coercions below accept
-# what YAML gives plus the same value as a string, because `${VAR}` interpolation always
-# yields strings (`scale: ${COUNT}`); they refuse what pydantic's lax mode would let
-# through by accident, such as `true` for a number.
-
-
-def _whole_number(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number (got {_show(value)})")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    raise ValueError(f"expected a whole number (got {_show(value)})")
-
-
-_TRUE = frozenset({"true", "yes", "on"})
-_FALSE = frozenset({"false", "no", "off"})
-
-
-def _boolean(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError(f"expected true or false (got {_show(value)})")
-
-
-def _string(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    raise ValueError(f"expected a string (got {_show(value)})")
-
-
-def _nonblank(value: Any) -> Any:
-    value = _string(value).strip()
-    if not value:
-        raise ValueError("must not be empty")
-    return value
-
-
-def _command(value: Any) -> Any:
-    """`command: bin/web` (run by `sh -c`) or `command: [bin/web, --flag]` (run as is)."""
-    if isinstance(value, str):
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip()
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError(
-        f"expected a command string or a non-empty list of strings (got {_show(value)})"
-    )
-
-
-Int = Annotated[int, BeforeValidator(_whole_number)]
-Bool = Annotated[bool, BeforeValidator(_boolean)]
-Text = Annotated[str, BeforeValidator(_nonblank)]
-Command = Annotated[str | tuple[str, ...], BeforeValidator(_command)]
-
-V = TypeVar("V")
-
-_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _check_name(value: Any) -> Any:
-    """Service, resource and timer names become host names and parts of AWS names."""
-    value = _string(value)
-    if not _DNS_LABEL.fullmatch(value):
-        raise ValueError(
-            f"invalid name {_show(value)}: use 1-63 lower-case letters, digits and dashes, "
-            "starting with a letter and not ending with a dash (it becomes a host name)"
-        )
-    return value
-
-
-Name = Annotated[str, BeforeValidator(_check_name)]
-
-
-def command_argv(command: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
-    """The argv a container runs for a manifest command, as Convox v2 on ECS does.
-
-    A string runs through `sh -c` so that `$PORT` and `&&` work as in a Procfile;
-    a list runs as written. Either way it replaces the image's CMD and is passed to
-    the image's ENTRYPOINT, if it has one.
-    """
-    if command is None:
-        return None
-    if isinstance(command, str):
-        return ("sh", "-c", command)
-    return command
-
 
 # --------------------------------------------------------------------------- base model
 
@@ -291,7 +77,7 @@ class _Model(BaseModel):
 def _mapping(value: Any, what: str) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
-    raise ValueError(f"expected {what} (got {_show(value)})")
+    raise ValueError(f"expected {what} (got {show(value)})")
 
 
 # --------------------------------------------------------------------------- environment
@@ -312,17 +98,17 @@ class EnvVar(_Model):
         if isinstance(data, str):
             name, sep, default = data.partition("=")
             name = name.strip()
-            if not _ENV_NAME.fullmatch(name):
+            if not ENV_NAME.fullmatch(name):
                 raise ValueError(
                     f"expected KEY or KEY=default with KEY made of letters, digits and "
-                    f"underscores (got {_show(data)})"
+                    f"underscores (got {show(data)})"
                 )
             return {"name": name, "default": default if sep else None}
         if isinstance(data, EnvVar) or (
             isinstance(data, Mapping) and "name" in data and set(data) <= {"name", "default"}
         ):
             return data
-        raise ValueError(f"expected KEY or KEY=default (got {_show(data)})")
+        raise ValueError(f"expected KEY or KEY=default (got {show(data)})")
 
     @property
     def required(self) -> bool:
@@ -335,7 +121,7 @@ def _env_list(value: Any) -> Any:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"expected a list of KEY or KEY=default (got {_show(value)})")
+        raise ValueError(f"expected a list of KEY or KEY=default (got {show(value)})")
     flat: list[Any] = []
     for item in value:
         if isinstance(item, (list, tuple)):
@@ -407,20 +193,20 @@ class BuildArg(_Model):
     def _shorthand(cls, data: Any) -> Any:
         if isinstance(data, str):
             name, sep, value = data.partition("=")
-            if not _ENV_NAME.fullmatch(name.strip()):
-                raise ValueError(f"expected KEY or KEY=value (got {_show(data)})")
+            if not ENV_NAME.fullmatch(name.strip()):
+                raise ValueError(f"expected KEY or KEY=value (got {show(data)})")
             return {"name": name.strip(), "value": value if sep else None}
         if isinstance(data, BuildArg) or (
             isinstance(data, Mapping) and "name" in data and set(data) <= {"name", "value"}
         ):
             return data
-        raise ValueError(f"expected KEY or KEY=value (got {_show(data)})")
+        raise ValueError(f"expected KEY or KEY=value (got {show(data)})")
 
 
 def _relative_path(value: Any) -> Any:
-    text = _nonblank(value)
+    text = nonblank(value)
     if text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text):
-        raise ValueError(f"must be relative to the manifest's folder (got {_show(text)})")
+        raise ValueError(f"must be relative to the manifest's folder (got {show(text)})")
     return text
 
 
@@ -469,13 +255,13 @@ class Port(_Model):
         if isinstance(data, Port):
             return data
         if isinstance(data, bool):
-            raise ValueError(f"expected a port, scheme:port or a mapping (got {_show(data)})")
+            raise ValueError(f"expected a port, scheme:port or a mapping (got {show(data)})")
         if isinstance(data, int):
             return {"port": data}
         if isinstance(data, str):
             scheme, sep, number = data.strip().rpartition(":")
             if not re.fullmatch(r"\d+", number):
-                raise ValueError(f"expected a port, scheme:port or a mapping (got {_show(data)})")
+                raise ValueError(f"expected a port, scheme:port or a mapping (got {show(data)})")
             out: dict[str, Any] = {"port": int(number)}
             if sep:
                 out["scheme"] = scheme.lower()
@@ -522,7 +308,7 @@ class Health(_Model):
             data = {"path": data}
         data = _mapping(data, "a path or a mapping of path, interval, grace and timeout")
         try:
-            interval = _whole_number(data.get("interval", 5))
+            interval = whole_number(data.get("interval", 5))
         except ValueError:
             return data  # the interval's own error says what is wrong
         data.setdefault("grace", interval)
@@ -532,15 +318,15 @@ class Health(_Model):
     @field_validator("path", mode="before")
     @classmethod
     def _path(cls, value: Any) -> Any:
-        value = _nonblank(value)
+        value = nonblank(value)
         if not value.startswith("/") or any(c.isspace() for c in value):
-            raise ValueError(f"expected a URL path starting with / (got {_show(value)})")
+            raise ValueError(f"expected a URL path starting with / (got {show(value)})")
         return value
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> Health:
         if self.timeout >= self.interval:
-            raise _Problems(
+            raise Problems(
                 [
                     (
                         ("timeout",),
@@ -571,13 +357,13 @@ class Count(_Model):
         if isinstance(data, Count):
             return data
         if isinstance(data, bool):
-            raise ValueError(f"{expected} (got {_show(data)})")
+            raise ValueError(f"{expected} (got {show(data)})")
         if isinstance(data, int):
             return {"min": data, "max": data}
         if isinstance(data, str):
             match = _COUNT.fullmatch(data)
             if not match:
-                raise ValueError(f"{expected} (got {_show(data)})")
+                raise ValueError(f"{expected} (got {show(data)})")
             low = int(match.group(1))
             return {"min": low, "max": int(match.group(2)) if match.group(2) else low}
         data = _mapping(data, shapes)
@@ -695,10 +481,10 @@ class Scale(_Model):
             return data
         if isinstance(data, (int, str)) and not isinstance(data, bool):
             if isinstance(data, str) and not _COUNT.fullmatch(data):
-                raise ValueError(f'expected a count, "min-max" or a mapping (got {_show(data)})')
+                raise ValueError(f'expected a count, "min-max" or a mapping (got {show(data)})')
             data = {"count": data}
         if not isinstance(data, Mapping):
-            raise ValueError(f'expected a count, "min-max" or a mapping (got {_show(data)})')
+            raise ValueError(f'expected a count, "min-max" or a mapping (got {show(data)})')
         data = dict(data)
         if "targets" not in data or data["targets"] in (None, {}):
             try:
@@ -712,7 +498,7 @@ class Scale(_Model):
     @model_validator(mode="after")
     def _targets_need_a_range(self) -> Scale:
         if self.count.min == 0 and self.count.max > 0 and self.targets.any:
-            raise _Problems(
+            raise Problems(
                 [
                     (
                         ("count",),
@@ -724,7 +510,7 @@ class Scale(_Model):
             )
         if self.targets.any and self.count.min == self.count.max:
             example = f"{self.count.min}-{max(self.count.min * 3, 2)}"
-            raise _Problems(
+            raise Problems(
                 [
                     (
                         ("targets",),
@@ -840,11 +626,11 @@ class ResourceLink(_Model):
     def _shorthand(cls, data: Any) -> Any:
         if isinstance(data, ResourceLink):
             return data
-        text = _string(data)
+        text = string(data)
         name, sep, env = text.partition(":")
         env = env.strip()
-        if sep and not _ENV_NAME.fullmatch(env):
-            raise ValueError(f"expected name or name:ENV_NAME (got {_show(text)})")
+        if sep and not ENV_NAME.fullmatch(env):
+            raise ValueError(f"expected name or name:ENV_NAME (got {show(text)})")
         return {"resource": name.strip(), "url_env": env if sep else None}
 
     @property
@@ -901,20 +687,20 @@ class Static(_Model):
     def _inside(cls, value: str) -> str:
         parts = PurePosixPath(value.replace("\\", "/")).parts
         if ".." in parts:
-            raise ValueError(f"must stay inside the manifest's folder (got {_show(value)})")
+            raise ValueError(f"must stay inside the manifest's folder (got {show(value)})")
         return value
 
     @field_validator("prefix", mode="before")
     @classmethod
     def _prefix(cls, value: Any) -> Any:
-        text = _nonblank(value)
+        text = nonblank(value)
         if text != "/" and text.endswith("/"):
             text = text.rstrip("/")
         segments = text.split("/")[1:]
         if not _STATIC_PREFIX.fullmatch(text) or any(s in {".", ".."} for s in segments):
             raise ValueError(
                 "expected a URL path such as /static: segments of letters, digits and . _ ~ -, "
-                f"not / alone (got {_show(value)})"
+                f"not / alone (got {show(value)})"
             )
         return text
 
@@ -942,15 +728,15 @@ def _domains(value: Any) -> Any:
         items = list(value)
     else:
         raise ValueError(
-            f"expected a domain, comma-separated domains or a list (got {_show(value)})"
+            f"expected a domain, comma-separated domains or a list (got {show(value)})"
         )
     out: list[str] = []
     for item in items:
-        text = _string(item).strip().rstrip(".").lower()
+        text = string(item).strip().rstrip(".").lower()
         if not text:
             continue
         if len(text) > 253 or not _DOMAIN.fullmatch(text):
-            raise ValueError(f"not a domain name: {_show(item)}")
+            raise ValueError(f"not a domain name: {show(item)}")
         if text not in out:
             out.append(text)
     return tuple(out)
@@ -962,13 +748,13 @@ def _policies(value: Any) -> Any:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"expected a list of IAM policy ARNs (got {_show(value)})")
+        raise ValueError(f"expected a list of IAM policy ARNs (got {show(value)})")
     for item in value:
         if not isinstance(item, str) or not _POLICY_ARN.fullmatch(item.strip()):
             raise ValueError(
                 "expected an IAM policy ARN such as "
                 "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess "
-                f"(got {_show(item)})"
+                f"(got {show(item)})"
             )
     return tuple(item.strip() for item in value)
 
@@ -977,20 +763,20 @@ def _name_list(value: Any) -> Any:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"expected a list of names (got {_show(value)})")
+        raise ValueError(f"expected a list of names (got {show(value)})")
     return tuple(value)
 
 
 def _image(value: Any) -> Any:
-    text = _nonblank(value)
+    text = nonblank(value)
     if any(c.isspace() for c in text) or text.startswith("-"):
-        raise ValueError(f"expected an image reference such as nginx:1.27 (got {_show(value)})")
+        raise ValueError(f"expected an image reference such as nginx:1.27 (got {show(value)})")
     return text
 
 
 def _loose_bool(value: Any) -> bool:
     try:
-        return bool(_boolean(value))
+        return bool(boolean(value))
     except ValueError:
         return False
 
@@ -1132,7 +918,7 @@ class Service(_Model):
     def _consistent(self) -> Service:
         problems = list(self._problems())
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
     def _problems(self) -> Iterator[tuple[Loc, str]]:
@@ -1216,10 +1002,10 @@ _MAINTENANCE_WINDOW = re.compile(
 def _pg_version(value: Any) -> Any:
     # YAML reads `version: 16` as a number and `version: 10.5` as a float.
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {_show(value)})")
+        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {show(value)})")
     text = str(value).strip()
     if not re.fullmatch(r"\d{1,2}(\.\d{1,2})?", text):
-        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {_show(value)})")
+        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {show(value)})")
     return text
 
 
@@ -1301,10 +1087,10 @@ class PostgresOptions(_Model):
     @field_validator("instance_class", mode="before")
     @classmethod
     def _class(cls, value: Any) -> Any:
-        text = _nonblank(value)
+        text = nonblank(value)
         if not _RDS_CLASS.fullmatch(text):
             raise ValueError(
-                f"expected an RDS instance class such as db.t4g.micro (got {_show(value)})"
+                f"expected an RDS instance class such as db.t4g.micro (got {show(value)})"
             )
         return text
 
@@ -1313,14 +1099,14 @@ class PostgresOptions(_Model):
     def _backup_window(cls, value: Any) -> Any:
         if value is None:
             return None
-        text = _nonblank(value)
+        text = nonblank(value)
         if not _BACKUP_WINDOW.fullmatch(text):
             raise ValueError(
-                f"expected hh:mm-hh:mm in UTC, such as 02:00-03:00 (got {_show(value)})"
+                f"expected hh:mm-hh:mm in UTC, such as 02:00-03:00 (got {show(value)})"
             )
         start, end = (int(t[:2]) * 60 + int(t[3:]) for t in text.split("-"))
         if (end - start) % 1440 < 30:
-            raise ValueError(f"must be at least 30 minutes long (got {_show(value)})")
+            raise ValueError(f"must be at least 30 minutes long (got {show(value)})")
         return text
 
     @field_validator("preferred_maintenance_window", mode="before")
@@ -1328,11 +1114,11 @@ class PostgresOptions(_Model):
     def _maintenance_window(cls, value: Any) -> Any:
         if value is None:
             return None
-        text = _nonblank(value).lower()
+        text = nonblank(value).lower()
         if not _MAINTENANCE_WINDOW.fullmatch(text):
             raise ValueError(
                 "expected ddd:hh:mm-ddd:hh:mm in UTC, such as sun:05:00-sun:06:00 "
-                f"(got {_show(value)})"
+                f"(got {show(value)})"
             )
         return text
 
@@ -1376,16 +1162,16 @@ class Resource(_Model):
         data = _mapping(data, "a mapping of type and options")
         kind = data.get("type")
         if kind is None:
-            raise _Problems(
+            raise Problems(
                 [(("type",), f"required: one of {', '.join(_SUPPORTED_RESOURCE_TYPES)}")]
             )
         if isinstance(kind, str) and kind.strip().lower() not in _SUPPORTED_RESOURCE_TYPES:
             supported = ", ".join(_SUPPORTED_RESOURCE_TYPES)
             if kind.strip().lower() in _CONVOX_RESOURCE_TYPES:
-                message = f"{_show(kind)} is not supported by paaskit yet (supported: {supported})"
+                message = f"{show(kind)} is not supported by paaskit yet (supported: {supported})"
             else:
-                message = f"unknown resource type {_show(kind)} (supported: {supported})"
-            raise _Problems([(("type",), message)])
+                message = f"unknown resource type {show(kind)} (supported: {supported})"
+            raise Problems([(("type",), message)])
         if isinstance(kind, str):
             data["type"] = kind.strip().lower()
         if data.get("options") is None:
@@ -1403,167 +1189,7 @@ class Resource(_Model):
         return env_prefix(self._name)
 
 
-# --------------------------------------------------------------------------- timers and cron
-
-
-_MONTH_NAMES = {
-    m: i
-    for i, m in enumerate(
-        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
-    )
-}
-_DAY_NAMES = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
-_CRON_ALIASES = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
-# field name, lowest, highest, names
-_CRON_FIELDS: tuple[tuple[str, int, int, Mapping[str, int]], ...] = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, _MONTH_NAMES),
-    ("day of week", 0, 7, _DAY_NAMES),
-)
-
-
-def _cron_value(text: str, field: str, low: int, high: int, names: Mapping[str, int]) -> int:
-    upper = text.upper()
-    if upper in names:
-        return names[upper]
-    if not text.isdigit():
-        raise ValueError(f"{field}: {_show(text)} is not a number or a name")
-    value = int(text)
-    if not low <= value <= high:
-        raise ValueError(f"{field}: {value} is outside {low}-{high}")
-    return value
-
-
-def _cron_field(
-    text: str, field: str, low: int, high: int, names: Mapping[str, int]
-) -> frozenset[int]:
-    values: set[int] = set()
-    for item in text.split(","):
-        base, slash, step_text = item.partition("/")
-        step = 1
-        if slash:
-            if not step_text.isdigit() or int(step_text) < 1:
-                raise ValueError(f"{field}: step {_show(step_text)} must be a number from 1")
-            step = int(step_text)
-        if base in {"*", "?"}:
-            if base == "?" and field not in {"day of month", "day of week"}:
-                raise ValueError(f"{field}: ? is only allowed for the day of month or week")
-            start, end = low, high
-        elif "-" in base:
-            first, _, last = base.partition("-")
-            start = _cron_value(first, field, low, high, names)
-            end = _cron_value(last, field, low, high, names)
-            if start > end:
-                raise ValueError(f"{field}: range {_show(base)} runs backwards")
-        elif base:
-            start = _cron_value(base, field, low, high, names)
-            end = high if slash else start
-        else:
-            raise ValueError(f"{field}: empty item in {_show(text)}")
-        values.update(range(start, end + 1, step))
-    return frozenset(values)
-
-
-def _cron_list(values: frozenset[int], low: int, high: int) -> str:
-    """AWS form of a set of numbers: `*`, `start/step`, or runs like `1-5,10`."""
-    ordered = sorted(values)
-    if ordered == list(range(low, high + 1)):
-        return "*"
-    if len(ordered) >= 3:
-        step = ordered[1] - ordered[0]
-        if step > 1 and ordered == list(range(ordered[0], high + 1, step)):
-            return f"{ordered[0]}/{step}"
-    return ",".join(_runs([str(v) for v in ordered], ordered))
-
-
-def _runs(labels: list[str], ordered: list[int]) -> list[str]:
-    """Joins consecutive numbers of three or more into `first-last`."""
-    out: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        if j - i >= 2:
-            out.append(f"{labels[i]}-{labels[j]}")
-        else:
-            out.extend(labels[i : j + 1])
-        i = j + 1
-    return out
-
-
-def aws_cron_expression(schedule: str) -> str:
-    """Converts a timer schedule to an EventBridge `cron(...)` expression, or raises ValueError.
-
-    Accepted forms, all in UTC:
-    - crontab's 5 fields `minute hour day-of-month month day-of-week` (Convox v3's form):
-      numbers, `*`, ranges, lists, steps, JAN-DEC and SUN-SAT, day of week 0-7 with 0 and
-      7 for Sunday, and the aliases `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`;
-    - Convox v2's AWS form: the same with `?` for "any" in the day of month or week, and
-      optionally a sixth year field, which must be `*`.
-
-    AWS differs from crontab in three ways, which the conversion handles: it wants `?` in
-    one of the two day fields, it numbers weekdays 1-7 from Sunday (written here as
-    names, SUN-SAT, so nothing is renumbered), and it has no `/` in the day of week
-    (expanded to a list). What AWS cannot express fails: both day fields restricted at
-    once (crontab's "either" rule). A day-of-week *number* in the AWS form is refused as
-    ambiguous, because Convox v2 read it as AWS (1 = Sunday) and v3 as crontab (1 = Monday).
-    """
-    text = " ".join(schedule.split())
-    text = _CRON_ALIASES.get(text.lower(), text)
-    fields = text.split(" ")
-    aws_form = "?" in text or len(fields) == 6
-    if len(fields) == 6:
-        if fields[5] not in {"*", "?"}:
-            raise ValueError(f"the year field must be * (got {_show(fields[5])})")
-        fields = fields[:5]
-    if len(fields) != 5:
-        raise ValueError(
-            f"expected 5 fields, minute hour day-of-month month day-of-week (got {_show(schedule)})"
-        )
-    if aws_form and re.search(r"\d", fields[4]):
-        raise ValueError(
-            f"write the day of week as names such as MON-FRI (got {_show(fields[4])}): AWS numbers "
-            "Sunday 1, crontab numbers it 0, and this schedule mixes the two forms"
-        )
-    sets = [
-        _cron_field(field_text, name, low, high, names)
-        for field_text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
-    ]
-    minute, hour, dom, month, dow = sets
-    dow = frozenset(d % 7 for d in dow)
-    any_dom = dom == frozenset(range(1, 32))
-    any_dow = dow == frozenset(range(7))
-    if not any_dom and not any_dow:
-        raise ValueError(
-            "a day of month and a day of week together mean either one in crontab, which AWS "
-            "cannot express: restrict only one of them (use two timers for both)"
-        )
-    dom_text = "?" if any_dom and not any_dow else _cron_list(dom, 1, 31)
-    if any_dow:
-        dow_text = "?"
-    else:
-        ordered = sorted(dow)
-        dow_text = ",".join(_runs([list(_DAY_NAMES)[d] for d in ordered], ordered))
-    parts = [
-        _cron_list(minute, 0, 59),
-        _cron_list(hour, 0, 23),
-        dom_text,
-        _cron_list(month, 1, 12),
-        dow_text,
-        "*",
-    ]
-    return f"cron({' '.join(parts)})"
+# --------------------------------------------------------------------------- timers
 
 
 class Timer(_Model):
@@ -1592,7 +1218,7 @@ class Timer(_Model):
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedule(cls, value: Any) -> Any:
-        text = _nonblank(value)
+        text = nonblank(value)
         aws_cron_expression(text)
         return text
 
@@ -1675,7 +1301,7 @@ class Manifest(_Model):
             timer._name = name
         problems = list(self._problems())
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
     def _problems(self) -> Iterator[tuple[Loc, str]]:
@@ -1689,13 +1315,13 @@ class Manifest(_Model):
                 if link.resource not in self.resources:
                     yield (
                         ("services", name, "resources", i),
-                        f"no resource named {_show(link.resource)} (declared: {declared})",
+                        f"no resource named {show(link.resource)} (declared: {declared})",
                     )
             for i, other in enumerate(service.links):
                 if other == name:
                     yield ("services", name, "links", i), "a service cannot link to itself"
                 elif other not in self.services:
-                    yield ("services", name, "links", i), f"no service named {_show(other)}"
+                    yield ("services", name, "links", i), f"no service named {show(other)}"
             for domain in service.domain:
                 if domain in domains:
                     yield (
@@ -1716,7 +1342,7 @@ class Manifest(_Model):
                 known = ", ".join(self.services) or "none"
                 yield (
                     ("timers", name, "service"),
-                    f"no service named {_show(timer.service)} (services: {known})",
+                    f"no service named {show(timer.service)} (services: {known})",
                 )
 
     @property
@@ -1787,240 +1413,3 @@ class Manifest(_Model):
         return {
             link.resource: self.resources[link.resource] for link in self.service(name).resources
         }
-
-
-# --------------------------------------------------------------------------- loading
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key written twice in one mapping is an error
-    (PyYAML keeps the last silently, which hides a mistake); `<<` merges still override."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:
-            continue  # an unhashable key: construct_mapping reports it
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                f"duplicate key {_show(key)}",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node, deep=True)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
-
-
-def _interpolate(
-    data: Any, env: Mapping[str, str] | None, loc: Loc, problems: list[tuple[Loc, str]]
-) -> Any:
-    """Replaces `${NAME}` in string values (not keys), recording unknown names as problems."""
-    if isinstance(data, str):
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if not _ENV_NAME.fullmatch(name):
-                problems.append((loc, f"${{{name}}} is not a variable name"))
-                return match.group(0)
-            if env is None or name not in env:
-                problems.append(
-                    (
-                        loc,
-                        f"${{{name}}} has no value: pass env={{{name!r}: ...}} to load_manifest "
-                        "(Convox would use an empty string)",
-                    )
-                )
-                return match.group(0)
-            return env[name]
-
-        return _INTERPOLATION.sub(substitute, data)
-    if isinstance(data, Mapping):
-        return {k: _interpolate(v, env, (*loc, k), problems) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_interpolate(v, env, (*loc, i), problems) for i, v in enumerate(data)]
-    return data
-
-
-def parse_manifest(
-    text_or_data: str | Mapping[str, Any],
-    *,
-    source: str = "paaskit.yml",
-    env: Mapping[str, str] | None = None,
-    root: str | Path | None = None,
-) -> Manifest:
-    """Reads a manifest from YAML text or already-parsed data.
-
-    `source` names it in errors; `env` gives the values of `${NAME}` interpolations;
-    `root` is the folder relative paths start from (`Manifest.root`). Raises
-    `ManifestError` listing every problem with its key path.
-    """
-    if isinstance(text_or_data, str):
-        try:
-            data: Any = yaml.load(text_or_data, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            raise ManifestError(
-                source, [("", f"invalid YAML at {where}{exc.problem or exc}")]
-            ) from None
-        except yaml.YAMLError as exc:
-            raise ManifestError(source, [("", f"invalid YAML: {exc}")]) from None
-    else:
-        data = text_or_data
-    if data is None:
-        raise ManifestError(
-            source, [("", "the manifest is empty: at least one service is required")]
-        )
-    if not isinstance(data, Mapping):
-        raise ManifestError(source, [("", f"expected a mapping at the top (got {_show(data)})")])
-    # Top-level `x-` keys hold YAML anchors for the rest to reuse (Compose's convention).
-    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-    problems: list[tuple[Loc, str]] = []
-    data = _interpolate(data, env, (), problems)
-    if problems:
-        raise ManifestError(source, [(_render_path(loc), msg) for loc, msg in problems])
-    try:
-        manifest = Manifest.model_validate(data)
-    except ValidationError as exc:
-        raise ManifestError(source, _problems_from(exc)) from None
-    manifest._source = source
-    manifest._root = Path(root) if root is not None else None
-    return manifest
-
-
-def load_manifest(path: str | Path, *, env: Mapping[str, str] | None = None) -> Manifest:
-    """Reads a manifest file, or the first of `MANIFEST_FILENAMES` in a folder.
-
-    `env` gives the values of `${NAME}` interpolations. Raises `ManifestError`.
-    """
-    path = Path(path)
-    if path.is_dir():
-        for filename in MANIFEST_FILENAMES:
-            if (path / filename).is_file():
-                path = path / filename
-                break
-        else:
-            raise ManifestError(
-                str(path), [("", f"no {', '.join(MANIFEST_FILENAMES)} in this folder")]
-            )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ManifestError(str(path), [("", "no such file")]) from None
-    except UnicodeDecodeError as exc:
-        raise ManifestError(
-            str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
-        ) from None
-    return parse_manifest(text, source=str(path), env=env, root=path.parent)
-
-
-# --------------------------------------------------------------------------- error translation
-
-
-def _problems_from(error: ValidationError) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for item in error.errors(include_url=False):
-        loc: Loc = tuple(item["loc"])
-        context = item.get("ctx") or {}
-        cause = context.get("error")
-        if isinstance(cause, _Problems):
-            out.extend((_render_path(loc + rel), msg) for rel, msg in cause.items)
-            continue
-        if loc and loc[-1] == "[key]":
-            # pydantic's location turns a key such as `true` into 1: show the input instead.
-            key = item.get("input")
-            if isinstance(key, str):
-                out.append((_render_path(loc[:-1]), _message(item, cause)))
-            else:
-                out.append((_render_path(loc[:-2]), _NOT_A_STRING_KEY.format(_show(key))))
-            continue
-        if item["type"] == "invalid_key":
-            key = item.get("input")
-            out.append((_render_path(loc[:-1]), _NOT_A_STRING_KEY.format(_show(key))))
-            continue
-        if item["type"] == "extra_forbidden":
-            out.append((_render_path(loc), _unknown_key(loc)))
-            continue
-        out.append((_render_path(loc), _message(item, cause)))
-    return out
-
-
-_NOT_A_STRING_KEY = (
-    "a key reads as {} rather than a name: quote it (YAML reads on, off, yes, no, true and "
-    "false as booleans, and digits as numbers)"
-)
-
-_TYPE_MESSAGES = {
-    "missing": "required",
-    "model_type": "expected a mapping",
-    "model_attributes_type": "expected a mapping",
-    "dict_type": "expected a mapping",
-    "tuple_type": "expected a list",
-    "list_type": "expected a list",
-    "string_type": "expected a string",
-    "int_type": "expected a whole number",
-    "int_parsing": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "bool_type": "expected true or false",
-    "bool_parsing": "expected true or false",
-}
-
-
-def _message(item: Mapping[str, Any], cause: Any) -> str:
-    kind = item["type"]
-    context = item.get("ctx") or {}
-    value = item.get("input")
-    if isinstance(cause, ValueError):
-        return str(cause)
-    if kind == "literal_error":
-        return f"expected one of {context.get('expected')} (got {_show(value)})"
-    bounds = {
-        "greater_than_equal": ("at least", "ge"),
-        "less_than_equal": ("at most", "le"),
-        "greater_than": ("more than", "gt"),
-        "less_than": ("less than", "lt"),
-    }
-    if kind in bounds:
-        words, key = bounds[kind]
-        return f"must be {words} {context.get(key)} (got {_show(value)})"
-    if kind in _TYPE_MESSAGES:
-        message = _TYPE_MESSAGES[kind]
-        return message if kind == "missing" else f"{message} (got {_show(value)})"
-    return f"{item['msg']} (got {_show(value)})"
-
-
-def _model_at(loc: Loc) -> type[_Model] | None:
-    """The model class validating the mapping at `loc`, found by walking field annotations."""
-    try:
-        found = model_in(annotation_at(Manifest, loc, by_alias=True))
-    except KeyError:
-        return None
-    return found if found is not None and issubclass(found, _Model) else None
-
-
-def _unknown_key(loc: Loc) -> str:
-    key = str(loc[-1])
-    model = _model_at(loc[:-1])
-    if model is None:
-        return "unknown key"
-    if key in model.convox_unsupported:
-        return f"not supported by paaskit: {model.convox_unsupported[key]}"
-    valid = sorted(f.alias or n for n, f in model.model_fields.items())
-    close = suggestions(key, valid, ignore_case=True)
-    if close:
-        return f'unknown key (did you mean "{close[0]}"?)'
-    hint = "; a key holding YAML anchors must start with x-" if len(loc) == 1 else ""
-    return f"unknown key (expected one of: {', '.join(valid)}{hint})"
