@@ -1,147 +1,41 @@
-"""App: the services of one manifest (`paaskit.yml` / `convox.yml`) running on a rack.
-
-For each service of the manifest, on the rack's ECS cluster:
-
-- an image: the service's `image`, or built from its Dockerfile with
-  pulumi-docker for the nodes' CPU architecture and pushed to the app's ECR
-  repository (scanned on push, old images expired); a Python app without a
-  Dockerfile gets one generated from `requirements.txt` or `pyproject.toml`
-  and its `Procfile` (`paaskit.buildpack`), like a buildpack;
-- a task definition and an ECS service on the rack's capacity provider, with
-  the deployment circuit breaker rolling a bad release back, less than 100%
-  minimum healthy so nodes can drain, tasks spread across zones then nodes,
-  logs in CloudWatch with retention, an execution role that can only pull
-  this app's image, write its logs and read its own settings and database
-  secret, and a task role with the manifest's `policies` and nothing else;
-- for web services, a target group with the manifest's health check and
-  drain time, and a listener rule for the service's domains (or
-  `<app>-<service>.<rack domain>`); autoscaling by target tracking when
-  `scale` gives a range;
-- `release`: the command runs as a one-off task of the new task definition
-  before any service moves to it (`paaskit.release`, invoked through
-  `aws.lambda_.Invocation`); if it fails, `pulumi up` stops with the task's
-  exit code and reason and the services keep the old version;
-- `static`: the folder's files are uploaded to the rack's CDN bucket under
-  `<app>/<service>/` and the service's hosts are registered with the CDN,
-  so apps never collide;
-- `postgres` resources: a `Database` per resource (or the rack's shared one,
-  with `options: {shared: true}`); linked services get `<NAME>_HOST`,
-  `_PORT`, `_NAME`, `_USER` and the password as an ECS secret (`<NAME>_PASS`),
-  and `<NAME>_URL` is built inside the container at start (see below);
-- timers: EventBridge Scheduler runs the timer's command as a task of its service.
-
-Settings. A manifest variable declared `KEY` (no default) must be given a
-value in `AppArgs.environment`; such values, and any that override a
-default, are stored as SSM SecureString parameters and reach the task as ECS
-secrets: never in the task definition in plain text. Defaults (`KEY=value`)
-are ordinary environment variables.
-
-`DATABASE_URL` without a password anywhere outside the container: the
-service's command is wrapped in a few lines of POSIX sh
-(`paaskit.buildpack.url_env_snippet`) that build the URL from the separate
-variables, percent-encoding the password, and then `exec` the command. paaskit
-knows the command of a service with `command`, of an image it builds from a
-Dockerfile (its ENTRYPOINT/CMD), and of a generated Dockerfile; for a
-prebuilt `image` without `command` it cannot wrap, and the app reads the
-separate variables (libpq reads `PG*` by itself). Images without `/bin/sh`
-(distroless) need `command` given as they run it.
-"""
+"""The App component: a manifest's services, resources, releases and timers on a rack."""
 
 from __future__ import annotations
 
-import fnmatch
-import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
-from pydantic import Field, InstanceOf, ValidationError, field_validator
+from pydantic import ValidationError
 
-from . import buildpack
-from ._aws import assume_role_policy, lambda_code, policy_document
-from ._component import Component
-from .cdn import register_static_host, upload_assets
-from .config import ComponentArgs, ConfigError, Input, RetentionDays
-from .database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
-from .loadbalancer import attach_route
-from .manifest import Manifest, Resource, Service
-from .naming import aws_name
-from .rack import RackInfo
+from paaskit import buildpack
+from paaskit._aws import assume_role_policy, lambda_code
+from paaskit._component import Component
+from paaskit.cdn import register_static_host, upload_assets
+from paaskit.config import ConfigError, Input
+from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
+from paaskit.loadbalancer import attach_route
+from paaskit.manifest import Resource, Service
+from paaskit.naming import aws_name
+
+from ._images import Built, context_digest, write_generated
+from ._policies import execution_policy, release_policy, run_task_policy
+from ._settings import AppArgs
 
 __all__ = [
     "App",
-    "AppArgs",
 ]
 
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}[a-z0-9]$|^[a-z]$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_IGNORED_IN_CONTEXT = (
-    ".git",
-    "__pycache__",
-    ".venv",
-    "node_modules",
-    ".pytest_cache",
-    ".mypy_cache",
-)
+
 _RELEASE_RUNTIME = "python3.13"  # the spot handler's too; supported until 2029
-_RELEASE_PACKAGE = Path(__file__).resolve().parent / "release"
+_RELEASE_PACKAGE = Path(__file__).resolve().parent.parent / "release"
 _LAMBDA_TIMEOUT = 900
-
-
-class AppArgs(ComponentArgs):
-    """Settings of an App. Every field says its default and why."""
-
-    manifest: Manifest
-    """The app's manifest (`paaskit.manifest.load_manifest(path)`). Required."""
-
-    rack: InstanceOf[RackInfo]
-    """The rack to run on: `rack.info` of a `Rack` in this program, or
-    `RackRef(stack).info` for a rack made by another stack. Required."""
-
-    environment: dict[str, Input] = Field(default_factory=dict)
-    """Values for the manifest's variables: every variable declared without a
-    default must be here; one with a default may be overridden. They reach the
-    tasks as ECS secrets (SSM SecureString parameters), so pass secrets from
-    Pulumi config (`config.require_secret`). Default: none."""
-
-    python_version: str | None = None
-    """Python for generated Dockerfiles (`3.12` or `3.12.7`). Default: from the
-    app's `runtime.txt`, `.python-version` or `pyproject.toml`, else paaskit's."""
-
-    release_timeout_seconds: int = Field(840, ge=60, le=870)
-    """How long a release command may run before the deploy fails. Default 840 s,
-    what a Lambda function can wait; longer work belongs in a timer."""
-
-    log_retention_days: RetentionDays | None = None
-    """Days to keep the app's logs. Default: the rack's setting."""
-
-    throwaway: bool = False
-    """This app is disposable: its databases and images go with `pulumi destroy`.
-    Default off."""
-
-    @field_validator("environment")
-    @classmethod
-    def _check_environment(cls, value: dict[str, Input]) -> dict[str, Input]:
-        bad = [key for key in value if not _ENV_NAME.match(key)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not an environment variable name")
-        return value
-
-
-@dataclass(frozen=True)
-class _Built:
-    """The image a service runs, and the command it starts with when known."""
-
-    image: Input
-    command: tuple[str, ...] | None
-    """The full argv the container runs (ENTRYPOINT + CMD), when paaskit knows it."""
 
 
 class App(Component):
@@ -202,7 +96,7 @@ class App(Component):
         self.connections = self._resources()
         self.execution_role = self._execution_role()
 
-        self.images: dict[str, _Built] = {}
+        self.images: dict[str, Built] = {}
         self.task_roles: dict[str, aws.iam.Role] = {}
         self.task_definitions: dict[str, aws.ecs.TaskDefinition] = {}
         for service in self.manifest.services.values():
@@ -399,15 +293,15 @@ class App(Component):
                 self.log_group.arn,
                 pulumi.Output.all(*parameter_arns),
                 pulumi.Output.all(*secret_arns),
-            ).apply(lambda v: _execution_policy(v[0], v[1], v[2], v[3])),
+            ).apply(lambda v: execution_policy(v[0], v[1], v[2], v[3])),
         )
         return role
 
     # --- per service ---------------------------------------------------------------
 
-    def _image(self, service: Service) -> _Built:
+    def _image(self, service: Service) -> Built:
         if service.image is not None:
-            return _Built(image=service.image, command=service.command_argv())
+            return Built(image=service.image, command=service.command_argv())
         assert service.build is not None
         assert self.repository is not None
         root = self.manifest.root or Path.cwd()
@@ -431,7 +325,7 @@ class App(Component):
                     f"services.{service.name}.build: no {service.build.manifest} in {context}, and no "
                     f"Dockerfile can be generated: {exc}"
                 ) from None
-            dockerfile_path = _write_generated(text)
+            dockerfile_path = write_generated(text)
         entrypoint, cmd = buildpack.image_command(text)
         if service.command_argv() is not None:
             # `command` replaces CMD and keeps the image's ENTRYPOINT, as in ECS.
@@ -441,7 +335,7 @@ class App(Component):
         else:
             command = (*(entrypoint or ()), *(cmd or ()))
         build_args = {a.name: a.value for a in service.build.args if a.value is not None}
-        tag = f"{service.name}-{_context_digest(context, text, build_args)[:16]}"
+        tag = f"{service.name}-{context_digest(context, text, build_args)[:16]}"
         registry = aws.ecr.get_authorization_token_output(
             registry_id=self.repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
         )
@@ -462,7 +356,7 @@ class App(Component):
                 "password": pulumi.Output.secret(registry.password),
             },
         )
-        return _Built(image=image.repo_digest, command=command)
+        return Built(image=image.repo_digest, command=command)
 
     def _task_role(self, service: Service) -> aws.iam.Role:
         role = self.child(
@@ -881,7 +775,7 @@ class App(Component):
                 log_group.arn,
                 pulumi.Output.all(*families),
                 pulumi.Output.all(*passed),
-            ).apply(lambda v: _release_policy(v[0], v[1], v[2], v[3])),
+            ).apply(lambda v: release_policy(v[0], v[1], v[2], v[3])),
         )
         return self.child(
             "release_function",
@@ -928,7 +822,7 @@ class App(Component):
             role=role.id,
             policy=pulumi.Output.all(
                 self.rack.cluster_arn, pulumi.Output.all(*families), pulumi.Output.all(*passed)
-            ).apply(lambda v: _run_task_policy(v[0], v[1], v[2])),
+            ).apply(lambda v: run_task_policy(v[0], v[1], v[2])),
         )
         made = {}
         for timer in self.manifest.timers.values():
@@ -970,9 +864,6 @@ class App(Component):
         return made
 
 
-# --- helpers -----------------------------------------------------------------------
-
-
 def _check_manifest(args: AppArgs) -> None:
     """What only the app can check: its settings against the manifest's variables."""
     manifest = args.manifest
@@ -1007,121 +898,3 @@ def _merge_entries(groups: list[list[dict[str, Any]]]) -> list[dict[str, str]]:
         for entry in entries:
             merged.setdefault(str(entry["name"]), {k: str(v) for k, v in entry.items()})
     return [merged[name] for name in sorted(merged)]
-
-
-def _context_digest(context: Path, dockerfile: str, build_args: dict[str, str]) -> str:
-    """A digest of everything a build reads, so an image's tag names its content."""
-    ignore = _dockerignore(context)
-    digest = hashlib.sha256()
-    digest.update(dockerfile.encode())
-    digest.update(json.dumps(build_args, sort_keys=True).encode())
-    for path in sorted(p for p in context.rglob("*") if p.is_file()):
-        relative = path.relative_to(context).as_posix()
-        if any(part in _IGNORED_IN_CONTEXT for part in relative.split("/")):
-            continue
-        if any(fnmatch.fnmatch(relative, pattern) for pattern in ignore):
-            continue
-        digest.update(relative.encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def _dockerignore(context: Path) -> list[str]:
-    file = context / ".dockerignore"
-    if not file.is_file():
-        return []
-    patterns = []
-    for line in file.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", "!")):
-            patterns.extend([line.strip("/"), line.strip("/") + "/*"])
-    return patterns
-
-
-def _write_generated(text: str) -> Path:
-    """Write a generated Dockerfile where docker can read it: a path named by its content."""
-    folder = (
-        Path(tempfile.gettempdir())
-        / "paaskit-dockerfiles"
-        / hashlib.sha256(text.encode()).hexdigest()[:16]
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "Dockerfile"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-        (folder / "Dockerfile.dockerignore").write_text(buildpack.DOCKERIGNORE)
-    return path
-
-
-def _statement(
-    actions: Sequence[str], resources: Sequence[str] | str, **extra: Any
-) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources, **extra}
-
-
-def _execution_policy(
-    repository: str | None, log_group: str, parameters: list[str], secrets: list[str]
-) -> str:
-    statements = [_statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"])]
-    if repository:
-        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
-        statements.append(_statement(["ecr:GetAuthorizationToken"], "*"))
-        statements.append(
-            _statement(
-                [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                [repository],
-            )
-        )
-    if parameters:
-        statements.append(_statement(["ssm:GetParameters"], sorted(parameters)))
-    if secrets:
-        statements.append(_statement(["secretsmanager:GetSecretValue"], sorted(set(secrets))))
-    return policy_document(statements, sort_keys=True)
-
-
-def _run_task_statements(
-    cluster: str, families: list[str], passed_roles: list[str]
-) -> list[dict[str, Any]]:
-    return [
-        _statement(
-            ["ecs:RunTask"],
-            sorted({f"{family}:*" for family in families}),
-            Condition={"ArnEquals": {"ecs:cluster": cluster}},
-        ),
-        _statement(
-            ["ecs:TagResource"],
-            [cluster.replace(":cluster/", ":task/") + "/*"],
-            Condition={"StringEquals": {"ecs:CreateAction": "RunTask"}},
-        ),
-        _statement(
-            ["iam:PassRole"],
-            sorted(set(passed_roles)),
-            Condition={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        ),
-    ]
-
-
-def _run_task_policy(cluster: str, families: list[str], passed_roles: list[str]) -> str:
-    return policy_document(_run_task_statements(cluster, families, passed_roles), sort_keys=True)
-
-
-def _release_policy(
-    cluster: str, log_group: str, families: list[str], passed_roles: list[str]
-) -> str:
-    tasks = cluster.replace(":cluster/", ":task/") + "/*"
-    return policy_document(
-        [
-            *_run_task_statements(cluster, families, passed_roles),
-            _statement(
-                ["ecs:DescribeTasks", "ecs:StopTask"],
-                [tasks],
-                Condition={"ArnEquals": {"ecs:cluster": cluster}},
-            ),
-            _statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
-        ],
-        sort_keys=True,
-    )

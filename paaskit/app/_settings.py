@@ -1,0 +1,57 @@
+"""What an App is given: its manifest, its rack and the values of its settings."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, InstanceOf, field_validator
+
+from paaskit.config import ComponentArgs, Input, RetentionDays
+from paaskit.manifest import Manifest
+from paaskit.rack import RackInfo
+
+__all__ = [
+    "AppArgs",
+]
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class AppArgs(ComponentArgs):
+    """Settings of an App. Every field says its default and why."""
+
+    manifest: Manifest
+    """The app's manifest (`paaskit.manifest.load_manifest(path)`). Required."""
+
+    rack: InstanceOf[RackInfo]
+    """The rack to run on: `rack.info` of a `Rack` in this program, or
+    `RackRef(stack).info` for a rack made by another stack. Required."""
+
+    environment: dict[str, Input] = Field(default_factory=dict)
+    """Values for the manifest's variables: every variable declared without a
+    default must be here; one with a default may be overridden. They reach the
+    tasks as ECS secrets (SSM SecureString parameters), so pass secrets from
+    Pulumi config (`config.require_secret`). Default: none."""
+
+    python_version: str | None = None
+    """Python for generated Dockerfiles (`3.12` or `3.12.7`). Default: from the
+    app's `runtime.txt`, `.python-version` or `pyproject.toml`, else paaskit's."""
+
+    release_timeout_seconds: int = Field(840, ge=60, le=870)
+    """How long a release command may run before the deploy fails. Default 840 s,
+    what a Lambda function can wait; longer work belongs in a timer."""
+
+    log_retention_days: RetentionDays | None = None
+    """Days to keep the app's logs. Default: the rack's setting."""
+
+    throwaway: bool = False
+    """This app is disposable: its databases and images go with `pulumi destroy`.
+    Default off."""
+
+    @field_validator("environment")
+    @classmethod
+    def _check_environment(cls, value: dict[str, Input]) -> dict[str, Input]:
+        bad = [key for key in value if not _ENV_NAME.match(key)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an environment variable name")
+        return value

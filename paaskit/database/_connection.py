@@ -1,0 +1,127 @@
+"""How a container connects to a database: environment, ECS secrets and IAM statements, never the password."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from paaskit._aws import policy_document
+from paaskit.config import ConfigError
+
+__all__ = [
+    "DatabaseConnection",
+]
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+@dataclass(frozen=True)
+class DatabaseConnection:
+    """What a container needs to connect to a database, without the password itself."""
+
+    host: pulumi.Output[str]
+    """The instance's DNS name."""
+    port: pulumi.Output[int]
+    """The port, 5432."""
+    database: str
+    """The database name."""
+    username: str
+    """The master user."""
+    secret_arn: pulumi.Output[str]
+    """ARN of the Secrets Manager secret (JSON with `username` and `password`)."""
+    secret_kms_key_arn: str | None = None
+    """The customer KMS key of the secret, if any (reading it needs kms:Decrypt)."""
+
+    def environment(
+        self, prefix: str = "DATABASE", *, sslmode: str = "require"
+    ) -> pulumi.Output[list[dict[str, str]]]:
+        """ECS `environment` entries: `<prefix>_HOST/_PORT/_NAME/_USER` and libpq's `PG*`.
+
+        `PGSSLMODE` is `require` (encrypted; the server refuses anything else).
+        `verify-full` also checks the server's certificate, and needs the RDS CA
+        bundle in the image with `PGSSLROOTCERT` pointing at it.
+        """
+        _check_env_prefix(prefix)
+        if sslmode not in ("require", "verify-ca", "verify-full"):
+            raise ConfigError(
+                f"sslmode: {sslmode!r}; the database accepts encrypted connections only: "
+                "require, verify-ca or verify-full"
+            )
+        database, username = self.database, self.username
+
+        def entries(args: list[Any]) -> list[dict[str, str]]:
+            host, port = str(args[0]), str(args[1])
+            values = {
+                f"{prefix}_HOST": host,
+                f"{prefix}_PORT": port,
+                f"{prefix}_NAME": database,
+                f"{prefix}_USER": username,
+                "PGHOST": host,
+                "PGPORT": port,
+                "PGDATABASE": database,
+                "PGUSER": username,
+                "PGSSLMODE": sslmode,
+            }
+            return [{"name": k, "value": v} for k, v in values.items()]
+
+        return pulumi.Output.all(self.host, self.port).apply(entries)
+
+    def secrets(self, prefix: str = "DATABASE") -> pulumi.Output[list[dict[str, str]]]:
+        """ECS `secrets` entries: `<prefix>_PASS` and libpq's `PGPASSWORD`, from the secret's `password` key.
+
+        `<prefix>_PASS` is the name `paaskit.buildpack.url_env_snippet` (and
+        Convox) reads to compose `<prefix>_URL` inside the container.
+        """
+        _check_env_prefix(prefix)
+        return self.secret_arn.apply(
+            lambda arn: [
+                {"name": f"{prefix}_PASS", "valueFrom": f"{arn}:password::"},
+                {"name": "PGPASSWORD", "valueFrom": f"{arn}:password::"},
+            ]
+        )
+
+    def read_secret_statements(self) -> pulumi.Output[list[dict[str, Any]]]:
+        """IAM statements an ECS task execution role needs to inject the password."""
+        key = self.secret_kms_key_arn
+
+        def statements(arn: str) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = [
+                {
+                    "Sid": "ReadDatabaseSecret",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": arn,
+                }
+            ]
+            if key:
+                region = arn.split(":")[3]
+                out.append(
+                    {
+                        "Sid": "DecryptDatabaseSecret",
+                        "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": key,
+                        "Condition": {
+                            "StringEquals": {
+                                "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"
+                            }
+                        },
+                    }
+                )
+            return out
+
+        return self.secret_arn.apply(statements)
+
+    def read_secret_policy(self) -> pulumi.Output[str]:
+        """The statements of `read_secret_statements` as a policy document (JSON)."""
+        return self.read_secret_statements().apply(policy_document)
+
+
+def _check_env_prefix(prefix: str) -> None:
+    if not _ENV_NAME.fullmatch(prefix):
+        raise ConfigError(
+            f"prefix: {prefix!r} is not an environment variable name (A-Z, 0-9, _; not a digit first)"
+        )

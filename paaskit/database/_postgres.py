@@ -1,0 +1,152 @@
+"""RDS for PostgreSQL as paaskit relies on it: its majors, parameters, reserved names and classes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_POSTGRES_MAJOR",
+    "EXISTING_DATABASES",
+    "INSTANCE_CLASS",
+    "PG_RESERVED_WORDS",
+    "POSTGRES_MAJORS",
+    "POSTGRES_MAJORS_AS_OF",
+    "RDS_ROLES",
+    "RETIRED_MAJORS",
+    "STATIC_PARAMETERS",
+    "PostgresMajor",
+    "default_max_connections",
+]
+
+
+@dataclass(frozen=True)
+class PostgresMajor:
+    """One major version of RDS for PostgreSQL."""
+
+    family: str
+    """Its DB parameter group family."""
+    rds_release: str
+    """When RDS first offered it (year-month)."""
+    end_of_standard_support: str
+    """RDS's end of standard support; after it, paid Extended Support or an upgrade."""
+
+
+POSTGRES_MAJORS_AS_OF = "2026-11"
+"""When `POSTGRES_MAJORS` was last checked against RDS's release calendar."""
+
+POSTGRES_MAJORS: dict[str, PostgresMajor] = {
+    "18": PostgresMajor("postgres18", "2025-11", "2031-02-28"),
+    "17": PostgresMajor("postgres17", "2024-11", "2030-02-28"),
+    "16": PostgresMajor("postgres16", "2023-11", "2029-02-28"),
+    "15": PostgresMajor("postgres15", "2023-02", "2028-02-29"),
+    "14": PostgresMajor("postgres14", "2022-02", "2027-02-28"),
+}
+"""Majors RDS for PostgreSQL offers in standard support, as of `POSTGRES_MAJORS_AS_OF`.
+
+Source: Amazon RDS for PostgreSQL release calendar. PostgreSQL 19 was in beta
+and not yet offered by RDS outside its preview environment; add its row when
+RDS releases it, and move `DEFAULT_POSTGRES_MAJOR`.
+"""
+
+RETIRED_MAJORS: dict[str, str] = {
+    "13": "2026-02-28",
+    "12": "2025-02-28",
+    "11": "2024-02-29",
+}
+"""Majors past RDS's end of standard support: a new instance would be billed Extended Support."""
+
+DEFAULT_POSTGRES_MAJOR = "18"
+"""The newest major RDS offers: the longest support ahead, no upgrade for years."""
+
+
+# Parameters PostgreSQL reads only at server start ("postmaster" context): RDS
+# refuses to apply them `immediate`, so they wait for the next reboot.
+STATIC_PARAMETERS = frozenset(
+    {
+        "autovacuum_max_workers",
+        "huge_pages",
+        "max_connections",
+        "max_locks_per_transaction",
+        "max_logical_replication_workers",
+        "max_pred_locks_per_transaction",
+        "max_prepared_transactions",
+        "max_replication_slots",
+        "max_wal_senders",
+        "max_worker_processes",
+        "rds.logical_replication",
+        "shared_buffers",
+        "shared_preload_libraries",
+        "track_activity_query_size",
+        "track_commit_timestamp",
+        "wal_buffers",
+    }
+)
+
+
+# PostgreSQL's reserved key words (categories "reserved" and "reserved, can be
+# function or type", src/include/parser/kwlist.h): RDS refuses them as the
+# master user or database name.
+_PG_RESERVED_TEXT = """
+    all analyse analyze and any array as asc asymmetric authorization binary both case
+    cast check collate collation column concurrently constraint create cross
+    current_catalog current_date current_role current_schema current_time
+    current_timestamp current_user default deferrable desc distinct do else end except
+    false fetch for foreign freeze from full grant group having ilike in initially
+    inner intersect into is isnull join lateral leading left like limit localtime
+    localtimestamp natural not notnull null offset on only or order outer overlaps
+    placing primary references returning right select session_user similar some
+    symmetric system_user table tablesample then to trailing true union unique user
+    using variadic verbose when where window with
+"""
+PG_RESERVED_WORDS = frozenset(_PG_RESERVED_TEXT.split())
+
+# Roles RDS itself creates on every PostgreSQL instance.
+RDS_ROLES = frozenset(
+    {"rdsadmin", "rdsrepladmin", "rdstopmgr", "rds_superuser", "rds_replication", "rds_password"}
+)
+
+# Databases every RDS PostgreSQL instance already has.
+EXISTING_DATABASES = frozenset({"postgres", "rdsadmin", "template0", "template1"})
+
+
+INSTANCE_CLASS = re.compile(
+    r"db\.(?P<family>[a-z][a-z0-9]*)\.(?P<size>nano|micro|small|medium|large|xlarge|"
+    r"\d{1,2}xlarge|metal(?:-\d{2,3}xl)?)"
+)
+
+# Burstable classes do not follow their family's GiB-per-vCPU ratio.
+_T_CLASS_MEMORY_GIB = {
+    "micro": 1,
+    "small": 2,
+    "medium": 4,
+    "large": 8,
+    "xlarge": 16,
+    "2xlarge": 32,
+}
+_MEMORY_GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16, "z": 8, "c": 2}
+
+
+def default_max_connections(instance_class: str) -> int | None:
+    """80% of RDS's default max_connections, LEAST(DBInstanceClassMemory/9531392, 5000).
+
+    DBInstanceClassMemory is the class's memory less what RDS keeps for the OS
+    and itself; taken here as 80% of the nominal memory. None for a class whose
+    memory paaskit does not know.
+    """
+    match = INSTANCE_CLASS.fullmatch(instance_class)
+    if not match:
+        return None
+    family, size = match["family"], match["size"]
+    if family.startswith("t"):
+        gib = _T_CLASS_MEMORY_GIB.get(size)
+    else:
+        vcpus = {"medium": 1, "large": 2, "xlarge": 4}.get(size)
+        if vcpus is None and size.endswith("xlarge") and size[:-6].isdigit():
+            vcpus = 4 * int(size[:-6])
+        per_vcpu = 32 if family.startswith("x2i") else _MEMORY_GIB_PER_VCPU.get(family[0])
+        gib = vcpus * per_vcpu if vcpus and per_vcpu else None
+    if gib is None:
+        return None
+    default = min(int(gib * 1024**3 * 0.8 / 9531392), 5000)
+    return max(1, int(default * 0.8))

@@ -1,0 +1,440 @@
+"""What a Database is given: the user's settings and what a rack wires in, checked before anything is made."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+from pydantic import Field, field_validator, model_validator
+
+from paaskit.config import ComponentArgs, Input, RetentionDays
+
+from ._postgres import (
+    DEFAULT_POSTGRES_MAJOR,
+    EXISTING_DATABASES,
+    INSTANCE_CLASS,
+    PG_RESERVED_WORDS,
+    POSTGRES_MAJORS,
+    POSTGRES_MAJORS_AS_OF,
+    RDS_ROLES,
+    RETIRED_MAJORS,
+    default_max_connections,
+)
+
+__all__ = [
+    "PG_NAME",
+    "VERSION",
+    "DatabaseArgs",
+    "DatabaseSettings",
+]
+
+VERSION = re.compile(r"(?P<major>\d{1,2})(?:\.(?P<minor>\d{1,3}))?")
+_BACKUP_WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+_MAINTENANCE_WINDOW = re.compile(
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)"
+)
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+PG_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_.]*")
+_WEEK = 7 * 24 * 60
+_MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+
+
+class DatabaseSettings(ComponentArgs):
+    """Every setting of a Database a user chooses; `DatabaseArgs` adds what the rack wires in.
+
+    A rack reads these from Pulumi config (nothing here comes from another
+    resource but the optional alarm topic), then makes
+    `DatabaseArgs.from_settings(...)` with its network and nodes.
+    """
+
+    engine_version: str = DEFAULT_POSTGRES_MAJOR
+    """PostgreSQL version: a major (`"17"`) or a pinned minor (`"17.6"`, which turns
+    automatic minor upgrades off). Default the newest major RDS offers, "18"."""
+
+    instance_class: str = "db.t4g.micro"
+    """RDS instance class, `db.<family>.<size>`. Default db.t4g.micro: the cheapest
+    current class (Graviton, 2 vCPU, 1 GiB, ~90 connections), enough for a few small
+    apps; moving up is one setting and a brief failover."""
+
+    allocated_storage: int = Field(20, ge=20, le=65536)
+    """Initial storage in GiB: 20 (gp3's minimum) to 65536. Default 20; storage
+    autoscaling grows it, so start small."""
+
+    max_allocated_storage: int = Field(100, ge=21, le=65536)
+    """Ceiling in GiB to which RDS grows the storage by itself when free space runs
+    under 10%; must be larger than `allocated_storage`. Default 100: room to grow
+    five-fold, billed only once used."""
+
+    multi_az: bool = True
+    """Keep a synchronous standby in a second zone that takes over in one to two
+    minutes when the primary or its zone fails. Default on; switch off for dev
+    stacks to halve the bill."""
+
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    """Days of automated backups (point-in-time restore to any second within
+    them): 7 to 35. Default 7, paaskit's floor; a throwaway stack may go down to 1
+    (AWS's own minimum). Backups up to the storage size are free."""
+
+    backup_window: str | None = None
+    """Daily UTC window for the backup, `hh:mm-hh:mm`, at least 30 minutes, not
+    overlapping the maintenance window. Default: RDS picks a 30-minute window in
+    the region's night."""
+
+    maintenance_window: str | None = None
+    """Weekly UTC window for upgrades and pending changes, `ddd:hh:mm-ddd:hh:mm`
+    (days mon..sun), at least 30 minutes. Default: RDS picks 30 minutes in the
+    region's night, on a random day."""
+
+    apply_immediately: bool = False
+    """Apply changes (class, storage, parameters) at `pulumi up` instead of in the
+    maintenance window. Default off: a change may restart or fail over the
+    database, which should happen in the window the team chose."""
+
+    database_name: str = "app"
+    """Name of the database created in the instance: a lowercase PostgreSQL
+    identifier (letter first, then letters, digits, `_`), at most 63, not a
+    reserved word nor one of the databases RDS already has. Default "app"."""
+
+    username: str = "app"
+    """Master user: 1 to 16 lowercase letters, digits or `_`, letter first, not a
+    reserved word, nor an RDS role, nor starting with `pg_` or `rds`. Default "app";
+    the password is RDS's, in Secrets Manager."""
+
+    identifier: str | None = None
+    """RDS instance identifier: 1 to 63 lowercase letters, digits and hyphens,
+    letter first, no `--`, no trailing hyphen, unique in the account and region.
+    Default: the component name, the stack and a hash of project, stack and name
+    (`rack-db-dev-1a2b3c`), so stacks never collide and log groups can be named
+    before the instance exists. Changing it would replace the database, which
+    `protect` refuses."""
+
+    performance_insights: bool = True
+    """Record load by query and wait event, kept 7 days (the free tier). Default on:
+    the first place to look when the database is slow."""
+
+    iam_auth: bool = True
+    """Let IAM roles log in with short-lived tokens (`rds-db:connect`) as well as
+    with passwords. Default on: it costs nothing and needs no password at all."""
+
+    enhanced_monitoring_interval: int = 0
+    """Seconds between Enhanced Monitoring samples (OS metrics per process, through
+    a role paaskit makes): 0 (off), 1, 5, 10, 15, 30 or 60. Default off: CloudWatch metrics and
+    Performance Insights cover most needs; 60 costs cents a month."""
+
+    kms_key_id: str | None = None
+    """ARN of a customer KMS key for storage, snapshots and Performance Insights.
+    Default: the account's AWS-managed `aws/rds` key (free, but snapshots made with
+    it cannot be shared with other accounts)."""
+
+    master_user_secret_kms_key_id: str | None = None
+    """ARN of a customer KMS key for the master password's secret. Default the
+    AWS-managed `aws/secretsmanager` key, which needs no grant to read."""
+
+    password_rotation_days: int = Field(30, ge=0, le=365)
+    """Days between rotations of the master password; 0 turns rotation off (not
+    recommended). Default 30: within the 90 days common standards ask for, while
+    app tasks (which read the password at start) are replaced only monthly."""
+
+    extended_support: bool = False
+    """Stay on a major after RDS's end of standard support, billed as RDS Extended
+    Support (~$0.10 per vCPU-hour). Default off: RDS upgrades the major instead."""
+
+    slow_query_ms: int = Field(1000, ge=-1)
+    """Log every statement slower than this many milliseconds (0 logs all, -1
+    none). Default 1000: catches what users notice, without flooding the log."""
+
+    log_connections: bool = True
+    """Log each connection (who, from where, how authenticated). Default on: the
+    first question after a leaked credential; a busy app that connects per request
+    may want it off (CloudWatch Logs costs $0.50 per GB)."""
+
+    log_retention_days: RetentionDays = 30
+    """Days CloudWatch keeps the exported PostgreSQL logs. Default 30."""
+
+    parameters: dict[str, str | int] = Field(default_factory=dict)
+    """More PostgreSQL parameters, or overrides of paaskit's (`{"work_mem": "16384"}`);
+    parameters read only at start wait for a reboot. `rds.force_ssl` stays 1.
+    Default none."""
+
+    read_replicas: int = Field(0, ge=0, le=5)
+    """Read replicas (same class, asynchronous, in the same subnets), 0 to 5, each
+    billed like another instance. Default 0."""
+
+    alarms_topic_arn: Input | None = None
+    """SNS topic for CloudWatch alarms (CPU, free storage, connections, replica lag),
+    notified on alarm and on recovery. Default none: no alarms."""
+
+    alarm_cpu_percent: float = Field(80, gt=0, le=100)
+    """CPU alarm: average above this for 15 minutes. Default 80."""
+
+    alarm_free_storage_percent: float = Field(10, gt=0, lt=100)
+    """Storage alarm: free space under this percentage of `allocated_storage` for
+    15 minutes, i.e. autoscaling could not keep up or hit its ceiling. Default 10."""
+
+    alarm_connections: int | None = Field(None, ge=1)
+    """Connections alarm: more than this for 15 minutes. Default: 80% of RDS's
+    default `max_connections` for the class, estimated from its memory."""
+
+    alarm_replica_lag_seconds: int = Field(300, ge=1)
+    """Replica alarm: a replica this many seconds behind for 15 minutes. Default 300."""
+
+    throwaway: bool = False
+    """This stack is disposable: let `pulumi destroy` delete the database, its
+    automated backups and skip the final snapshot; no deletion protection. Default
+    off: the database is protected."""
+
+    @field_validator("engine_version")
+    @classmethod
+    def _check_version(cls, value: str) -> str:
+        match = VERSION.fullmatch(value)
+        if not match:
+            raise ValueError(
+                f"{value!r} is not a PostgreSQL version; give a major like '18' or a minor like '17.6'"
+            )
+        major = match["major"]
+        supported = ", ".join(sorted(POSTGRES_MAJORS, key=int))
+        if major in RETIRED_MAJORS:
+            raise ValueError(
+                f"PostgreSQL {major} left RDS standard support on {RETIRED_MAJORS[major]}; "
+                f"a new instance would be billed Extended Support; use one of {supported}"
+            )
+        if major not in POSTGRES_MAJORS:
+            raise ValueError(
+                f"RDS does not offer PostgreSQL {major} (as of {POSTGRES_MAJORS_AS_OF}); "
+                f"use one of {supported}"
+            )
+        return value
+
+    @field_validator("instance_class")
+    @classmethod
+    def _check_class(cls, value: str) -> str:
+        match = INSTANCE_CLASS.fullmatch(value)
+        if not match:
+            raise ValueError(
+                f"{value!r} is not an RDS instance class; use db.<family>.<size>, like db.t4g.micro or db.m7g.large"
+            )
+        if match["family"] in ("t1", "t2", "m1", "m2", "m3", "r3"):
+            raise ValueError(
+                f"{value}: a previous-generation class that RDS for PostgreSQL no longer offers; "
+                "use db.t4g or db.m7g"
+            )
+        return value
+
+    @field_validator("backup_window")
+    @classmethod
+    def _check_backup_window(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _BACKUP_WINDOW.fullmatch(value):
+            raise ValueError(f"{value!r}: use hh:mm-hh:mm in UTC, like 03:00-03:30")
+        if _daily_span(value)[1] < 30:
+            raise ValueError(f"{value}: RDS needs at least 30 minutes")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _check_maintenance_window(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        if not _MAINTENANCE_WINDOW.fullmatch(value):
+            raise ValueError(
+                f"{value!r}: use ddd:hh:mm-ddd:hh:mm in UTC (days mon..sun), like sun:04:00-sun:05:00"
+            )
+        if _weekly_span(value)[1] < 30:
+            raise ValueError(f"{value}: RDS needs at least 30 minutes")
+        return value
+
+    @field_validator("enhanced_monitoring_interval")
+    @classmethod
+    def _check_monitoring_interval(cls, value: int) -> int:
+        if value not in _MONITORING_INTERVALS:
+            raise ValueError(
+                f"{value}: RDS samples every {', '.join(map(str, _MONITORING_INTERVALS[1:]))} "
+                "seconds, or 0 for off"
+            )
+        return value
+
+    @field_validator("database_name")
+    @classmethod
+    def _check_database_name(cls, value: str) -> str:
+        if not PG_NAME.fullmatch(value) or len(value) > 63:
+            raise ValueError(
+                f"{value!r}: 1 to 63 lowercase letters, digits or _, starting with a letter"
+            )
+        if value in PG_RESERVED_WORDS:
+            raise ValueError(f"{value!r} is a PostgreSQL reserved word; choose your app's name")
+        if value in EXISTING_DATABASES:
+            raise ValueError(
+                f"{value!r} already exists on every RDS PostgreSQL instance; choose your app's name"
+            )
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _check_username(cls, value: str) -> str:
+        if not PG_NAME.fullmatch(value) or len(value) > 16:
+            raise ValueError(
+                f"{value!r}: 1 to 16 lowercase letters, digits or _, starting with a letter"
+            )
+        if value in PG_RESERVED_WORDS:
+            raise ValueError(f"{value!r} is a PostgreSQL reserved word; RDS refuses it")
+        if value in RDS_ROLES or value.startswith(("pg_", "rds")):
+            raise ValueError(
+                f"{value!r}: names starting with pg_ or rds belong to PostgreSQL and RDS; "
+                "choose another, like 'app'"
+            )
+        return value
+
+    @field_validator("identifier")
+    @classmethod
+    def _check_identifier(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problems = []
+        if not 1 <= len(value) <= 63:
+            problems.append("1 to 63 characters")
+        if not re.fullmatch(r"[a-z0-9-]*", value):
+            problems.append("only lowercase letters, digits and hyphens")
+        if not value[:1].isalpha():
+            problems.append("a letter first")
+        if "--" in value:
+            problems.append("no two hyphens in a row")
+        if value.endswith("-"):
+            problems.append("no hyphen at the end")
+        if problems:
+            raise ValueError(f"{value!r}: AWS needs {', '.join(problems)}")
+        return value
+
+    @field_validator("kms_key_id", "master_user_secret_kms_key_id")
+    @classmethod
+    def _check_key_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_KEY_ARN.fullmatch(value):
+            raise ValueError(
+                f"{value!r}: give the key's ARN (arn:aws:kms:<region>:<account>:key/<id>), "
+                "not an alias or a bare id, so that policies can name it"
+            )
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _check_parameters(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        for key, setting in value.items():
+            if not _PARAMETER_NAME.fullmatch(key):
+                raise ValueError(f"{key!r} is not a PostgreSQL parameter name")
+            if key == "rds.force_ssl" and str(setting) != "1":
+                raise ValueError(
+                    "rds.force_ssl is always 1 here: the database accepts encrypted connections only"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> DatabaseSettings:
+        if self.max_allocated_storage <= self.allocated_storage:
+            raise ValueError(
+                f"max_allocated_storage: {self.max_allocated_storage} GiB is not above "
+                f"allocated_storage ({self.allocated_storage} GiB); the autoscaling ceiling "
+                "must be larger than the initial size"
+            )
+        if self.backup_retention_days < 7 and not self.throwaway:
+            raise ValueError(
+                f"backup_retention_days: {self.backup_retention_days} days is below paaskit's "
+                "floor of 7 (allowed 7 to 35); only a throwaway stack may keep fewer"
+            )
+        if self.backup_window and self.maintenance_window:
+            backup = _daily_minutes(self.backup_window)
+            if backup & _weekly_minutes(self.maintenance_window):
+                raise ValueError(
+                    f"backup_window: {self.backup_window} overlaps maintenance_window "
+                    f"{self.maintenance_window}; RDS needs them apart"
+                )
+        if (
+            self.alarms_topic_arn is not None
+            and self.alarm_connections is None
+            and default_max_connections(self.instance_class) is None
+        ):
+            raise ValueError(
+                f"alarm_connections: paaskit cannot estimate max_connections of "
+                f"{self.instance_class}; set the connections alarm threshold"
+            )
+        return self
+
+
+class DatabaseArgs(DatabaseSettings):
+    """Settings of a Database: the user's `DatabaseSettings` and what the rack wires in."""
+
+    vpc_id: Input
+    """The VPC of the subnets (`Network.vpc_id`). Required."""
+
+    subnet_ids: list[Input] | pulumi.Output[Any]
+    """Private subnets in at least two zones (`Network.private_subnets`' ids), for
+    the subnet group; Multi-AZ places the standby in another zone. A list of
+    ids, or one Output of the list (a rack read from another stack, whose
+    network always spans two zones or more). Required."""
+
+    allowed_security_group_ids: list[Input]
+    """Security groups whose members may connect on 5432 (the rack's nodes). May be
+    empty: then nothing can connect until a rule is added. Required."""
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _check_subnets(
+        cls, value: list[Input] | pulumi.Output[Any]
+    ) -> list[Input] | pulumi.Output[Any]:
+        if isinstance(value, list) and len(value) < 2:
+            raise ValueError(
+                f"an RDS subnet group needs subnets in at least two zones; got {len(value)}"
+            )
+        return value
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: DatabaseSettings,
+        *,
+        vpc_id: Input,
+        subnet_ids: Sequence[Input] | pulumi.Output[Any],
+        allowed_security_group_ids: Sequence[Input],
+    ) -> DatabaseArgs:
+        """The Args for `settings` placed in a network and opened to some security groups."""
+        values = {name: getattr(settings, name) for name in DatabaseSettings.model_fields}
+        return cls(
+            **values,
+            vpc_id=vpc_id,
+            subnet_ids=subnet_ids if isinstance(subnet_ids, pulumi.Output) else list(subnet_ids),
+            allowed_security_group_ids=list(allowed_security_group_ids),
+        )
+
+
+def _daily_span(window: str) -> tuple[int, int]:
+    """Start (minute of the day) and length in minutes of a daily `hh:mm-hh:mm` window."""
+    h1, m1, h2, m2 = (int(x) for x in window.replace("-", ":").split(":"))
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    return start, (end - start) % (24 * 60)
+
+
+def _weekly_span(window: str) -> tuple[int, int]:
+    """Start (minute of the week) and length in minutes of a `ddd:hh:mm-ddd:hh:mm` window."""
+    first, second = window.split("-")
+    d1, h1, m1 = first.split(":")
+    d2, h2, m2 = second.split(":")
+    start = _DAYS.index(d1) * 24 * 60 + int(h1) * 60 + int(m1)
+    end = _DAYS.index(d2) * 24 * 60 + int(h2) * 60 + int(m2)
+    return start, (end - start) % _WEEK
+
+
+def _daily_minutes(window: str) -> set[int]:
+    """Minutes of the week a daily window covers, every day."""
+    start, length = _daily_span(window)
+    return {(day * 24 * 60 + start + i) % _WEEK for day in range(7) for i in range(length)}
+
+
+def _weekly_minutes(window: str) -> set[int]:
+    """Minutes of the week a weekly window covers (it may run over Sunday midnight)."""
+    start, length = _weekly_span(window)
+    return {(start + i) % _WEEK for i in range(length)}
