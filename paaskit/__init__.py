@@ -7,10 +7,10 @@ the exceptions in `paaskit.errors`; `docs/` describes each component.
 """
 
 from .app import App, AppArgs
-from .cdn import Cdn, CdnArgs
+from .cdn import Cdn, CdnArgs, CdnSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .database import Database, DatabaseArgs, DatabaseSettings
-from .loadbalancer import LoadBalancer, LoadBalancerArgs
+from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
 from .rack import Rack, RackArgs, RackInfo, RackRef
 
@@ -19,11 +19,13 @@ __all__ = [
     "AppArgs",
     "Cdn",
     "CdnArgs",
+    "CdnSettings",
     "Database",
     "DatabaseArgs",
     "DatabaseSettings",
     "LoadBalancer",
     "LoadBalancerArgs",
+    "LoadBalancerSettings",
     "Network",
     "NetworkArgs",
     "Rack",

@@ -40,6 +40,7 @@ from .config import Input
 __all__ = [
     "DNS_NAME",
     "ECS_DYNAMIC_PORTS",
+    "ORIGIN_HEADER",
     "ORIGIN_HEADER_NAME",
     "assume_role_policy",
     "check_origin_header_name",
@@ -312,6 +313,10 @@ balancer's rules to the nodes must open the same range."""
 
 
 # --- the origin header --------------------------------------------------------------
+
+ORIGIN_HEADER = "X-Origin-Verify"
+"""The default name of the header CloudFront adds to requests to the load balancer,
+holding the origin secret; the load balancer's rules require it."""
 
 ORIGIN_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 

@@ -81,7 +81,7 @@ from pydantic import Field, field_validator, model_validator
 from . import instance_types as catalogue
 from ._aws import ECS_DYNAMIC_PORTS, assume_role_policy, lambda_code, policy_document
 from ._component import Component
-from .config import ComponentArgs, Input, RetentionDays
+from .config import ComponentArgs, Input, RetentionDays, derive
 from .instance_types import Architecture
 from .naming import aws_name
 from .spot import wiring
@@ -372,18 +372,8 @@ class SpotClusterArgs(SpotClusterSettings):
     def from_settings(
         cls, settings: SpotClusterSettings, *, vpc_id: Input, subnet_ids: Sequence[Input]
     ) -> SpotClusterArgs:
-        """Args from a rack's cluster settings and its network.
-
-        Only the settings that were set are carried over, so the one way of
-        choosing instance types that the user took stays the only one.
-        """
-        given = settings.model_dump(exclude_unset=True, exclude={"transform"})
-        return cls(
-            **given,
-            transform=dict(settings.transform),
-            vpc_id=vpc_id,
-            subnet_ids=list(subnet_ids),
-        )
+        """The Args of `settings` in a rack's network: its VPC and private subnets."""
+        return derive(cls, settings, vpc_id=vpc_id, subnet_ids=list(subnet_ids))
 
 
 class SpotCluster(Component):

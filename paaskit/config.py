@@ -32,6 +32,7 @@ __all__ = [
     "Tags",
     "TransformHook",
     "default_at",
+    "derive",
     "load_settings",
 ]
 
@@ -123,6 +124,21 @@ class ComponentArgs(Settings):
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def derive(cls: type[M], settings: BaseModel, /, **values: Any) -> M:
+    """A validated `cls` made of the fields of `settings` that were set, then `values`.
+
+    How a component's Args are made from its user's settings and a rack's
+    wiring (`XArgs.from_settings`), and how a rack adds its own tags to a
+    section. Only fields that were set are carried over, so a check that asks
+    which way the user chose (an instance type, or a size) still sees that
+    choice; the transform hooks, which never appear in a dump, come along too.
+    """
+    carried = {name: getattr(settings, name) for name in settings.model_fields_set}
+    if isinstance(settings, ComponentArgs):
+        carried["transform"] = settings.transform
+    return cls.model_validate({**carried, **values})
 
 
 def _all_config() -> dict[str, str]:

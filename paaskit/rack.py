@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from ._component import Component
-from .cdn import Cdn, CdnArgs
+from .cdn import Cdn, CdnArgs, CdnSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
-from .config import ComponentArgs, Input, RetentionDays
+from .config import ComponentArgs, Input, RetentionDays, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
-from .loadbalancer import LoadBalancer, LoadBalancerArgs
+from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
 
 __all__ = [
@@ -76,13 +76,13 @@ class RackArgs(ComponentArgs):
     """The ECS cluster on spot. Default: t3.medium and its equivalents, 2 to 10
     nodes, one of them on-demand."""
 
-    loadbalancer: LoadBalancerArgs = Field(default_factory=lambda: LoadBalancerArgs())
-    """The load balancer. Its network, domain and throwaway settings come from
-    the rack; the rest (TLS policy, logs, quotas) may be set here."""
+    loadbalancer: LoadBalancerSettings = Field(default_factory=lambda: LoadBalancerSettings())
+    """The load balancer: TLS policy, logs, quotas. Its network, nodes and domain
+    come from the rack, and so do its `ipv6` and `throwaway` (the rack's)."""
 
-    cdn: CdnArgs = Field(default_factory=lambda: CdnArgs())
-    """The CDN. Its origin and domains come from the rack; price class, WAF,
-    logging and headers may be set here."""
+    cdn: CdnSettings = Field(default_factory=lambda: CdnSettings())
+    """The CDN: price class, WAF, logging, headers. Its origin and domains come
+    from the rack, and so does its `throwaway` (the rack's)."""
 
     database: DatabaseSettings | None = None
     """A database shared by the apps on this rack. Default none: apps declare
@@ -90,27 +90,6 @@ class RackArgs(ComponentArgs):
 
     @model_validator(mode="after")
     def _check_rack(self) -> RackArgs:
-        wired = {
-            "vpc_id",
-            "public_subnet_ids",
-            "node_security_group_id",
-            "domain",
-            "zone_name",
-            "zone_id",
-        }
-        given = sorted(wired & self.loadbalancer.model_fields_set)
-        if given:
-            raise ValueError(
-                f"loadbalancer.{given[0]}: set by the rack itself (from its network and domain)"
-            )
-        given = sorted(
-            {"origin_domain", "origin_secret", "domains", "zone_name", "zone_id"}
-            & self.cdn.model_fields_set
-        )
-        if given:
-            raise ValueError(
-                f"cdn.{given[0]}: set by the rack itself (from its load balancer and domain)"
-            )
         if self.domain is not None:
             has_lb_cert = self.loadbalancer.certificate_arn is not None
             has_cdn_cert = self.cdn.certificate_arn is not None
@@ -126,6 +105,18 @@ class RackArgs(ComponentArgs):
                 raise ValueError(f"domain: {self.domain!r} is not in the zone {self.zone_name!r}")
         elif self.zone_name is not None:
             raise ValueError("zone_name: only used with a domain; set domain too")
+        else:
+            for section in ("loadbalancer", "cdn"):
+                if getattr(self, section).certificate_arn is not None:
+                    raise ValueError(
+                        f"{section}.certificate_arn: only used with a domain; set domain too"
+                    )
+            if not self.loadbalancer.cloudfront_only:
+                raise ValueError(
+                    "loadbalancer.cloudfront_only: without a domain the load balancer serves "
+                    "plain HTTP, which must only face CloudFront; set a domain or leave "
+                    "cloudfront_only on"
+                )
         if self.database is not None and not self.network.private_subnets:
             raise ValueError(
                 "database: lives in the private subnets, but network.private_subnets is off"
@@ -137,14 +128,6 @@ class RackArgs(ComponentArgs):
                 f"through endpoints; add {missing} to network.endpoints, or choose a NAT"
             )
         return self
-
-
-def _rebuild(model: BaseModel, cls: type[BaseModel] | None = None, /, **updates: Any) -> Any:
-    """A validated copy of `model` (as `cls`) with `updates`: the fields that were set, then these."""
-    values = {name: getattr(model, name) for name in model.model_fields_set}
-    if isinstance(model, ComponentArgs):
-        values["transform"] = model.transform
-    return (cls or type(model)).model_validate({**values, **updates})
 
 
 class Rack(Component):
@@ -178,10 +161,12 @@ class Rack(Component):
             "network",
             Network,
             "network",
-            args=_rebuild(args.network, tags={**shared_tags, **args.network.tags}),
+            args=derive(NetworkArgs, args.network, tags={**shared_tags, **args.network.tags}),
         )
         private_subnets = [s.id for s in self.network.private_subnets]
-        cluster_settings = _rebuild(args.cluster, tags={**shared_tags, **args.cluster.tags})
+        cluster_settings = derive(
+            SpotClusterSettings, args.cluster, tags={**shared_tags, **args.cluster.tags}
+        )
         self.cluster = self.child(
             "cluster",
             SpotCluster,
@@ -190,52 +175,60 @@ class Rack(Component):
                 cluster_settings, vpc_id=self.network.vpc_id, subnet_ids=private_subnets
             ),
         )
-        zone = {"zone_name": args.zone_name} if args.zone_name else {}
+        lb_settings = derive(
+            LoadBalancerSettings,
+            args.loadbalancer,
+            tags={**shared_tags, **args.loadbalancer.tags},
+            ipv6=args.network.ipv6,
+            throwaway=args.throwaway,
+        )
         self.loadbalancer = self.child(
             "loadbalancer",
             LoadBalancer,
             "lb",
-            args=_rebuild(
-                args.loadbalancer,
-                tags={**shared_tags, **args.loadbalancer.tags},
+            args=LoadBalancerArgs.from_settings(
+                lb_settings,
                 vpc_id=self.network.vpc_id,
                 public_subnet_ids=[s.id for s in self.network.public_subnets],
                 node_security_group_id=self.cluster.node_security_group_id,
                 domain=args.domain,
-                ipv6=args.network.ipv6,
-                throwaway=args.throwaway,
-                **zone,
+                zone_name=args.zone_name,
             ),
         )
         lb = self.loadbalancer
         cdn_transforms = dict(args.cdn.transform)
         if not args.domain:
             cdn_transforms["distribution"] = _waive_http_origin(cdn_transforms.get("distribution"))
+        cdn_settings = derive(
+            CdnSettings,
+            args.cdn,
+            tags={**shared_tags, **args.cdn.tags},
+            transform=cdn_transforms,
+            throwaway=args.throwaway,
+        )
         self.cdn = self.child(
             "cdn",
             Cdn,
             "cdn",
-            args=_rebuild(
-                args.cdn,
-                tags={**shared_tags, **args.cdn.tags},
-                transform=cdn_transforms,
+            args=CdnArgs.from_settings(
+                cdn_settings,
                 origin_domain=lb.dns_name,
                 origin_protocol=lb.origin_protocol,
                 origin_secret=lb.origin_secret,
                 origin_header_name=lb.origin_header_name,
                 domains=[args.domain, f"*.{args.domain}"] if args.domain else [],
+                zone_name=args.zone_name,
                 # The load balancer's certificate already makes the (identical) validation records.
                 dns_validation_records=not (
                     args.domain and args.zone_name and args.loadbalancer.certificate_arn is None
                 ),
                 static_by_host=True,
-                throwaway=args.throwaway,
-                **zone,
             ),
         )
         self.database: Database | None = None
         if args.database is not None:
-            db_settings = _rebuild(
+            db_settings = derive(
+                DatabaseSettings,
                 args.database,
                 tags={**shared_tags, **args.database.tags},
                 throwaway=args.throwaway or args.database.throwaway,

@@ -50,7 +50,7 @@ def test_the_cdn_and_the_load_balancer_accept_the_same_origin_header_names():
     import pytest
     from pydantic import ValidationError
 
-    from paaskit import CdnArgs, LoadBalancerArgs
+    from paaskit import CdnArgs, LoadBalancerSettings
     from paaskit._aws import check_origin_header_name
 
     assert check_origin_header_name("X-Origin-Verify") == "X-Origin-Verify"
@@ -60,4 +60,4 @@ def test_the_cdn_and_the_load_balancer_accept_the_same_origin_header_names():
         with pytest.raises(ValidationError, match="origin_header_name"):
             CdnArgs(origin_header_name=reserved)
         with pytest.raises(ValidationError, match="origin_header_name"):
-            LoadBalancerArgs(origin_header_name=reserved)
+            LoadBalancerSettings(origin_header_name=reserved)

@@ -16,6 +16,7 @@ from paaskit.loadbalancer import (
     TLS_POLICY,
     LoadBalancer,
     LoadBalancerArgs,
+    LoadBalancerSettings,
     RuleBook,
     app_host,
     attach_route,
@@ -457,12 +458,22 @@ def test_every_child_is_parented_named_and_tagged():
     assert len(p.descendants(component.urn)) == len(p) - 2
 
 
-def test_the_network_is_required_before_anything_is_made():
-    # Settings from config may leave the network out (a Rack fills it in); the component may not.
-    with pytest.raises(ConfigError, match="vpc_id: required"):
-        LoadBalancer("lb", LoadBalancerArgs())
-    with pytest.raises(ConfigError, match="public_subnet_ids: required"):
-        LoadBalancer("lb", LoadBalancerArgs(vpc_id="vpc-1"))
+def test_the_network_is_required_by_the_type():
+    # Settings (what a rack's section holds) leave the network out; the Args may not.
+    assert "vpc_id" not in LoadBalancerSettings.model_fields
+    with pytest.raises(ValidationError, match=r"vpc_id\n  Field required"):
+        LoadBalancerArgs()  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match=r"public_subnet_ids\n  Field required"):
+        LoadBalancerArgs(vpc_id="vpc-1")  # type: ignore[call-arg]
+
+
+def test_args_from_settings_carry_the_settings_and_the_wiring():
+    settings = LoadBalancerSettings(idle_timeout=120, tags={"team": "edge"})
+    args = LoadBalancerArgs.from_settings(
+        settings, vpc_id="vpc-1", public_subnet_ids=["subnet-1", "subnet-2"], domain=None
+    )
+    assert (args.idle_timeout, args.tags, args.vpc_id) == (120, {"team": "edge"}, "vpc-1")
+    assert args.public_subnet_ids == ["subnet-1", "subnet-2"]
 
 
 @pytest.mark.parametrize(

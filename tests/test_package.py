@@ -124,3 +124,32 @@ def test_components_take_name_args_opts():
     for cls in (Network, Rack):
         params = list(inspect.signature(cls.__init__).parameters)
         assert params[:4] == ["self", "name", "args", "opts"]
+
+
+WITHOUT_WIRING = {"Network", "Rack", "App"}
+"""Components that nothing wires: all they take is their Args (an App's rack is a
+required field of its own)."""
+
+
+def test_every_component_separates_settings_from_wiring_the_same_way():
+    components = [
+        name
+        for name in paaskit.__all__
+        if inspect.isclass(getattr(paaskit, name)) and issubclass(getattr(paaskit, name), Component)
+    ]
+    assert set(WITHOUT_WIRING) < set(components)
+    for name in components:
+        args = getattr(paaskit, f"{name}Args")
+        if name in WITHOUT_WIRING:
+            assert f"{name}Settings" not in paaskit.__all__
+            continue
+        settings = getattr(paaskit, f"{name}Settings")
+        assert issubclass(args, settings)
+        wiring = set(args.model_fields) - set(settings.model_fields)
+        parameters = set(inspect.signature(args.from_settings).parameters) - {"settings"}
+        assert parameters == wiring, name
+        required = {f for f in wiring if args.model_fields[f].is_required()}
+        keyword_only = inspect.signature(args.from_settings).parameters
+        assert {p for p in parameters if keyword_only[p].default is inspect.Parameter.empty} == (
+            required
+        ), name

@@ -7,7 +7,15 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from paaskit import DatabaseSettings, NetworkArgs, Rack, RackArgs, RackRef
+from paaskit import (
+    CdnSettings,
+    DatabaseSettings,
+    LoadBalancerSettings,
+    NetworkArgs,
+    Rack,
+    RackArgs,
+    RackRef,
+)
 from paaskit.cluster import DYNAMIC_PORTS
 from paaskit.rack import RackInfo
 from paaskit.testing import plan
@@ -194,16 +202,14 @@ def test_rackref_reads_a_rack_from_another_stack():
         ({"domain": "apps.example.com"}, "domain: needs its Route 53 zone"),
         ({"zone_name": "example.com"}, "zone_name: only used with a domain"),
         ({"domain": "apps.other.com", "zone_name": "example.com"}, "not in the zone"),
-        ({"loadbalancer": {"vpc_id": "vpc-1"}}, "loadbalancer.vpc_id: set by the rack itself"),
+        # What the rack wires in is not a setting of its sections.
+        ({"loadbalancer": {"vpc_id": "vpc-1"}}, r"loadbalancer.vpc_id\n  Extra inputs"),
+        ({"cdn": {"domains": ["x.example.com"]}}, r"cdn.domains\n  Extra inputs"),
         (
-            {
-                "cdn": {
-                    "domains": ["x.example.com"],
-                    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/1",
-                }
-            },
-            "cdn.domains: set by the rack itself",
+            {"cdn": {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/1"}},
+            "cdn.certificate_arn: only used with a domain",
         ),
+        ({"loadbalancer": {"cloudfront_only": False}}, "loadbalancer.cloudfront_only: without"),
         ({"network": NetworkArgs(nat="none")}, "network.nat: with 'none'"),
         (
             {
@@ -217,3 +223,26 @@ def test_rackref_reads_a_rack_from_another_stack():
 def test_bad_rack_settings_fail_naming_the_key(settings, message):
     with pytest.raises(ValidationError, match=message):
         RackArgs(**settings)
+
+
+def test_a_domain_may_come_with_certificates_of_your_own():
+    # The sections are settings: the rack's domain reaches them as wiring, so
+    # certificates of one's own validate against it (before, each section was
+    # checked without the domain and refused its certificate).
+    lb_cert = "arn:aws:acm:us-east-1:123456789012:certificate/lb"
+    cdn_cert = "arn:aws:acm:us-east-1:123456789012:certificate/cdn"
+    p = plan(
+        lambda: Rack(
+            "rk",
+            RackArgs(
+                domain="apps.example.com",
+                loadbalancer=LoadBalancerSettings(certificate_arn=lb_cert),
+                cdn=CdnSettings(certificate_arn=cdn_cert),
+            ),
+        )
+    )
+    assert p.of_type("aws:acm/certificate:Certificate") == []
+    https = next(r for r in p.of_type("aws:lb/listener:Listener") if r.inputs["port"] == 443)
+    assert https.inputs["certificateArn"] == lb_cert
+    distribution = p.one("aws:cloudfront/distribution:Distribution")
+    assert distribution.inputs["viewerCertificate"]["acmCertificateArn"] == cdn_cert

@@ -74,7 +74,7 @@ from ._assets import (
 )
 from ._cdn import CACHING_DISABLED, CACHING_OPTIMIZED, ORIGIN_REQUEST_ALL_VIEWER, Cdn
 from ._policies import log_bucket_policy, static_bucket_policy
-from ._settings import MAX_ALIASES, MAX_CACHE_BEHAVIORS, CdnArgs, check_bucket_name
+from ._settings import MAX_ALIASES, MAX_CACHE_BEHAVIORS, CdnArgs, CdnSettings, check_bucket_name
 from ._static_hosts import (
     SITE_PATTERN,
     register_static_host,
@@ -95,6 +95,7 @@ __all__ = [
     "Asset",
     "Cdn",
     "CdnArgs",
+    "CdnSettings",
     "asset_object_args",
     "check_bucket_name",
     "content_type",

@@ -1,25 +1,28 @@
-"""What a Cdn is given: its settings, checked before anything is made."""
+"""What a Cdn is given: the user's settings and a rack's wiring, checked before anything is made."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, Self
 
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
 from paaskit._aws import (
     DNS_NAME,
+    ORIGIN_HEADER,
     check_origin_header_name,
     within_zone,
 )
-from paaskit.config import ComponentArgs, Input
+from paaskit.config import ComponentArgs, Input, derive
 from paaskit.naming import check_name
 
 __all__ = [
     "MAX_ALIASES",
     "MAX_CACHE_BEHAVIORS",
     "CdnArgs",
+    "CdnSettings",
     "check_bucket_name",
     "pattern_regex",
 ]
@@ -58,24 +61,12 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("/" + body + r"\Z")
 
 
-class CdnArgs(ComponentArgs):
-    """Settings of a Cdn. Every field says its default and why."""
+class CdnSettings(ComponentArgs):
+    """What a user sets on a Cdn; `CdnArgs` adds what a rack wires in.
 
-    origin_domain: Input | None = None
-    """The app origin's host name, the load balancer's DNS name (`lb.dns_name`).
-    Default none: the CDN serves the bucket only."""
-
-    origin_protocol: Literal["https-only", "http-only"] = "https-only"
-    """How CloudFront reaches the app origin (`lb.origin_protocol`): `https-only`
-    when the rack has a domain (the viewer's host, forwarded, must match the
-    origin's certificate), `http-only` without one. Default `https-only`."""
-
-    origin_secret: Input | None = None
-    """The load balancer's secret header value (`lb.origin_secret`), added to every
-    request to the app origin. Default none (the origin admits anyone)."""
-
-    origin_header_name: str = "X-Origin-Verify"
-    """The secret header's name (`lb.origin_header_name`). Default `X-Origin-Verify`."""
+    Every field says its default and why. A rack's `cdn` section is one of
+    these: its app origin, secret header and domains come from the rack.
+    """
 
     origin_read_timeout: int = Field(30, ge=1, le=180)
     """Seconds CloudFront waits for the app's response. Default 30; above 60 needs
@@ -85,27 +76,9 @@ class CdnArgs(ComponentArgs):
     """Path patterns served from the bucket, first match wins (CloudFront
     patterns: `*` and `?` wildcards, case-sensitive). Default `["/static/*"]`."""
 
-    domains: list[str] = Field(default_factory=list)
-    """Custom domains (`www.example.com`, `*.example.com`). Needs `zone_name`/`zone_id`
-    or `certificate_arn`. Default none: the `*.cloudfront.net` name only."""
-
-    zone_name: str | None = None
-    """The public Route 53 zone of `domains`, for the certificate's validation
-    records and the alias records. Default none."""
-
-    zone_id: Input | None = None
-    """The same zone by id, instead of `zone_name`. Default none."""
-
     certificate_arn: Input | None = None
     """An ACM certificate in us-east-1 covering `domains`. Default none: issued here
     (needs a zone)."""
-
-    dns_validation_records: bool = True
-    """Make the certificate's DNS validation records in the zone. ACM derives the
-    record from the name and the account, so a certificate for the same names in
-    another region (the rack's load balancer's) needs the very same record: turn
-    this off when that one already makes it, so that one resource owns it.
-    Default on."""
 
     us_east_1_provider: pulumi.ProviderResource | None = None
     """An AWS provider for us-east-1 of your own (your profile or role), for the
@@ -149,34 +122,9 @@ class CdnArgs(ComponentArgs):
     """X-Frame-Options when the app sets none. Default SAMEORIGIN: no other site may
     frame the apps, and apps (admin pages) may still frame themselves."""
 
-    static_by_host: bool = False
-    """Keep each site's static files apart: a CloudFront Function looks the
-    request's Host up in a key value store and prefixes the path with what it
-    finds, so `/static/app.css` on `shop.example.com` (registered as `shop/web`)
-    is the object `shop/web/static/app.css`. A rack turns this on, since many
-    apps share its CDN and all use `/static`; each app registers its own hosts
-    (`register_static_host`). Default off: one site, keys as the paths."""
-
     throwaway: bool = False
     """This stack is disposable: let `pulumi destroy` delete the buckets with their
     contents. Default off."""
-
-    @field_validator("origin_domain")
-    @classmethod
-    def _check_origin_domain(cls, value: Input | None) -> Input | None:
-        if isinstance(value, str):
-            if "://" in value or "/" in value:
-                raise ValueError(
-                    f"{value!r}: give a host name only (like my-lb-123.us-east-1.elb.amazonaws.com)"
-                )
-            _check_dns_name(value)
-        return value
-
-    @field_validator("origin_header_name")
-    @classmethod
-    def _check_header(cls, value: str) -> str:
-        # The load balancer must require what CloudFront sends: one rule for both.
-        return check_origin_header_name(value)
 
     @field_validator("static_paths")
     @classmethod
@@ -200,22 +148,6 @@ class CdnArgs(ComponentArgs):
                 "per distribution by default"
             )
         return value
-
-    @field_validator("domains")
-    @classmethod
-    def _check_domains(cls, value: list[str]) -> list[str]:
-        for domain in value:
-            _check_dns_name(domain, wildcard=True)
-        if len(set(value)) != len(value):
-            raise ValueError("a domain is listed twice")
-        if len(value) > MAX_ALIASES:
-            raise ValueError(f"{len(value)} domains; CloudFront allows {MAX_ALIASES}")
-        return value
-
-    @field_validator("zone_name")
-    @classmethod
-    def _check_zone(cls, value: str | None) -> str | None:
-        return None if value is None else _check_dns_name(value.rstrip("."))
 
     @field_validator("certificate_arn")
     @classmethod
@@ -243,7 +175,101 @@ class CdnArgs(ComponentArgs):
         return None if value is None else check_bucket_name(value)
 
     @model_validator(mode="after")
-    def _check_combination(self) -> CdnArgs:
+    def _check_headers(self) -> Self:
+        if self.hsts_preload and not self.hsts_include_subdomains:
+            raise ValueError(
+                "hsts_preload: browsers preload only HSTS that includes subdomains; "
+                "turn hsts_include_subdomains on"
+            )
+        return self
+
+
+class CdnArgs(CdnSettings):
+    """Everything a Cdn is made from: the `CdnSettings` and its wiring.
+
+    The wiring is the app origin (the load balancer and its secret header), the
+    domains it serves, and how it shares its bucket among sites; all optional:
+    without them the CDN serves its bucket alone. A Rack passes its own
+    (`CdnArgs.from_settings`).
+    """
+
+    origin_domain: Input | None = None
+    """The app origin's host name, the load balancer's DNS name (`lb.dns_name`).
+    Default none: the CDN serves the bucket only."""
+
+    origin_protocol: Literal["https-only", "http-only"] = "https-only"
+    """How CloudFront reaches the app origin (`lb.origin_protocol`): `https-only`
+    when the rack has a domain (the viewer's host, forwarded, must match the
+    origin's certificate), `http-only` without one. Default `https-only`."""
+
+    origin_secret: Input | None = None
+    """The load balancer's secret header value (`lb.origin_secret`), added to every
+    request to the app origin. Default none (the origin admits anyone)."""
+
+    origin_header_name: str = ORIGIN_HEADER
+    """The secret header's name (`lb.origin_header_name`). Default `X-Origin-Verify`."""
+
+    domains: list[str] = Field(default_factory=list)
+    """Custom domains (`www.example.com`, `*.example.com`). Needs `zone_name`/`zone_id`
+    or `certificate_arn`. Default none: the `*.cloudfront.net` name only."""
+
+    zone_name: str | None = None
+    """The public Route 53 zone of `domains`, for the certificate's validation
+    records and the alias records. Default none."""
+
+    zone_id: Input | None = None
+    """The same zone by id, instead of `zone_name`. Default none."""
+
+    dns_validation_records: bool = True
+    """Make the certificate's DNS validation records in the zone. ACM derives the
+    record from the name and the account, so a certificate for the same names in
+    another region (the rack's load balancer's) needs the very same record: turn
+    this off when that one already makes it, so that one resource owns it.
+    Default on."""
+
+    static_by_host: bool = False
+    """Keep each site's static files apart: a CloudFront Function looks the
+    request's Host up in a key value store and prefixes the path with what it
+    finds, so `/static/app.css` on `shop.example.com` (registered as `shop/web`)
+    is the object `shop/web/static/app.css`. A rack turns this on, since many
+    apps share its CDN and all use `/static`; each app registers its own hosts
+    (`register_static_host`). Default off: one site, keys as the paths."""
+
+    @field_validator("origin_domain")
+    @classmethod
+    def _check_origin_domain(cls, value: Input | None) -> Input | None:
+        if isinstance(value, str):
+            if "://" in value or "/" in value:
+                raise ValueError(
+                    f"{value!r}: give a host name only (like my-lb-123.us-east-1.elb.amazonaws.com)"
+                )
+            _check_dns_name(value)
+        return value
+
+    @field_validator("origin_header_name")
+    @classmethod
+    def _check_header(cls, value: str) -> str:
+        # The load balancer must require what CloudFront sends: one rule for both.
+        return check_origin_header_name(value)
+
+    @field_validator("domains")
+    @classmethod
+    def _check_domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            _check_dns_name(domain, wildcard=True)
+        if len(set(value)) != len(value):
+            raise ValueError("a domain is listed twice")
+        if len(value) > MAX_ALIASES:
+            raise ValueError(f"{len(value)} domains; CloudFront allows {MAX_ALIASES}")
+        return value
+
+    @field_validator("zone_name")
+    @classmethod
+    def _check_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_dns_name(value.rstrip("."))
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> Self:
         has_zone = self.zone_name is not None or self.zone_id is not None
         if self.zone_name is not None and self.zone_id is not None:
             raise ValueError("zone_id: give zone_name or zone_id, not both")
@@ -275,9 +301,34 @@ class CdnArgs(ComponentArgs):
                 "CloudFront's certificate check without custom domains; set domains (covered "
                 "by the load balancer's certificate) or use 'http-only'"
             )
-        if self.hsts_preload and not self.hsts_include_subdomains:
-            raise ValueError(
-                "hsts_preload: browsers preload only HSTS that includes subdomains; "
-                "turn hsts_include_subdomains on"
-            )
         return self
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: CdnSettings,
+        *,
+        origin_domain: Input | None = None,
+        origin_protocol: Literal["https-only", "http-only"] = "https-only",
+        origin_secret: Input | None = None,
+        origin_header_name: str = ORIGIN_HEADER,
+        domains: Sequence[str] = (),
+        zone_name: str | None = None,
+        zone_id: Input | None = None,
+        dns_validation_records: bool = True,
+        static_by_host: bool = False,
+    ) -> CdnArgs:
+        """The Args of `settings` in front of an app origin, serving some domains."""
+        return derive(
+            cls,
+            settings,
+            origin_domain=origin_domain,
+            origin_protocol=origin_protocol,
+            origin_secret=origin_secret,
+            origin_header_name=origin_header_name,
+            domains=list(domains),
+            zone_name=zone_name,
+            zone_id=zone_id,
+            dns_validation_records=dns_validation_records,
+            static_by_host=static_by_host,
+        )

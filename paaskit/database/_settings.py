@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
-from paaskit.config import ComponentArgs, Input, RetentionDays
+from paaskit.config import ComponentArgs, Input, RetentionDays, derive
 
 from ._postgres import (
     DEFAULT_POSTGRES_MAJOR,
@@ -401,10 +401,10 @@ class DatabaseArgs(DatabaseSettings):
         subnet_ids: Sequence[Input] | pulumi.Output[Any],
         allowed_security_group_ids: Sequence[Input],
     ) -> DatabaseArgs:
-        """The Args for `settings` placed in a network and opened to some security groups."""
-        values = {name: getattr(settings, name) for name in DatabaseSettings.model_fields}
-        return cls(
-            **values,
+        """The Args of `settings` in a network, open to some security groups."""
+        return derive(
+            cls,
+            settings,
             vpc_id=vpc_id,
             subnet_ids=subnet_ids if isinstance(subnet_ids, pulumi.Output) else list(subnet_ids),
             allowed_security_group_ids=list(allowed_security_group_ids),

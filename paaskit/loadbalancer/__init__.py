@@ -89,7 +89,13 @@ from ._routes import (
     listener_rule_args,
     route_priority,
 )
-from ._settings import CLOUDFRONT_PREFIX_LIST, NODE_PORTS, TLS_POLICY, LoadBalancerArgs
+from ._settings import (
+    CLOUDFRONT_PREFIX_LIST,
+    NODE_PORTS,
+    TLS_POLICY,
+    LoadBalancerArgs,
+    LoadBalancerSettings,
+)
 
 __all__ = [
     "CLOUDFRONT_PREFIX_LIST",
@@ -101,6 +107,7 @@ __all__ = [
     "TLS_POLICY",
     "LoadBalancer",
     "LoadBalancerArgs",
+    "LoadBalancerSettings",
     "RuleBook",
     "access_log_policy",
     "app_host",

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from paaskit._aws import (
+    ORIGIN_HEADER,
     check_origin_header_name,
 )
 from paaskit.config import ConfigError, Input
@@ -27,8 +28,6 @@ __all__ = [
     "route_priority",
 ]
 
-ORIGIN_HEADER = "X-Origin-Verify"
-"""The header CloudFront adds to requests to the load balancer, holding the origin secret."""
 
 MAX_PRIORITY = 50_000
 """The highest listener rule priority AWS accepts."""
