@@ -129,8 +129,9 @@ def private_bucket(
     """A bucket of `owner` with ACLs disabled, public access blocked, SSE-S3 and, optionally, versioning.
 
     Returns the bucket (child `kind`, `<role>`) and its guards (children
-    `<kind>_config`, `<role>-ownership`, `-public-access`, `-encryption`,
-    `-versioning`), in that order: a bucket policy should wait for them, as S3
+    `<kind>_ownership`, `<kind>_public_access`, `<kind>_encryption` and
+    `<kind>_versioning`, named `<role>-ownership`, `-public-access`,
+    `-encryption`, `-versioning`), in that order: a bucket policy should wait for them, as S3
     refuses concurrent changes to one bucket's settings. SSE-S3, not KMS: it is
     the only encryption ALB log delivery can write to. `bucket_args` go to the
     bucket as they are (`bucket=` to name it).
@@ -140,13 +141,12 @@ def private_bucket(
     block or the ownership setting of a kept bucket would loosen it.
     """
     retain = pulumi.ResourceOptions(retain_on_delete=not throwaway)
-    config = f"{kind}_config"
     bucket = owner.child(
         kind, aws.s3.Bucket, role, **bucket_args, force_destroy=throwaway, opts=retain
     )
     guards: list[pulumi.Resource] = [
         owner.child(
-            config,
+            f"{kind}_ownership",
             aws.s3.BucketOwnershipControls,
             f"{role}-ownership",
             bucket=bucket.id,
@@ -154,7 +154,7 @@ def private_bucket(
             opts=retain,
         ),
         owner.child(
-            config,
+            f"{kind}_public_access",
             aws.s3.BucketPublicAccessBlock,
             f"{role}-public-access",
             bucket=bucket.id,
@@ -165,7 +165,7 @@ def private_bucket(
             opts=retain,
         ),
         owner.child(
-            config,
+            f"{kind}_encryption",
             aws.s3.BucketServerSideEncryptionConfiguration,
             f"{role}-encryption",
             bucket=bucket.id,
@@ -176,7 +176,7 @@ def private_bucket(
     if versioned:
         guards.append(
             owner.child(
-                config,
+                f"{kind}_versioning",
                 aws.s3.BucketVersioning,
                 f"{role}-versioning",
                 bucket=bucket.id,
@@ -199,7 +199,7 @@ def expire_objects(
     throwaway: bool,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> aws.s3.BucketLifecycleConfiguration:
-    """The lifecycle of a `private_bucket(owner, kind, role, ...)`: child `<kind>_config`, `<role>-lifecycle`.
+    """The lifecycle of a `private_bucket(owner, kind, role, ...)`: child `<kind>_lifecycle`, `<role>-lifecycle`.
 
     One rule over the whole bucket: objects expire `days` after they are
     written, or, with `noncurrent`, `days` after a newer version replaces
@@ -217,7 +217,7 @@ def expire_objects(
     else:
         rule["expiration"] = {"days": days}
     return owner.child(
-        f"{kind}_config",
+        f"{kind}_lifecycle",
         aws.s3.BucketLifecycleConfiguration,
         f"{role}-lifecycle",
         bucket=bucket.id,

@@ -80,7 +80,7 @@ from pydantic import Field, field_validator, model_validator
 
 from . import instance_types as catalogue
 from ._aws import ECS_DYNAMIC_PORTS, assume_role_policy, lambda_code, policy_document
-from ._component import Component
+from ._component import Child, Component, each, named, one
 from .config import ComponentArgs, Input, RetentionDays, derive
 from .instance_types import Architecture
 from .naming import aws_name
@@ -391,15 +391,31 @@ class SpotCluster(Component):
     """
 
     TYPE = "paaskit:cluster:SpotCluster"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "cluster", "node_security_group", "node_security_group_rule", "node_role",
-            "node_instance_profile", "launch_template", "asg", "capacity_provider",
-            "cluster_capacity_providers", "spot_handler", "spot_handler_role",
-            "spot_handler_log_group", "spot_handler_invoke_config", "spot_dead_letter_queue",
-            "spot_event_rule", "spot_event_target", "spot_handler_permission",
-        }
-    )  # fmt: skip
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "cluster": one(aws.ecs.Cluster),
+        "node_security_group": one(aws.ec2.SecurityGroup),
+        "node_security_group_ingress": one(aws.vpc.SecurityGroupIngressRule),
+        "node_security_group_egress": each(aws.vpc.SecurityGroupEgressRule),
+        "node_role": one(aws.iam.Role),
+        "node_role_policy": each(aws.iam.RolePolicyAttachment),
+        "node_instance_profile": one(aws.iam.InstanceProfile),
+        "launch_template": one(aws.ec2.LaunchTemplate),
+        "asg": one(aws.autoscaling.Group),
+        "capacity_provider": one(aws.ecs.CapacityProvider),
+        "cluster_capacity_providers": one(aws.ecs.ClusterCapacityProviders),
+        "spot_handler_log_group": one(aws.cloudwatch.LogGroup),
+        "spot_dead_letter_queue": one(aws.sqs.Queue),
+        "spot_handler_role": one(aws.iam.Role),
+        "spot_handler_role_policy": one(aws.iam.RolePolicy),
+        "spot_handler": one(aws.lambda_.Function),
+        "spot_handler_invoke_config": one(aws.lambda_.FunctionEventInvokeConfig),
+        "spot_event_rule": named(aws.cloudwatch.EventRule),
+        "spot_handler_permission": named(aws.lambda_.Permission),
+        "spot_event_target": named(aws.cloudwatch.EventTarget),
+        "spot_dead_letter_queue_policy": one(aws.sqs.QueuePolicy),
+    }
+    """Every child by key (the keys of `nodes` and `transform`); the spot handler's
+    rules, permissions and targets by the event they handle."""
 
     def __init__(
         self, name: str, args: SpotClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -504,7 +520,7 @@ class SpotCluster(Component):
         )
         low, high = DYNAMIC_PORTS
         self.child(
-            "node_security_group_rule",
+            "node_security_group_ingress",
             aws.vpc.SecurityGroupIngressRule,
             "node-sg-from-cluster",
             security_group_id=sg.id,
@@ -515,7 +531,7 @@ class SpotCluster(Component):
             description="tasks on other nodes of this cluster, on their dynamic host ports",
         )
         self.child(
-            "node_security_group_rule",
+            "node_security_group_egress",
             aws.vpc.SecurityGroupEgressRule,
             "node-sg-egress",
             security_group_id=sg.id,
@@ -524,7 +540,7 @@ class SpotCluster(Component):
             description="ECS, ECR, logs, Session Manager, and what the apps call",
         )
         self.child(
-            "node_security_group_rule",
+            "node_security_group_egress",
             aws.vpc.SecurityGroupEgressRule,
             "node-sg-egress-ipv6",
             security_group_id=sg.id,
@@ -545,7 +561,7 @@ class SpotCluster(Component):
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         for policy in NODE_POLICIES:
             self.child(
-                "node_role",
+                "node_role_policy",
                 aws.iam.RolePolicyAttachment,
                 f"node-role-{policy.rsplit('/', 1)[-1]}",
                 role=role.name,
@@ -777,7 +793,7 @@ class SpotCluster(Component):
             log_group.arn, queue.arn,
         ).apply(lambda v: json.dumps(_spot_policy(*v)))  # fmt: skip
         role_policy = self.child(
-            "spot_handler_role",
+            "spot_handler_role_policy",
             aws.iam.RolePolicy,
             "spot-role-policy",
             role=role.id,
@@ -832,6 +848,7 @@ class SpotCluster(Component):
                 "spot_event_rule",
                 aws.cloudwatch.EventRule,
                 f"spot-{role_name}",
+                at=role_name,
                 description=_RULES.get(role_name, f"paaskit spot handler: {role_name} events"),
                 event_pattern=patterns.apply(functools.partial(_pattern_json, role=role_name)),
             )
@@ -839,6 +856,7 @@ class SpotCluster(Component):
             "spot_event_rule",
             aws.cloudwatch.EventRule,
             "spot-schedule",
+            at="schedule",
             description="paaskit spot handler: notice spot coming back, step replacements",
             schedule_expression=wiring.SCHEDULE_EXPRESSION,
         )
@@ -847,6 +865,7 @@ class SpotCluster(Component):
                 "spot_handler_permission",
                 aws.lambda_.Permission,
                 f"spot-{role_name}-invoke",
+                at=role_name,
                 action="lambda:InvokeFunction",
                 function=function.name,
                 principal="events.amazonaws.com",
@@ -856,6 +875,7 @@ class SpotCluster(Component):
                 "spot_event_target",
                 aws.cloudwatch.EventTarget,
                 f"spot-{role_name}-target",
+                at=role_name,
                 rule=rule.name,
                 arn=function.arn,
                 # Delivery failures (not function errors): retried for the event's
@@ -868,7 +888,7 @@ class SpotCluster(Component):
                 opts=pulumi.ResourceOptions(depends_on=[permission]),
             )
         self.child(
-            "spot_dead_letter_queue",
+            "spot_dead_letter_queue_policy",
             aws.sqs.QueuePolicy,
             "spot-dlq-policy",
             queue_url=queue.url,

@@ -30,6 +30,7 @@ __all__ = [
     "RetentionDays",
     "Settings",
     "Tags",
+    "Transform",
     "TransformHook",
     "default_at",
     "derive",
@@ -42,6 +43,10 @@ Input = str | pulumi.Output[Any]
 
 TransformHook = Callable[[dict[str, Any], pulumi.ResourceOptions], None]
 """Changes a child's arguments (a dict of keyword arguments) or options in place before it is created."""
+
+Transform = dict[str, Any] | TransformHook
+"""A `transform` entry: a mapping merged into the child's keyword arguments (nested
+mappings key by key, anything else replaced), or a `TransformHook`."""
 
 
 class Settings(BaseModel):
@@ -116,11 +121,13 @@ class ComponentArgs(Settings):
     """Tags for every AWS resource the component makes, beside paaskit's own
     `paaskit:component`. Default: none."""
 
-    transform: dict[str, TransformHook] = Field(default_factory=dict, exclude=True)
-    """For what the component does not model: a function per kind of child
-    (`{"vpc": fn}`) that changes the child's keyword arguments or resource
-    options in place before it is created. Each component lists its kinds in
-    `CHILD_KINDS`; an unknown kind is an error. Default: none."""
+    transform: dict[str, Transform] = Field(default_factory=dict, exclude=True)
+    """For what the component does not model, per child by its key in the
+    component's `CHILDREN` (the keys of `nodes`): a mapping merged into the
+    child's keyword arguments (`{"node_role": {"permissions_boundary": arn}}`), or
+    a function that changes them or the resource options in place
+    (`{"vpc": fn}`). It applies to every child of the key. An unknown key, or an
+    argument the child's class does not take, is an error naming it. Default: none."""
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 import pulumi
@@ -40,7 +41,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from ._aws import assume_role_policy, policy_document
-from ._component import Component
+from ._component import Child, Component, each, named, one
 from .config import ComponentArgs, RetentionDays
 
 __all__ = [
@@ -187,17 +188,38 @@ class Network(Component):
     """
 
     TYPE = "paaskit:network:Network"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "vpc", "default_security_group", "internet_gateway", "egress_only_gateway",
-            "public_subnet", "private_subnet", "public_route_table", "public_route",
-            "public_route_table_association", "private_route_table", "private_route",
-            "private_route_table_association", "nat_eip", "nat_gateway", "nat_instance",
-            "nat_security_group", "nat_security_group_rule", "nat_role", "nat_instance_profile",
-            "s3_endpoint", "endpoint", "endpoint_security_group", "endpoint_security_group_rule",
-            "flow_log", "flow_log_group", "flow_log_role",
-        }
-    )  # fmt: skip
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "vpc": one(aws.ec2.Vpc),
+        "default_security_group": one(aws.ec2.DefaultSecurityGroup),
+        "internet_gateway": one(aws.ec2.InternetGateway),
+        "public_subnet": each(aws.ec2.Subnet),
+        "private_subnet": each(aws.ec2.Subnet),
+        "public_route_table": one(aws.ec2.RouteTable),
+        "public_route": each(aws.ec2.Route),
+        "public_route_table_association": each(aws.ec2.RouteTableAssociation),
+        "egress_only_gateway": one(aws.ec2.EgressOnlyInternetGateway),
+        "private_route_table": each(aws.ec2.RouteTable),
+        "private_route_table_association": each(aws.ec2.RouteTableAssociation),
+        "private_route": each(aws.ec2.Route),
+        "nat_eip": each(aws.ec2.Eip),
+        "nat_gateway": each(aws.ec2.NatGateway),
+        "nat_security_group": one(aws.ec2.SecurityGroup),
+        "nat_security_group_ingress": one(aws.vpc.SecurityGroupIngressRule),
+        "nat_security_group_egress": one(aws.vpc.SecurityGroupEgressRule),
+        "nat_role": one(aws.iam.Role),
+        "nat_role_policy": one(aws.iam.RolePolicyAttachment),
+        "nat_instance_profile": one(aws.iam.InstanceProfile),
+        "nat_instance": one(aws.ec2.Instance),
+        "s3_endpoint": one(aws.ec2.VpcEndpoint),
+        "endpoint_security_group": one(aws.ec2.SecurityGroup),
+        "endpoint_security_group_ingress": one(aws.vpc.SecurityGroupIngressRule),
+        "endpoint": named(aws.ec2.VpcEndpoint),
+        "flow_log_group": one(aws.cloudwatch.LogGroup),
+        "flow_log_role": one(aws.iam.Role),
+        "flow_log_role_policy": one(aws.iam.RolePolicy),
+        "flow_log": one(aws.ec2.FlowLog),
+    }
+    """Every child by key (the keys of `nodes` and `transform`); lists are per zone."""
 
     def __init__(
         self, name: str, args: NetworkArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -436,7 +458,7 @@ class Network(Component):
             description="NAT instance: forwards traffic from the private subnets to the internet",
         )
         self.child(
-            "nat_security_group_rule",
+            "nat_security_group_ingress",
             aws.vpc.SecurityGroupIngressRule,
             "nat-sg-from-vpc",
             security_group_id=sg.id,
@@ -445,7 +467,7 @@ class Network(Component):
             description="everything from inside the VPC, to be forwarded",
         )
         self.child(
-            "nat_security_group_rule",
+            "nat_security_group_egress",
             aws.vpc.SecurityGroupEgressRule,
             "nat-sg-to-internet",
             security_group_id=sg.id,
@@ -461,7 +483,7 @@ class Network(Component):
             description="NAT instance: Session Manager access only",
         )
         self.child(
-            "nat_role",
+            "nat_role_policy",
             aws.iam.RolePolicyAttachment,
             "nat-role-ssm",
             role=role.name,
@@ -513,7 +535,7 @@ class Network(Component):
             description="Interface endpoints: HTTPS from inside the VPC",
         )
         self.child(
-            "endpoint_security_group_rule",
+            "endpoint_security_group_ingress",
             aws.vpc.SecurityGroupIngressRule,
             "endpoints-sg-https",
             security_group_id=sg.id,
@@ -531,6 +553,7 @@ class Network(Component):
                         "endpoint",
                         aws.ec2.VpcEndpoint,
                         f"{service.replace('.', '-')}-endpoint",
+                        at=service,
                         vpc_id=self.vpc.id,
                         service_name=self._service(service),
                         vpc_endpoint_type="Interface",
@@ -561,7 +584,7 @@ class Network(Component):
             description="VPC flow logs: write to this network's flow log group only",
         )
         self.child(
-            "flow_log_role",
+            "flow_log_role_policy",
             aws.iam.RolePolicy,
             "flow-logs-write",
             role=role.id,

@@ -22,16 +22,17 @@ the switches that matter (`natMode`, `clusterOnDemandBase`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
 from pydantic import Field, model_validator
 
-from ._component import Component
+from ._component import Child, Component, merged, one
 from .cdn import Cdn, CdnArgs, CdnSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
-from .config import ComponentArgs, Input, RetentionDays, derive
+from .config import ComponentArgs, Input, RetentionDays, Transform, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
@@ -144,9 +145,14 @@ class Rack(Component):
     """
 
     TYPE = "paaskit:rack:Rack"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {"network", "cluster", "loadbalancer", "cdn", "database"}
-    )
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "network": one(Network),
+        "cluster": one(SpotCluster),
+        "loadbalancer": one(LoadBalancer),
+        "cdn": one(Cdn),
+        "database": one(Database),
+    }
+    """Its components by key (the keys of `nodes` and `transform`)."""
 
     def __init__(
         self, name: str, args: RackArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -280,15 +286,18 @@ HTTP_ORIGIN_REASON = (
 """Why a rack without a domain accepts policy rule PK-CF-007 (HTTPS to the origin)."""
 
 
-def _waive_http_origin(then: Any) -> Any:
-    """A transform that marks the distribution's HTTP origin as a deliberate, explained choice."""
+def _waive_http_origin(then: Transform | None) -> Transform:
+    """A transform that marks the distribution's HTTP origin as a deliberate, explained choice,
+    then applies the user's own transform of the distribution (`then`), if any."""
 
     def transform(kwargs: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
         kwargs["tags"] = {
             **(kwargs.get("tags") or {}),
             "paaskit:waive:PK-CF-007": HTTP_ORIGIN_REASON,
         }
-        if then is not None:
+        if isinstance(then, Mapping):
+            kwargs.update(merged(kwargs, then))
+        elif then is not None:
             then(kwargs, opts)
 
     return transform

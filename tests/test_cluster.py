@@ -604,7 +604,7 @@ def test_a_transform_changes_a_child_before_it_is_created():
 
 
 def test_an_unknown_transform_kind_is_an_error():
-    with pytest.raises(ConfigError, match="transform: lambda: no such child of SpotCluster"):
+    with pytest.raises(ConfigError, match=r"transform\.lambda: no such child of SpotCluster"):
         SpotCluster("x", args(transform={"lambda": lambda kwargs, opts: None}))
 
 

@@ -686,5 +686,5 @@ def test_good_edge_settings_pass():
 
 
 def test_an_unknown_transform_kind_is_an_error():
-    with pytest.raises(ConfigError, match="transform: db: no such child of Database"):
+    with pytest.raises(ConfigError, match=r"transform\.db: no such child of Database"):
         Database("x", args(transform={"db": lambda kwargs, opts: None}))

@@ -234,7 +234,9 @@ def test_a_transform_changes_a_child_before_it_is_created():
 
 
 def test_an_unknown_transform_kind_is_an_error():
-    with pytest.raises(ConfigError, match="transform: vcp: no such child of Network"):
+    with pytest.raises(
+        ConfigError, match=r"transform\.vcp: no such child of Network; did you mean vpc\?"
+    ):
         Network("x", NetworkArgs(transform={"vcp": lambda kwargs, opts: None}))
 
 

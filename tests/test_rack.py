@@ -246,3 +246,10 @@ def test_a_domain_may_come_with_certificates_of_your_own():
     assert https.inputs["certificateArn"] == lb_cert
     distribution = p.one("aws:cloudfront/distribution:Distribution")
     assert distribution.inputs["viewerCertificate"]["acmCertificateArn"] == cdn_cert
+
+
+def test_a_mapping_transform_of_the_distribution_keeps_the_racks_waiver():
+    args = RackArgs(cdn=CdnSettings(transform={"distribution": {"comment": "mine"}}))
+    distribution = plan(lambda: Rack("rk", args)).one("aws:cloudfront/distribution:Distribution")
+    assert distribution.inputs["comment"] == "mine"
+    assert "paaskit:waive:PK-CF-007" in distribution.inputs["tags"]

@@ -26,3 +26,27 @@ def test_quickstart_is_exactly_two_commands():
 def test_ci_runs_the_readmes_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert quickstart()[1] in ci
+
+
+def _python_blocks(section: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, re.S)
+
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/platform-boundary"
+
+
+def test_the_readmes_permissions_boundary_examples_plan_as_they_say():
+    from paaskit.testing import plan
+
+    component_level, stack_wide = _python_blocks("Using the components in your own programs")
+
+    # The README's own code, run as a program: S102 is about untrusted input.
+    roles = plan(lambda: exec(component_level, {})).of_type("aws:iam/role:Role")  # noqa: S102
+    bounded = {r.name for r in roles if r.inputs.get("permissionsBoundary") == BOUNDARY}
+    assert bounded == {"rack-cluster-node-role"}
+
+    roles = plan(lambda: exec(stack_wide, {})).of_type("aws:iam/role:Role")  # noqa: S102
+    assert len(roles) > 2
+    assert all(r.inputs.get("permissionsBoundary") == BOUNDARY for r in roles)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,12 +14,12 @@ import pulumi_docker as docker
 from pydantic import ValidationError
 
 from paaskit import buildpack
-from paaskit._aws import assume_role_policy, lambda_code
-from paaskit._component import Component
-from paaskit.cdn import register_static_host, upload_assets
+from paaskit._aws import assume_role_policy, check_origin_header_name, lambda_code
+from paaskit._component import Child, Component, each, named, one
+from paaskit.cdn import asset_object_args, find_assets, static_host_args
 from paaskit.config import ConfigError, Input
 from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
-from paaskit.loadbalancer import attach_route
+from paaskit.loadbalancer import listener_rule_args
 from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
 
@@ -51,16 +51,39 @@ class App(Component):
     """
 
     TYPE = "paaskit:app:App"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "repository", "lifecycle_policy", "image", "log_group", "parameter",
-            "execution_role", "execution_policy", "task_role", "task_policy",
-            "database", "task_definition", "target_group", "route", "service",
-            "scaling_target", "scaling_policy", "static_asset", "static_host",
-            "release_role", "release_policy", "release_log_group", "release_function",
-            "release", "timer", "timer_role", "timer_policy",
-        }
-    )  # fmt: skip
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "repository": one(aws.ecr.Repository),
+        "lifecycle_policy": one(aws.ecr.LifecyclePolicy),
+        "log_group": one(aws.cloudwatch.LogGroup),
+        "parameter": named(aws.ssm.Parameter),
+        "database": named(Database),
+        "execution_role": one(aws.iam.Role),
+        "execution_role_policy": one(aws.iam.RolePolicy),
+        "image": named(docker.Image),
+        "task_role": named(aws.iam.Role),
+        "task_role_policy": each(aws.iam.RolePolicyAttachment),
+        "task_definition": named(aws.ecs.TaskDefinition),
+        "release_role": one(aws.iam.Role),
+        "release_log_group": one(aws.cloudwatch.LogGroup),
+        "release_role_policy": one(aws.iam.RolePolicy),
+        "release_function": one(aws.lambda_.Function),
+        "release": named(aws.lambda_.Invocation),
+        "target_group": named(aws.lb.TargetGroup),
+        "listener_rule": named(aws.lb.ListenerRule),
+        # Untagged as they always were: S3 takes at most 10 tags on an object.
+        "static_asset": named(aws.s3.BucketObjectv2, tagged=False),
+        "static_host": each(aws.cloudfront.KeyvaluestoreKey),
+        "service": named(aws.ecs.Service),
+        "scaling_target": named(aws.appautoscaling.Target),
+        "scaling_policy": named(aws.appautoscaling.Policy),
+        "timer_role": one(aws.iam.Role),
+        "timer_role_policy": one(aws.iam.RolePolicy),
+        "timer": named(aws.scheduler.Schedule),
+    }
+    """Every child by key (the keys of `nodes` and `transform`): per service by the
+    service's name (`web`), settings by variable, databases by resource, timers by
+    name, static files by `<service>/<object key>`, scaling policies by
+    `<service>/<metric>`."""
 
     def __init__(
         self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None
@@ -183,6 +206,7 @@ class App(Component):
                 "parameter",
                 aws.ssm.Parameter,
                 f"env-{key.lower().replace('_', '-')}",
+                at=key,
                 name=pulumi.Output.concat(
                     "/paaskit/",
                     pulumi.Output.from_input(self.rack.name),
@@ -220,6 +244,7 @@ class App(Component):
                 "database",
                 Database,
                 f"db-{res_name}",
+                at=res_name,
                 args=self._database_args(res_name, resource),
             )
             self.databases[res_name] = db
@@ -284,7 +309,7 @@ class App(Component):
         parameter_arns = [p.arn for p in self.parameters.values()]
         secret_arns = [c.secret_arn for c in self.connections.values()]
         self.child(
-            "execution_policy",
+            "execution_role_policy",
             aws.iam.RolePolicy,
             "execution-policy",
             role=role.id,
@@ -343,6 +368,7 @@ class App(Component):
             "image",
             docker.Image,
             f"{service.name}-image",
+            at=service.name,
             image_name=pulumi.Output.concat(self.repository.repository_url, ":", tag),
             build={
                 "context": str(context),
@@ -363,12 +389,13 @@ class App(Component):
             "task_role",
             aws.iam.Role,
             f"{service.name}-task-role",
+            at=service.name,
             assume_role_policy=self._trust("ecs-tasks.amazonaws.com"),
             description=f"paaskit app {self.component_name}, service {service.name}: what its code may do",
         )
         for i, policy in enumerate(service.policies):
             self.child(
-                "task_policy",
+                "task_role_policy",
                 aws.iam.RolePolicyAttachment,
                 f"{service.name}-task-policy-{i}",
                 role=role.name,
@@ -488,6 +515,7 @@ class App(Component):
             "task_definition",
             aws.ecs.TaskDefinition,
             f"{service.name}-task",
+            at=service.name,
             family=pulumi.Output.from_input(self.rack.name).apply(
                 lambda rack: aws_name("ecs_family", rack, self.component_name, service.name)
             ),
@@ -508,6 +536,7 @@ class App(Component):
             "target_group",
             aws.lb.TargetGroup,
             f"{service.name}-tg",
+            at=service.name,
             port=service.port.port,
             protocol=protocol,
             target_type="instance",
@@ -529,15 +558,24 @@ class App(Component):
         self.target_groups[service.name] = target_group
         hosts = self._hosts(service)
         self.hosts[service.name] = hosts
-        attach_route(
-            f"{self.component_name}-{service.name}-route",
-            self.rack.listener_arn,
-            target_group.arn,
-            hosts=hosts,
-            origin_secret=self.rack.origin_secret,
-            origin_header_name=self.rack.origin_header_name,  # type: ignore[arg-type]
-            tags=self.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+        header = self.rack.origin_header_name
+        if isinstance(header, str):
+            # One read from another stack's outputs is checked where it was set: in that rack.
+            check_origin_header_name(header)
+        self.child(
+            "listener_rule",
+            aws.lb.ListenerRule,
+            f"{service.name}-route",
+            at=service.name,
+            # The rule's own name, which its priority is hashed from.
+            **listener_rule_args(
+                f"{self.component_name}-{service.name}-route",
+                self.rack.listener_arn,
+                target_group.arn,
+                hosts=hosts,
+                origin_secret=self.rack.origin_secret,
+                origin_header_name=header,  # type: ignore[arg-type]
+            ),
         )
         if service.static is not None:
             self._static(service, hosts)
@@ -575,21 +613,23 @@ class App(Component):
         root = self.manifest.root or Path.cwd()
         folder = root / service.static.path
         site = f"{self.component_name}/{service.name}"
-        upload_assets(
-            f"{self.component_name}-{service.name}-static",
-            self.rack.static_bucket,
-            folder,
-            f"{site}{service.static.prefix}",
-            keep_replaced=not self.args.throwaway,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        for asset in find_assets(folder, f"{site}{service.static.prefix}"):
+            # Fingerprinted files stay when a deploy drops them: pages still open ask for them.
+            keep = asset.immutable and not self.args.throwaway
+            self.child(
+                "static_asset",
+                aws.s3.BucketObjectv2,
+                f"{service.name}-static-{asset.slug}",
+                at=f"{service.name}/{asset.key}",
+                opts=pulumi.ResourceOptions(retain_on_delete=keep),
+                **asset_object_args(self.rack.static_bucket, asset),
+            )
         for i, host in enumerate(hosts):
-            register_static_host(
-                f"{self.component_name}-{service.name}-static-host-{i}",
-                self.rack.static_hosts_arn,
-                host,
-                site,
-                opts=pulumi.ResourceOptions(parent=self),
+            self.child(
+                "static_host",
+                aws.cloudfront.KeyvaluestoreKey,
+                f"{service.name}-static-host-{i}",
+                **static_host_args(self.rack.static_hosts_arn, host, site),
             )
 
     def _service(
@@ -639,6 +679,7 @@ class App(Component):
             "service",
             aws.ecs.Service,
             service.name,
+            at=service.name,
             opts=pulumi.ResourceOptions(depends_on=releases, ignore_changes=ignore or None),
             **kwargs,
         )
@@ -650,6 +691,7 @@ class App(Component):
             "scaling_target",
             aws.appautoscaling.Target,
             f"{service.name}-scaling",
+            at=service.name,
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.all(self.rack.cluster_name, ecs_service.name).apply(
@@ -698,6 +740,7 @@ class App(Component):
                 "scaling_policy",
                 aws.appautoscaling.Policy,
                 f"{service.name}-scale-on-{metric}",
+                at=f"{service.name}/{metric}",
                 policy_type="TargetTrackingScaling",
                 service_namespace=target.service_namespace,
                 scalable_dimension=target.scalable_dimension,
@@ -735,6 +778,7 @@ class App(Component):
                 "release",
                 aws.lambda_.Invocation,
                 f"{service.name}-release",
+                at=service.name,
                 function_name=function.name,
                 input=event,
                 # A new task definition (new image, settings or command) runs the release again.
@@ -766,7 +810,7 @@ class App(Component):
         families = [td.arn_without_revision for td in self.task_definitions.values()]
         passed = [self.execution_role.arn, *(r.arn for r in self.task_roles.values())]
         self.child(
-            "release_policy",
+            "release_role_policy",
             aws.iam.RolePolicy,
             "release-policy",
             role=role.id,
@@ -816,7 +860,7 @@ class App(Component):
             *(self.task_roles[t.service].arn for t in self.manifest.timers.values()),
         ]
         self.child(
-            "timer_policy",
+            "timer_role_policy",
             aws.iam.RolePolicy,
             "timer-policy",
             role=role.id,
@@ -838,6 +882,7 @@ class App(Component):
                 "timer",
                 aws.scheduler.Schedule,
                 f"timer-{timer.name}",
+                at=timer.name,
                 schedule_expression=timer.aws_schedule_expression(),
                 schedule_expression_timezone="UTC",
                 flexible_time_window={"mode": "OFF"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import pulumi
@@ -15,7 +15,7 @@ from paaskit._aws import (
     private_bucket,
     public_zone_id,
 )
-from paaskit._component import Component
+from paaskit._component import Child, Component, each, named, one
 from paaskit.config import ConfigError
 
 from ._assets import asset_object_args, find_assets, is_fingerprinted
@@ -60,15 +60,37 @@ class Cdn(Component):
     """
 
     TYPE = "paaskit:cdn:Cdn"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bucket", "bucket_config", "bucket_policy", "origin_access_control",
-            "response_headers_policy", "provider", "certificate", "validation_record",
-            "certificate_validation", "distribution", "dns_record", "log_bucket",
-            "log_bucket_config", "log_delivery", "asset", "function", "key_value_store",
-            "static_host",
-        }
-    )  # fmt: skip
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "bucket": one(aws.s3.Bucket),
+        "bucket_ownership": one(aws.s3.BucketOwnershipControls),
+        "bucket_public_access": one(aws.s3.BucketPublicAccessBlock),
+        "bucket_encryption": one(aws.s3.BucketServerSideEncryptionConfiguration),
+        "bucket_versioning": one(aws.s3.BucketVersioning),
+        "bucket_lifecycle": one(aws.s3.BucketLifecycleConfiguration),
+        "origin_access_control": one(aws.cloudfront.OriginAccessControl),
+        "response_headers_policy": one(aws.cloudfront.ResponseHeadersPolicy),
+        "key_value_store": one(aws.cloudfront.KeyValueStore),
+        "function": one(aws.cloudfront.Function),
+        "provider": one(aws.Provider),
+        "certificate": one(aws.acm.Certificate),
+        "validation_record": each(aws.route53.Record),
+        "certificate_validation": one(aws.acm.CertificateValidation),
+        "distribution": one(aws.cloudfront.Distribution),
+        "bucket_policy": one(aws.s3.BucketPolicy),
+        "dns_record": each(aws.route53.Record),
+        "log_bucket": one(aws.s3.Bucket),
+        "log_bucket_ownership": one(aws.s3.BucketOwnershipControls),
+        "log_bucket_public_access": one(aws.s3.BucketPublicAccessBlock),
+        "log_bucket_encryption": one(aws.s3.BucketServerSideEncryptionConfiguration),
+        "log_bucket_lifecycle": one(aws.s3.BucketLifecycleConfiguration),
+        "log_bucket_policy": one(aws.s3.BucketPolicy),
+        "log_delivery_source": one(aws.cloudwatch.LogDeliverySource),
+        "log_delivery_destination": one(aws.cloudwatch.LogDeliveryDestination),
+        "log_delivery": one(aws.cloudwatch.LogDelivery),
+        "asset": named(aws.s3.BucketObjectv2),
+    }
+    """Every child by key (the keys of `nodes` and `transform`); assets by
+    `<upload name>/<object key>`."""
 
     def __init__(
         self, name: str, args: CdnArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -176,6 +198,7 @@ class Cdn(Component):
                     "asset",
                     aws.s3.BucketObjectv2,
                     f"asset-{name}-{asset.slug}",
+                    at=f"{name}/{asset.key}",
                     opts=options,
                     **asset_object_args(self.bucket.bucket, asset),
                 )
@@ -447,7 +470,7 @@ class Cdn(Component):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         policy = self.child(
-            "log_bucket_config",
+            "log_bucket_policy",
             aws.s3.BucketPolicy,
             "logs-policy",
             bucket=bucket.id,
@@ -461,7 +484,7 @@ class Cdn(Component):
         # CloudFront's log delivery is configured in us-east-1, wherever the bucket is.
         in_us_east_1 = pulumi.ResourceOptions(provider=self._us_east_1())
         source = self.child(
-            "log_delivery",
+            "log_delivery_source",
             aws.cloudwatch.LogDeliverySource,
             "log-source",
             log_type="ACCESS_LOGS",
@@ -469,7 +492,7 @@ class Cdn(Component):
             opts=in_us_east_1,
         )
         destination = self.child(
-            "log_delivery",
+            "log_delivery_destination",
             aws.cloudwatch.LogDeliveryDestination,
             "log-destination",
             output_format="json",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
 from paaskit._aws import assume_role_policy, policy_document
-from paaskit._component import Component
+from paaskit._component import Child, Component, each, named, one
 from paaskit.config import ConfigError
 from paaskit.naming import aws_name
 
@@ -45,12 +45,22 @@ class Database(Component):
     """
 
     TYPE = "paaskit:database:Database"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "security_group", "security_group_rule", "subnet_group", "parameter_group",
-            "log_group", "monitoring_role", "instance", "secret_rotation", "replica", "alarm",
-        }
-    )  # fmt: skip
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "security_group": one(aws.ec2.SecurityGroup),
+        "security_group_ingress": each(aws.vpc.SecurityGroupIngressRule),
+        "subnet_group": one(aws.rds.SubnetGroup),
+        "parameter_group": one(aws.rds.ParameterGroup),
+        "monitoring_role": one(aws.iam.Role),
+        "monitoring_role_policy": one(aws.iam.RolePolicy),
+        "log_group": each(aws.cloudwatch.LogGroup),
+        "instance": one(aws.rds.Instance),
+        "secret_rotation": one(aws.secretsmanager.SecretRotation),
+        "replica": each(aws.rds.Instance),
+        "alarm": named(aws.cloudwatch.MetricAlarm),
+    }
+    """Every child by key (the keys of `nodes` and `transform`): a security group
+    rule per allowed group, a log group per exported log (the primary's, then each
+    replica's), alarms by name (`cpu`, `replica-1-lag`)."""
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -173,7 +183,7 @@ class Database(Component):
             # A literal id names its rule, so reordering the list replaces nothing.
             role = f"sg-from-{source}" if isinstance(source, str) else f"sg-from-{i}"
             self.child(
-                "security_group_rule",
+                "security_group_ingress",
                 aws.vpc.SecurityGroupIngressRule,
                 role,
                 security_group_id=sg.id,
@@ -239,7 +249,7 @@ class Database(Component):
             description="RDS Enhanced Monitoring: write OS metrics to RDSOSMetrics only",
         )
         policy = self.child(
-            "monitoring_role",
+            "monitoring_role_policy",
             aws.iam.RolePolicy,
             "monitoring-write",
             role=role.id,
@@ -460,6 +470,7 @@ class Database(Component):
             "alarm",
             aws.cloudwatch.MetricAlarm,
             f"{role}-alarm",
+            at=role,
             namespace="AWS/RDS",
             metric_name=metric,
             dimensions={"DBInstanceIdentifier": identifier},

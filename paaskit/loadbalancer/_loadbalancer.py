@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pulumi
@@ -14,7 +14,7 @@ from paaskit._aws import (
     private_bucket,
     public_zone_id,
 )
-from paaskit._component import Component
+from paaskit._component import Child, Component, each, named, one
 from paaskit.config import ConfigError, Input
 
 from ._policies import access_log_policy
@@ -55,14 +55,28 @@ class LoadBalancer(Component):
     """
 
     TYPE = "paaskit:loadbalancer:LoadBalancer"
-    CHILD_KINDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "security_group", "security_group_rule", "node_security_group_rule",
-            "origin_secret", "log_bucket", "log_bucket_config", "load_balancer",
-            "certificate", "validation_record", "certificate_validation", "listener",
-            "listener_rule", "dns_record",
-        }
-    )  # fmt: skip
+    CHILDREN: ClassVar[Mapping[str, Child]] = {
+        "origin_secret": one(aws.ssm.Parameter),
+        "security_group": one(aws.ec2.SecurityGroup),
+        "security_group_ingress": each(aws.vpc.SecurityGroupIngressRule),
+        "security_group_egress": one(aws.vpc.SecurityGroupEgressRule),
+        "node_security_group_ingress": one(aws.vpc.SecurityGroupIngressRule),
+        "log_bucket": one(aws.s3.Bucket),
+        "log_bucket_ownership": one(aws.s3.BucketOwnershipControls),
+        "log_bucket_public_access": one(aws.s3.BucketPublicAccessBlock),
+        "log_bucket_encryption": one(aws.s3.BucketServerSideEncryptionConfiguration),
+        "log_bucket_lifecycle": one(aws.s3.BucketLifecycleConfiguration),
+        "log_bucket_policy": one(aws.s3.BucketPolicy),
+        "load_balancer": one(aws.lb.LoadBalancer),
+        "certificate": one(aws.acm.Certificate),
+        "validation_record": one(aws.route53.Record),
+        "certificate_validation": one(aws.acm.CertificateValidation),
+        "http_listener": one(aws.lb.Listener),
+        "https_listener": one(aws.lb.Listener),
+        "dns_record": each(aws.route53.Record),
+        "listener_rule": named(aws.lb.ListenerRule),
+    }
+    """Every child by key (the keys of `nodes` and `transform`); routes by name."""
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -144,15 +158,15 @@ class LoadBalancer(Component):
             name,
             self.app_listener.arn,
             target_group_arn,
-            hosts,
-            paths,
-            self.origin_secret,
-            self.origin_header_name,
-            priority,
-            self.rules,
+            hosts=hosts,
+            paths=paths,
+            origin_secret=self.origin_secret,
+            origin_header_name=self.origin_header_name,
+            priority=priority,
+            rules=self.rules,
         )
         return self.child(
-            "listener_rule", aws.lb.ListenerRule, f"route-{name}", opts=opts, **kwargs
+            "listener_rule", aws.lb.ListenerRule, f"route-{name}", at=name, opts=opts, **kwargs
         )
 
     def app_host(self, app: str, service: str) -> str | None:
@@ -201,7 +215,7 @@ class LoadBalancer(Component):
             )
             port = 443 if args.domain else 80
             self.child(
-                "security_group_rule",
+                "security_group_ingress",
                 aws.vpc.SecurityGroupIngressRule,
                 f"sg-from-cloudfront-{port}",
                 security_group_id=sg.id,
@@ -214,7 +228,7 @@ class LoadBalancer(Component):
         else:
             for port in (80, 443):
                 self.child(
-                    "security_group_rule",
+                    "security_group_ingress",
                     aws.vpc.SecurityGroupIngressRule,
                     f"sg-from-internet-{port}",
                     security_group_id=sg.id,
@@ -226,7 +240,7 @@ class LoadBalancer(Component):
                 )
                 if args.ipv6:
                     self.child(
-                        "security_group_rule",
+                        "security_group_ingress",
                         aws.vpc.SecurityGroupIngressRule,
                         f"sg-from-internet-ipv6-{port}",
                         security_group_id=sg.id,
@@ -239,7 +253,7 @@ class LoadBalancer(Component):
         if args.node_security_group_id is not None:
             low, high = NODE_PORTS
             self.child(
-                "security_group_rule",
+                "security_group_egress",
                 aws.vpc.SecurityGroupEgressRule,
                 "sg-to-nodes",
                 security_group_id=sg.id,
@@ -250,7 +264,7 @@ class LoadBalancer(Component):
                 description="app tasks on the nodes dynamic host ports, and their health checks",
             )
             self.child(
-                "node_security_group_rule",
+                "node_security_group_ingress",
                 aws.vpc.SecurityGroupIngressRule,
                 "nodes-from-lb",
                 security_group_id=args.node_security_group_id,
@@ -287,7 +301,7 @@ class LoadBalancer(Component):
             )
         )
         policy = self.child(
-            "log_bucket_config",
+            "log_bucket_policy",
             aws.s3.BucketPolicy,
             "logs-policy",
             bucket=bucket.id,
@@ -360,7 +374,7 @@ class LoadBalancer(Component):
     def _listeners(self) -> tuple[aws.lb.Listener, aws.lb.Listener | None]:
         if self.args.domain is None:
             http = self.child(
-                "listener",
+                "http_listener",
                 aws.lb.Listener,
                 "http",
                 load_balancer_arn=self.alb.arn,
@@ -370,7 +384,7 @@ class LoadBalancer(Component):
             )
             return http, None
         http = self.child(
-            "listener",
+            "http_listener",
             aws.lb.Listener,
             "http",
             load_balancer_arn=self.alb.arn,
@@ -384,7 +398,7 @@ class LoadBalancer(Component):
             ],
         )
         https = self.child(
-            "listener",
+            "https_listener",
             aws.lb.Listener,
             "https",
             load_balancer_arn=self.alb.arn,

@@ -170,12 +170,13 @@ def listener_rule_args(
     name: str,
     listener_arn: Input,
     target_group_arn: Input,
-    hosts: Sequence[Input],
-    paths: Sequence[str],
-    origin_secret: Input | None,
-    origin_header_name: Input,
-    priority: int | None,
-    rules: RuleBook | None,
+    *,
+    hosts: Sequence[Input] = (),
+    paths: Sequence[str] = (),
+    origin_secret: Input | None = None,
+    origin_header_name: Input = ORIGIN_HEADER,
+    priority: int | None = None,
+    rules: RuleBook | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments of the `aws.lb.ListenerRule` that routes `hosts` and/or `paths`.
 
@@ -244,12 +245,12 @@ def attach_route(
         name,
         listener_arn,
         target_group_arn,
-        hosts,
-        paths,
-        origin_secret,
-        origin_header_name,
-        priority,
-        rules,
+        hosts=hosts,
+        paths=paths,
+        origin_secret=origin_secret,
+        origin_header_name=origin_header_name,
+        priority=priority,
+        rules=rules,
     )
     return aws.lb.ListenerRule(name, opts=opts, tags=tags, **kwargs)
 
