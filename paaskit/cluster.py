@@ -1,67 +1,10 @@
 """SpotCluster: an ECS cluster on an Auto Scaling group that runs mostly on spot.
 
-What it makes, in order: the ECS cluster (Container Insights on); the node
-security group; the node role and instance profile; a launch template (the
-ECS-optimised Amazon Linux 2023 AMI, IMDSv2 only, encrypted gp3 root volume,
-no public IP, no SSH key); the Auto Scaling group over the private subnets
-with a mixed instances policy; an ECS capacity provider on it, set as the
-cluster's default; and the spot handler (a Lambda function with its event
-rules, role, log group and dead-letter queue).
-
-Instance types. A spot group is as reliable as the number of spot pools it may
-draw from, so the user names *one* type (`instance_type`, e.g. `m6i.large`) or
-a size (`vcpus` and `memory_mib`) and the component chooses up to
-`max_instance_types` interchangeable types from the catalogue that ships with
-paaskit (`paaskit.instance_types`): never smaller, never another CPU
-architecture (the AutoSpotting rule), filtered to the types the region offers.
-Or the user lists the types (`instance_types`), which are used as given.
-
-Why the defaults:
-
-- `t3.medium` (2 vCPU, 4 GiB): the cheapest x86_64 type that holds the ECS
-  agent and a handful of small web processes; most images are built for
-  linux/amd64, and its equivalents include non-burstable `c5a/c6i/c7i.large`
-  pools, so spot capacity is rarely short (t3.medium: <5% interruptions).
-  t3 runs in *unlimited* credit mode: CPU held above its 20% baseline costs
-  extra ($0.05 per vCPU-hour); for steady CPU-heavy apps pick `c7i.large` or
-  `m7i-flex.large`.
-- Two nodes at least: one on-demand (`on_demand_base=1`, the floor that spot
-  never takes away) and one spot, in two zones, so a spot interruption or a
-  zone outage leaves a node up. Every node above the base is spot
-  (`on_demand_percentage=0`); `price-capacity-optimized` picks the deepest of
-  the cheapest pools, and capacity rebalancing replaces a node at elevated risk
-  before it is reclaimed.
-- Bridge networking with dynamic host ports (as Convox): tasks pack densely,
-  the load balancer reaches them on `DYNAMIC_PORTS`. The node security group
-  admits nothing from the world, only that range from the cluster's own nodes;
-  the LoadBalancer component adds the rule from its own security group.
-- IMDSv2 with a hop limit of 1: containers on the bridge network are one hop
-  further and cannot reach the node's credentials; tasks get theirs from their
-  task role. Shell access is through SSM Session Manager, so no SSH key and
-  nothing listens for it.
-
-The spot handler (`paaskit/spot`, plain boto3) closes two gaps of the native
-features: it drains a node's ECS container instance on a spot interruption
-warning, and when spot capacity is short it raises the on-demand share, then
-goes back to spot and replaces the extra on-demand nodes once spot is back.
-Rebalance recommendations are only logged (capacity rebalancing acts on them).
-
-Cost (us-east-1, 730 hours a month, prices of `/work/shared/data/prices-us-east-1.md`):
-
-===============================  ============  ==================================
-node                             on-demand     spot (typical saving)
-===============================  ============  ==================================
-t3.medium (default)              $30.37        ~$13.36 (56%)
-m6i.large (2 vCPU, 8 GiB)        $70.08        ~$25.93 (63%)
-m7g.large (arm64, 2 vCPU, 8 GiB) $59.57        ~$21.45 (64%)
-===============================  ============  ==================================
-
-The default group (1 on-demand + 1 spot t3.medium) is ~$43.73 a month, plus
-its 30 GiB gp3 root volumes ($2.40 each). Container Insights is billed as
-CloudWatch custom metrics and logs: ~$15-25 a month for a small rack; switch it
-off with `container_insights=False`. The spot handler runs once a minute
-(~43,800 invocations a month at 128 MB): inside Lambda's free tier, and a few
-cents of CloudWatch Logs. The dead-letter queue costs nothing while empty.
+`SpotClusterSettings` (what a user sets), `SpotClusterArgs` (plus the VPC and
+subnets a rack wires in) and `SpotCluster`, which also deploys the spot
+handler (`paaskit.spot`, the Lambda that drains nodes and falls back to
+on-demand). What it makes, its settings, costs and runbook: docs/cluster.md;
+the handler's run-time: docs/spot.md.
 """
 
 from __future__ import annotations
@@ -151,16 +94,16 @@ _DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest: time to notice and rea
 
 
 class SpotClusterSettings(ComponentArgs):
-    """The settings of a SpotCluster that have defaults: all but its VPC and subnets.
+    """What a user sets on a SpotCluster; `SpotClusterArgs` adds what a rack wires in.
 
-    What a rack's settings nest (`RackArgs.cluster`); `SpotClusterArgs.from_settings`
-    adds the network. Every field says its default and why.
+    Every field says its default and why. A rack's `cluster` section is one
+    of these: its VPC and subnets come from the rack.
     """
 
     instance_type: str = DEFAULT_INSTANCE_TYPE
     """The type to run, e.g. `m6i.large`; the component adds equivalent types (never
     smaller, same architecture). Default `t3.medium`, the cheapest x86_64 node that
-    holds a few small apps (see the module docs). Give this, or `vcpus` with
+    holds a few small apps (see docs/cluster.md). Give this, or `vcpus` with
     `memory_mib`, or `instance_types`: one of the three."""
 
     vcpus: int | None = Field(None, ge=1, le=192)
@@ -191,8 +134,7 @@ class SpotClusterSettings(ComponentArgs):
 
     max_size: int = Field(10, ge=1, le=1000)
     """Most nodes; ECS managed scaling adds nodes up to this as tasks need room.
-    Default 10, a ceiling on what a runaway deploy can cost (10 t3.medium on-demand:
-    ~$304 a month)."""
+    Default 10, a ceiling on what a runaway deploy can cost."""
 
     on_demand_base: int = Field(1, ge=0)
     """Nodes that are always on-demand, whatever spot does. Default 1: the rack keeps
@@ -207,7 +149,7 @@ class SpotClusterSettings(ComponentArgs):
     root_volume_gib: int = Field(30, ge=30, le=16384)
     """Size of each node's encrypted gp3 root volume, which also holds images and
     container logs. Default 30 GiB, the size of the ECS AMI's snapshot (the least
-    allowed); $2.40 a month per node."""
+    allowed), billed per GiB-month."""
 
     ami_id: str | None = Field(None, pattern=r"^ami-[0-9a-f]{8,17}$")
     """Pin the node image. Default: the latest ECS-optimised Amazon Linux 2023 AMI
@@ -221,7 +163,8 @@ class SpotClusterSettings(ComponentArgs):
 
     container_insights: bool = True
     """Cluster and task CPU, memory and network metrics in CloudWatch. Default on:
-    the only view of what tasks use; ~$15-25 a month for a small rack."""
+    the only view of what tasks use; billed as CloudWatch metrics and logs (see
+    `paaskit cost`)."""
 
     ecs_config: dict[str, str] = Field(default_factory=dict)
     """Extra ECS agent settings for `/etc/ecs/ecs.config` (e.g.
@@ -350,7 +293,11 @@ class SpotClusterSettings(ComponentArgs):
 
 
 class SpotClusterArgs(SpotClusterSettings):
-    """Settings of a SpotCluster: its network, and the defaulted `SpotClusterSettings`."""
+    """Everything a SpotCluster is made from: the `SpotClusterSettings` and its wiring.
+
+    The wiring is its network, both required; a Rack passes its own
+    (`SpotClusterArgs.from_settings`).
+    """
 
     vpc_id: Input
     """The VPC of the nodes (`Network.vpc_id`). Required."""

@@ -17,7 +17,7 @@ on-demand price less the type's typical saving from the Spot Instance Advisor
 moves, so the real bill does too. The same stack all on-demand is shown beside.
 
 Assumed: one load balancer capacity unit (LCU) on average, a quiet site's
-traffic; Container Insights at the middle of a small rack's $15-25.
+traffic; Container Insights at the middle of the range the price table gives.
 
 Not counted, because they depend on use rather than on the plan: see
 `NOT_COUNTED`. A resource with an hourly price the table does not know (an

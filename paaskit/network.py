@@ -1,32 +1,8 @@
-"""Network: a VPC over two or three zones, public and private subnets, and a choice of NAT.
+"""Network: a VPC over two or three zones, public and private subnets, a choice of NAT.
 
-Layout. The VPC's block is cut into eighths. Private subnet *i* is eighth *i*
-(a /19 of a /16: 8,190 addresses for tasks, nodes and databases), public
-subnet *i* is the *i*-th /22 of the fifth eighth (room for load balancers and
-NAT, which need few addresses). A subnet's CIDR depends only on its zone's
-index, so going from two zones to three adds subnets and never re-packs or
-replaces the existing ones. Eighths six to eight stay free for what comes later.
-
-NAT, the one real cost here (us-east-1 prices, 730 hours a month, before data):
-
-==========  =============================================  ==============================
-`nat`       what it is                                     monthly
-==========  =============================================  ==============================
-`none`      no egress from private subnets (use endpoints)  $0 (endpoints ~$7.30 each a zone)
-`instance`  one t4g.nano NAT instance, no failover         ~$7.36 (instance, IPv4, disk)
-`single`    one managed NAT gateway in the first zone       ~$36.50 ($32.85 + its IPv4)
-`per_az`    a managed NAT gateway in every zone             ~$36.50 per zone
-==========  =============================================  ==============================
-
-Managed NAT gateways also charge $0.045 per GB they process; a NAT instance
-does not. `single` is the default: one bill, no instance to patch, and losing
-its zone only stops egress, not ingress. Production racks that must survive a
-zone outage choose `per_az`.
-
-Always made: an internet gateway, a free S3 gateway endpoint (image layers
-from ECR and static assets never cross the NAT), VPC flow logs to CloudWatch
-(on by default), and the default security group stripped of all rules so that
-nothing can use it by accident.
+`NetworkArgs` (the settings), `Network` (the component) and `subnet_layout`
+(each zone's subnets, fixed by its index). What it makes, its settings, costs
+and runbook: docs/network.md.
 """
 
 from __future__ import annotations
@@ -97,7 +73,7 @@ class NetworkArgs(ComponentArgs):
 
     nat: NatMode = "single"
     """Egress for the private subnets: `none`, `instance`, `single` or `per_az`
-    (see the table above). Default `single`."""
+    (see docs/network.md). Default `single`."""
 
     nat_instance_type: str = "t4g.nano"
     """Instance type of the NAT instance (`nat: instance`). Default t4g.nano, the
@@ -110,9 +86,9 @@ class NetworkArgs(ComponentArgs):
     endpoints: list[Literal["ecr", "logs", "ssm", "ecs", "secretsmanager", "sts"]] = Field(
         default_factory=list
     )
-    """Interface endpoints in the private subnets, for racks that avoid NAT
-    (each costs ~$7.30 a month per zone). Default none; the S3 gateway endpoint
-    is always made, and is free."""
+    """Interface endpoints in the private subnets, for racks that avoid NAT (each
+    billed per zone and hour: `paaskit cost` shows it). Default none; the S3
+    gateway endpoint is always made, and is free."""
 
     ipv6: bool = False
     """Give the VPC an Amazon IPv6 block and each subnet a /64, with an

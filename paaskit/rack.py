@@ -1,23 +1,8 @@
-"""Rack: the platform apps run on, composed from paaskit's components.
+"""Rack: the platform apps run on, composed from paaskit's components; RackRef: one read from another stack.
 
-A rack is what Convox calls a rack and Heroku a private space: one network,
-one ECS cluster on spot, one load balancer and CDN in front, optionally a
-shared database. A platform team makes one per environment; apps are then
-deployed onto it, from the same stack (`App(..., rack=rack)`) or from their
-own stacks and repositories (`App(..., rack=RackRef("org/paaskit-rack/prod"))`).
-
-How a request flows: viewer -> CloudFront (HTTPS) -> the static bucket for
-`/static/*`, or the load balancer -> the app's target group -> a task on a
-node. Without a domain, CloudFront's own `*.cloudfront.net` name serves one
-app over HTTPS; with a domain (and its Route 53 zone) every app gets
-`<app>-<service>.<domain>` and may claim more names under the domain.
-
-Cost of the default rack in us-east-1 (before data transfer; `paaskit cost .`
-prints the estimate of any configuration): two t3.medium nodes (one
-on-demand, one spot) ~$44, one NAT gateway ~$37, the load balancer and its
-public addresses ~$24, Container Insights ~$15-25, flow logs and the rest a
-few dollars: about $125 a month, of which the NAT and the on-demand node are
-the switches that matter (`natMode`, `clusterOnDemandBase`).
+`RackArgs` (a few rack-wide settings and a section per component), `Rack`,
+`RackInfo` (what an app needs from a rack, and the stack outputs that carry
+it) and `RackRef`. What it makes, its settings, costs and runbook: docs/rack.md.
 """
 
 from __future__ import annotations

@@ -45,11 +45,11 @@ _MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 
 
 class DatabaseSettings(ComponentArgs):
-    """Every setting of a Database a user chooses; `DatabaseArgs` adds what the rack wires in.
+    """What a user sets on a Database; `DatabaseArgs` adds what a rack wires in.
 
-    A rack reads these from Pulumi config (nothing here comes from another
-    resource but the optional alarm topic), then makes
-    `DatabaseArgs.from_settings(...)` with its network and nodes.
+    Every field says its default and why. A rack's `database` section, and an
+    app's `postgres` resource, are one of these (nothing here comes from
+    another resource but the optional alarm topic).
     """
 
     engine_version: str = DEFAULT_POSTGRES_MAJOR
@@ -142,7 +142,8 @@ class DatabaseSettings(ComponentArgs):
 
     extended_support: bool = False
     """Stay on a major after RDS's end of standard support, billed as RDS Extended
-    Support (~$0.10 per vCPU-hour). Default off: RDS upgrades the major instead."""
+    Support per vCPU-hour, several times a small instance's price. Default off: RDS
+    upgrades the major instead."""
 
     slow_query_ms: int = Field(1000, ge=-1)
     """Log every statement slower than this many milliseconds (0 logs all, -1
@@ -151,7 +152,7 @@ class DatabaseSettings(ComponentArgs):
     log_connections: bool = True
     """Log each connection (who, from where, how authenticated). Default on: the
     first question after a leaked credential; a busy app that connects per request
-    may want it off (CloudWatch Logs costs $0.50 per GB)."""
+    may want it off (CloudWatch Logs bills every GB ingested)."""
 
     log_retention_days: RetentionDays = 30
     """Days CloudWatch keeps the exported PostgreSQL logs. Default 30."""
@@ -366,7 +367,11 @@ class DatabaseSettings(ComponentArgs):
 
 
 class DatabaseArgs(DatabaseSettings):
-    """Settings of a Database: the user's `DatabaseSettings` and what the rack wires in."""
+    """Everything a Database is made from: the `DatabaseSettings` and its wiring.
+
+    The wiring is its network and who may connect, all required; a Rack or an
+    App passes its own (`DatabaseArgs.from_settings`).
+    """
 
     vpc_id: Input
     """The VPC of the subnets (`Network.vpc_id`). Required."""
