@@ -23,6 +23,7 @@ def _statement(
 def execution_policy(
     repository: str | None, log_group: str, parameters: list[str], secrets: list[str]
 ) -> str:
+    """The execution role's policy: pull this app's images, write its logs, read its settings and database secrets."""
     statements = [_statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"])]
     if repository:
         # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
@@ -67,12 +68,14 @@ def _run_task_statements(
 
 
 def run_task_policy(cluster: str, families: list[str], passed_roles: list[str]) -> str:
+    """A timer's role's policy: run this app's task families on its cluster, passing only its roles."""
     return policy_document(_run_task_statements(cluster, families, passed_roles), sort_keys=True)
 
 
 def release_policy(
     cluster: str, log_group: str, families: list[str], passed_roles: list[str]
 ) -> str:
+    """The release function's policy: run, watch and stop this app's release tasks, and write its logs."""
     tasks = cluster.replace(":cluster/", ":task/") + "/*"
     return policy_document(
         [

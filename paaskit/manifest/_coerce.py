@@ -30,6 +30,7 @@ __all__ = [
 
 
 def whole_number(value: Any) -> Any:
+    """An int, or a string of one (interpolated values are strings); never a boolean."""
     if isinstance(value, bool):
         raise ValueError(f"expected a whole number (got {show(value)})")
     if isinstance(value, int):
@@ -46,6 +47,7 @@ _FALSE = frozenset({"false", "no", "off"})
 
 
 def boolean(value: Any) -> Any:
+    """A boolean, or true/yes/on and false/no/off as strings."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
@@ -54,12 +56,14 @@ def boolean(value: Any) -> Any:
 
 
 def string(value: Any) -> Any:
+    """A string, as written: no number or boolean turned into one."""
     if isinstance(value, str):
         return value
     raise ValueError(f"expected a string (got {show(value)})")
 
 
 def nonblank(value: Any) -> Any:
+    """A string that is not empty once stripped."""
     value = string(value).strip()
     if not value:
         raise ValueError("must not be empty")

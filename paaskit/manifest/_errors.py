@@ -56,6 +56,7 @@ class Problems(PaaskitError, ValueError):
 
 
 def render_path(loc: Loc) -> str:
+    """A key path as users write it: `services.web.scale`, `environment[2]`."""
     text = ""
     for part in loc:
         if isinstance(part, int):
