@@ -23,6 +23,7 @@ import pulumi
 
 from ._suggest import suggestions
 from .config import ComponentArgs, ConfigError
+from .tags import APP_TAG, COMPONENT_TAG, RACK_TAG, SERVICE_TAG
 
 __all__ = [
     "Cardinality",
@@ -44,6 +45,8 @@ map (per service, per timer, per name)."""
 # Types whose `tags` argument is not a plain mapping (the autoscaling group takes
 # a list of {key, value, propagateAtLaunch}); their component tags them itself.
 _LIST_TAGGED = {"aws:autoscaling/group:Group"}
+
+_CONTRACT_TAGS = frozenset({RACK_TAG, APP_TAG, SERVICE_TAG})
 
 _NOT_ARGUMENTS = {"__self__", "__props__", "resource_name", "opts"}
 """Parameters of a provider resource's `_internal_init` that are not keyword arguments."""
@@ -141,7 +144,15 @@ class Component(pulumi.ComponentResource):
         }
         """Every child by its key in `CHILDREN`: the resource, a list or a map of them."""
         self._transforms = dict(args.transform)
-        self._tags = {**args.tags, "paaskit:component": name}
+        # The tag contract (paaskit.tags): a component made inside another (an app's
+        # database) carries its parent's rack, app and service tags.
+        parent = opts.parent if opts is not None else None
+        inherited = (
+            {k: v for k, v in parent._tags.items() if k in _CONTRACT_TAGS}
+            if isinstance(parent, Component)
+            else {}
+        )
+        self._tags: dict[str, Any] = {**args.tags, **inherited, COMPONENT_TAG: name}
 
     @classmethod
     def _check_transforms(cls, transforms: Mapping[str, Any]) -> None:

@@ -170,6 +170,8 @@ RULES: dict[str, NameRule] = {
                     prefix_max=54, types=("aws:sqs/queue:Queue",)),
     "event_rule": NameRule("EventBridge rule name", 64, "a-zA-Z0-9._-", _EVENTS, prefix_max=38, types=("aws:cloudwatch/eventRule:EventRule",)),
     "schedule": NameRule("EventBridge schedule name", 64, "a-zA-Z0-9._-", _EVENTS, prefix_max=38, types=("aws:scheduler/schedule:Schedule",)),
+    "schedule_group": NameRule("EventBridge schedule group name", 64, "a-zA-Z0-9._-", _EVENTS, prefix_max=38,
+                               types=("aws:scheduler/scheduleGroup:ScheduleGroup",)),
     "log_group": NameRule("log group name", 512, "a-zA-Z0-9._/#-", "letters, digits and ._-/#", prefix_max=483,
                           types=("aws:cloudwatch/logGroup:LogGroup",)),
     "ecs_cluster": NameRule("ECS cluster name", 255, "a-zA-Z0-9_-", _UNDERSCORES, types=("aws:ecs/cluster:Cluster",)),

@@ -21,6 +21,7 @@ from .config import ComponentArgs, Input, RetentionDays, Transform, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
+from .tags import RACK_TAG
 
 __all__ = [
     "HTTP_ORIGIN_REASON",
@@ -146,7 +147,7 @@ class Rack(Component):
         super().__init__(name, args, opts)
         self.args = args
         # Every resource of the rack carries its name, whichever component made it.
-        shared_tags = {**args.tags, "paaskit:rack": name}
+        shared_tags = {**args.tags, RACK_TAG: name}
 
         self.network = self.child(
             "network",

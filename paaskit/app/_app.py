@@ -22,6 +22,7 @@ from paaskit.database import Database, DatabaseArgs, DatabaseConnection, Databas
 from paaskit.loadbalancer import listener_rule_args
 from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
+from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
 
 from ._images import Built, context_digest, write_generated
 from ._policies import execution_policy, release_policy, run_task_policy
@@ -78,6 +79,7 @@ class App(Component):
         "scaling_policy": named(aws.appautoscaling.Policy),
         "timer_role": one(aws.iam.Role),
         "timer_role_policy": one(aws.iam.RolePolicy),
+        "timer_group": one(aws.scheduler.ScheduleGroup),
         "timer": named(aws.scheduler.Schedule),
     }
     """Every child by key (the keys of `nodes` and `transform`): per service by the
@@ -99,6 +101,9 @@ class App(Component):
         self.manifest = args.manifest
         self.rack = args.rack
         rack = args.rack
+        # The tag contract (paaskit.tags): every resource of the app names its rack and app;
+        # per-service resources add their service.
+        self._tags.update({RACK_TAG: rack.name, APP_TAG: name})
         self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         self._account = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
@@ -279,7 +284,7 @@ class App(Component):
             "backup_window": options.preferred_backup_window,
             "maintenance_window": options.preferred_maintenance_window,
             "throwaway": self.args.throwaway or not options.deletion_protection,
-            "tags": self.tags,
+            "tags": dict(self.args.tags),
         }
         try:
             db_settings = DatabaseSettings(**settings)
@@ -390,6 +395,7 @@ class App(Component):
             aws.iam.Role,
             f"{service.name}-task-role",
             at=service.name,
+            tags={SERVICE_TAG: service.name},
             assume_role_policy=self._trust("ecs-tasks.amazonaws.com"),
             description=f"paaskit app {self.component_name}, service {service.name}: what its code may do",
         )
@@ -516,6 +522,7 @@ class App(Component):
             aws.ecs.TaskDefinition,
             f"{service.name}-task",
             at=service.name,
+            tags={SERVICE_TAG: service.name},
             family=pulumi.Output.from_input(self.rack.name).apply(
                 lambda rack: aws_name("ecs_family", rack, self.component_name, service.name)
             ),
@@ -537,6 +544,7 @@ class App(Component):
             aws.lb.TargetGroup,
             f"{service.name}-tg",
             at=service.name,
+            tags={SERVICE_TAG: service.name},
             port=service.port.port,
             protocol=protocol,
             target_type="instance",
@@ -567,6 +575,7 @@ class App(Component):
             aws.lb.ListenerRule,
             f"{service.name}-route",
             at=service.name,
+            tags={SERVICE_TAG: service.name},
             # The rule's own name, which its priority is hashed from.
             **listener_rule_args(
                 f"{self.component_name}-{service.name}-route",
@@ -680,6 +689,7 @@ class App(Component):
             aws.ecs.Service,
             service.name,
             at=service.name,
+            tags={SERVICE_TAG: service.name},
             opts=pulumi.ResourceOptions(depends_on=releases, ignore_changes=ignore or None),
             **kwargs,
         )
@@ -692,6 +702,7 @@ class App(Component):
             aws.appautoscaling.Target,
             f"{service.name}-scaling",
             at=service.name,
+            tags={SERVICE_TAG: service.name},
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.all(self.rack.cluster_name, ecs_service.name).apply(
@@ -868,6 +879,12 @@ class App(Component):
                 self.rack.cluster_arn, pulumi.Output.all(*families), pulumi.Output.all(*passed)
             ).apply(lambda v: run_task_policy(v[0], v[1], v[2])),
         )
+        # Schedules take no tags: their group carries the app's (the tag contract).
+        group = self.child(
+            "timer_group",
+            aws.scheduler.ScheduleGroup,
+            "timers",
+        )
         made = {}
         for timer in self.manifest.timers.values():
             overrides = json.dumps(
@@ -883,6 +900,7 @@ class App(Component):
                 aws.scheduler.Schedule,
                 f"timer-{timer.name}",
                 at=timer.name,
+                group_name=group.name,
                 schedule_expression=timer.aws_schedule_expression(),
                 schedule_expression_timezone="UTC",
                 flexible_time_window={"mode": "OFF"},

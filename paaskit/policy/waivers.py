@@ -40,6 +40,7 @@ from paaskit._suggest import suggestions
 from paaskit.errors import PaaskitError
 from paaskit.plan import ResourceRecord
 from paaskit.plan.values import tag_map
+from paaskit.tags import WAIVE_TAG_PREFIX
 
 from .model import Finding, Rule, matches
 
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 WAIVER_FILE = "paaskit.waivers.yaml"
-TAG_PREFIX = "paaskit:waive:"
+TAG_PREFIX = WAIVE_TAG_PREFIX
 _KEYS = {"rule", "resource", "reason", "expires"}
 
 
