@@ -14,6 +14,9 @@ those in full.
 Exit status: 0 when all is well; 1 when the program or its settings are wrong
 (the message names the key or file), a waiver is wrong, or, for `policy`, an
 error-level finding has no waiver; 2 for a wrong command line.
+
+The operations verbs (apps, ps, logs, run, exec, releases, rollback, status,
+env) work on a deployed rack through AWS's APIs: see `paaskit.ops.commands`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cost, diagram
+from .ops import commands as ops_commands
 from .plan import (
     Plan,
     PlanError,
@@ -85,7 +89,8 @@ def _add_waivers_argument(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paaskit",
-        description="Plan, check and picture a paaskit rack offline: no AWS account, no Pulumi CLI.",
+        description="Plan, check and picture a paaskit rack offline (no AWS account, no Pulumi CLI), "
+        "and operate the apps deployed on it.",
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
@@ -147,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="where to write it (default: <project>-<stack>.<format> here; - for text on stdout)",
     )
+    ops_commands.add_parsers(verbs)
     return parser
 
 
@@ -316,6 +322,11 @@ COMMANDS = {"plan": _cmd_plan, "policy": _cmd_policy, "cost": _cmd_cost, "diagra
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb in ops_commands.COMMANDS:
+        try:
+            return ops_commands.run_command(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         return COMMANDS[args.verb](args)
     except (PlanError, WaiverError, diagram.DiagramError) as exc:
