@@ -42,6 +42,7 @@ def test_rollback_goes_to_the_previous_release_records_it_and_prints_the_pin(aws
     assert {k: v.task_definition for k, v in past[0].services.items()} == _running(d)
     assert "App shop rolled back to v2: release v4 (a rollback of v2)" in ran.out
     assert "  worker: dev-shop-worker:2 -> dev-shop-worker:1" in ran.out
+    assert "  web:" not in ran.out  # it already runs v2's revision: no new deployment
     assert "  pulumi config set paaskit-app:release 4" in ran.out
     assert "paaskit: service worker: dev-shop-worker:2 -> dev-shop-worker:1" in ran.err
     assert cli(capsys, "releases", "shop", "--json").json()["live"] == 4

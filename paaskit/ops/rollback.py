@@ -214,6 +214,9 @@ def rollback(
                 f"service {name} is not in release v{target.number}: it keeps {short_task_definition(current)}"
             )
             continue
+        if now_running.get(name) == entry.task_definition:
+            recorded[name] = ServiceRelease(entry.task_definition, entry.image)
+            continue  # already runs it: no new deployment
         task_definition = _runnable(aws, entry.task_definition, on_status)
         ecs.update_service(
             cluster=app.rack.cluster_arn, service=arn, taskDefinition=task_definition
@@ -225,7 +228,7 @@ def rollback(
             "to": short,
             "reregistered": short != entry.task_definition,
         }
-        recorded[name] = ServiceRelease(short, entry.image)
+        recorded[name] = ServiceRelease(short, entry.image)  # no release command ran
     number = records.write(
         aws.client("ssm"),
         rack=app.rack.name,
