@@ -403,7 +403,9 @@ def finish_one_off(
     def finish() -> None:
         ecs = client("ecs")
         for _ in range(400):
-            arns = ecs.list_tasks(cluster=d.cluster_arn, startedBy=started_by)["taskArns"]
+            arns = ecs.list_tasks(
+                cluster=d.cluster_arn, startedBy=started_by, desiredStatus="RUNNING"
+            )["taskArns"]
             if arns:
                 arn = arns[0]
                 task = ecs.describe_tasks(cluster=d.cluster_arn, tasks=[arn])["tasks"][0]

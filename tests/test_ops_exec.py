@@ -153,3 +153,19 @@ def test_a_service_without_running_tasks_is_an_error(aws, capsys, plugin):
         1,
         "paaskit exec: error: app shop, service web: no running task to open a shell in\n",
     )
+
+
+def test_task_chooses_the_task_and_must_be_one_of_the_services(aws, capsys, plugin, replies):
+    d = deploy_app(services=("web", "worker"))
+    web_task, response = _session_for(d, "web")
+    worker_task, _ = _session_for(d, "worker")
+    replies.answer("ecs.ExecuteCommand", response)
+    web_id = web_task.rsplit("/", 1)[-1]
+    assert cli(capsys, "exec", "shop", "web", "--task", web_id).code == 0
+    assert replies.calls[0][1]["task"] == web_task
+    worker_id = worker_task.rsplit("/", 1)[-1]
+    ran = cli(capsys, "exec", "shop", "web", "--task", worker_id)
+    assert (ran.code, ran.err) == (
+        1,
+        f"paaskit exec: error: app shop, service web: no running task {worker_id} of this service\n",
+    )

@@ -37,6 +37,7 @@ def quick_polls(monkeypatch):
 def _fast(real):
     def run(*args, **kwargs):
         kwargs["poll_seconds"] = 0.02
+        kwargs["timeout"] = kwargs.get("timeout") or 30  # a test that goes wrong fails, not hangs
         return real(*args, **kwargs)
 
     return run
@@ -149,3 +150,18 @@ def test_an_unknown_service_is_an_error_naming_the_services(aws, capsys):
     assert (
         ran.err == "paaskit run: error: app shop has no service 'wrk' (its services: web, worker)\n"
     )
+
+
+def test_options_after_the_service_are_options_and_the_rest_is_the_command(aws, capsys):
+    d = deploy_app(services=("web",))
+    finisher = finish_one_off(d)
+    ran = cli(
+        capsys, "run", "shop", "web", "--timeout", "60", "--json", "python", "manage.py", "check"
+    )
+    finisher.join()
+    assert ran.code == 0
+    assert ran.json()["command"] == ["python", "manage.py", "check"]
+    finisher = finish_one_off(d)
+    ran = cli(capsys, "run", "shop", "web", "--json", "--", "ls", "--json")
+    finisher.join()
+    assert ran.json()["command"] == ["ls", "--json"]

@@ -180,19 +180,40 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def _show(args: argparse.Namespace, data: Any, render: Callable[[Any], str]) -> int:
+    """Print `data` as JSON with --json, else as `render` writes it."""
+    if args.json:
+        _print_json(data)
+    else:
+        print(render(data))
+    return 0
+
+
 def _progress(message: str) -> None:
     print(f"paaskit: {message}", file=sys.stderr, flush=True)
 
 
 def _split_command(args: argparse.Namespace) -> None:
-    """Options given between SERVICE and `--` (argparse leaves them in the command) are parsed."""
+    """Options given after SERVICE (argparse leaves them in the command) are parsed as options.
+
+    Everything before `--` is options; without `--`, the options this verb knows
+    that lead the words are, and the command starts at the first other word.
+    """
+    parser = _WITH_COMMAND[args.verb]
     words = list(args.command)
-    if "--" not in words:
-        return
-    cut = words.index("--")
-    options, command = words[:cut], words[cut + 1 :]
+    if "--" in words:
+        cut = words.index("--")
+        options, command = words[:cut], words[cut + 1 :]
+    else:
+        known = parser._option_string_actions  # argparse's own table of this verb's options
+        cut = 0
+        while cut < len(words) and words[cut].split("=", 1)[0] in known:
+            action = known[words[cut].split("=", 1)[0]]
+            takes_value = action.nargs is None and "=" not in words[cut]
+            cut += 2 if takes_value else 1
+        options, command = words[:cut], words[cut:]
     if options:
-        _WITH_COMMAND[args.verb].parse_args([*options, args.app, args.service], namespace=args)
+        parser.parse_args([*options, args.app, args.service], namespace=args)
     args.command = command
 
 
@@ -201,8 +222,7 @@ def _cmd_apps(args: argparse.Namespace, aws: Any) -> int:
     from .render import render_apps
 
     data = apps(aws, args.rack)
-    _print_json(data) if args.json else print(render_apps(data))
-    return 0
+    return _show(args, data, render_apps)
 
 
 def _app(args: argparse.Namespace, aws: Any) -> Any:
@@ -216,8 +236,7 @@ def _cmd_ps(args: argparse.Namespace, aws: Any) -> int:
     from .render import render_ps
 
     data = ps(aws, _app(args, aws))
-    _print_json(data) if args.json else print(render_ps(data))
-    return 0
+    return _show(args, data, render_ps)
 
 
 def _cmd_logs(args: argparse.Namespace, aws: Any) -> int:
@@ -285,8 +304,7 @@ def _cmd_releases(args: argparse.Namespace, aws: Any) -> int:
     from .render import render_releases
 
     data = releases(aws, _app(args, aws))
-    _print_json(data) if args.json else print(render_releases(data))
-    return 0
+    return _show(args, data, render_releases)
 
 
 def _cmd_rollback(args: argparse.Namespace, aws: Any) -> int:
@@ -303,8 +321,7 @@ def _cmd_rollback(args: argparse.Namespace, aws: Any) -> int:
         wait=args.wait,
         on_status=_progress,
     )
-    _print_json(data) if args.json else print(render_rollback(data))
-    return 0
+    return _show(args, data, render_rollback)
 
 
 def _cmd_status(args: argparse.Namespace, aws: Any) -> int:
@@ -312,8 +329,7 @@ def _cmd_status(args: argparse.Namespace, aws: Any) -> int:
     from .status import status
 
     data = status(aws, _app(args, aws))
-    _print_json(data) if args.json else print(render_status(data))
-    return 0
+    return _show(args, data, render_status)
 
 
 def _cmd_env(args: argparse.Namespace, aws: Any) -> int:
@@ -321,8 +337,7 @@ def _cmd_env(args: argparse.Namespace, aws: Any) -> int:
     from .render import render_env
 
     data = env(aws, _app(args, aws), service=args.service, show_secrets=args.show_secrets)
-    _print_json(data) if args.json else print(render_env(data))
-    return 0
+    return _show(args, data, render_env)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {

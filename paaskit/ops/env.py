@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from .aws import Aws
@@ -32,25 +33,49 @@ __all__ = ["env", "secret_reference"]
 _SSM_BATCH = 10  # GetParameters takes at most 10 names
 
 
-def secret_reference(value_from: str) -> dict[str, Any]:
-    """Where an ECS secret's `valueFrom` points: source, name (and JSON key), as `env` shows it."""
+@dataclass
+class _Variable:
+    """One variable as `env` reports it; `arn` is where a secret is read (not shown)."""
+
+    name: str
+    value: str | None
+    source: str
+    origin: str | None = None
+    key: str | None = None
+    arn: str | None = None
+    services: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "secret": self.source != "task-definition",
+            "source": self.source,
+            "from": self.origin,
+            "key": self.key,
+            "services": self.services,
+        }
+
+
+def secret_reference(value_from: str) -> _Variable:
+    """Where an ECS secret's `valueFrom` points (source, name, JSON key), as a nameless variable."""
     if value_from.startswith("arn:") and ":secretsmanager:" in value_from:
         # arn:aws:secretsmanager:region:account:secret:name-AbCdEf[:json-key:version-stage:version-id]
         parts = value_from.split(":")
-        secret_arn = ":".join(parts[:7])
         key = parts[7] if len(parts) > 7 and parts[7] else None
-        return {"source": "secrets-manager", "from": parts[6], "arn": secret_arn, "key": key}
+        return _Variable("", None, "secrets-manager", parts[6], key, ":".join(parts[:7]))
     if value_from.startswith("arn:") and ":ssm:" in value_from:
         name = value_from.split(":parameter", 1)[1]
-        return {"source": "ssm-parameter", "from": name, "arn": value_from, "key": None}
+        return _Variable("", None, "ssm-parameter", name, None, value_from)
     name = value_from if value_from.startswith("/") else f"/{value_from}"
-    return {"source": "ssm-parameter", "from": name, "arn": value_from, "key": None}
+    return _Variable("", None, "ssm-parameter", name, None, value_from)
 
 
 def _container(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(
+    found: dict[str, Any] = next(
         (c for c in definition.get("containerDefinitions", []) if c.get("name") == name), {}
     )
+    return found
 
 
 def _settings(aws: Aws, app: App) -> Iterator[str]:
@@ -62,107 +87,82 @@ def _settings(aws: Aws, app: App) -> Iterator[str]:
                 yield parameter["Name"]
 
 
-def _reveal(aws: Aws, variables: list[dict[str, Any]]) -> None:
-    """Fill in the value of every secret variable (in place)."""
-    ssm_names = sorted({v["from"] for v in variables if v["source"] == "ssm-parameter"})
+def _json_key(text: str | None, key: str | None) -> str | None:
+    if text is None or key is None:
+        return text
+    try:
+        value = json.loads(text).get(key)
+    except (ValueError, AttributeError):
+        return None
+    return None if value is None else str(value)
+
+
+def _reveal(aws: Aws, variables: list[_Variable]) -> None:
+    """Fill in the value of every secret variable."""
+    names = sorted({v.origin for v in variables if v.source == "ssm-parameter" and v.origin})
     values: dict[str, str] = {}
     ssm = aws.client("ssm")
-    for start in range(0, len(ssm_names), _SSM_BATCH):
-        found = ssm.get_parameters(Names=ssm_names[start : start + _SSM_BATCH], WithDecryption=True)
-        for parameter in found.get("Parameters", []):
-            values[parameter["Name"]] = parameter["Value"]
-    secrets: dict[str, Any] = {}
+    for start in range(0, len(names), _SSM_BATCH):
+        found = ssm.get_parameters(Names=names[start : start + _SSM_BATCH], WithDecryption=True)
+        values.update({p["Name"]: p["Value"] for p in found.get("Parameters", [])})
+    secrets: dict[str, str | None] = {}
     manager = aws.client("secretsmanager")
     for variable in variables:
-        if variable["source"] == "ssm-parameter":
-            variable["value"] = values.get(variable["from"])
-        elif variable["source"] == "secrets-manager":
-            arn = variable.pop("_arn")
-            if arn not in secrets:
-                secrets[arn] = manager.get_secret_value(SecretId=arn).get("SecretString")
-            text = secrets[arn]
-            if variable["key"] and text is not None:
-                try:
-                    value = json.loads(text).get(variable["key"])
-                except (ValueError, AttributeError):
-                    value = None
-                variable["value"] = None if value is None else str(value)
-            else:
-                variable["value"] = text
-    for variable in variables:
-        variable.pop("_arn", None)
+        if variable.source == "ssm-parameter" and variable.origin:
+            variable.value = values.get(variable.origin)
+        elif variable.source == "secrets-manager" and variable.arn:
+            if variable.arn not in secrets:
+                secrets[variable.arn] = manager.get_secret_value(SecretId=variable.arn).get(
+                    "SecretString"
+                )
+            variable.value = _json_key(secrets[variable.arn], variable.key)
 
 
 def env(
     aws: Aws, app: App, *, service: str | None = None, show_secrets: bool = False
 ) -> dict[str, Any]:
     """The data of `paaskit env APP`."""
-    names = [service] if service is not None else list(app.described)
     if service is not None:
         app.service_arn(service)
+    names = [service] if service is not None else list(app.described)
     ecs = aws.client("ecs")
-    merged: dict[tuple[str, str | None, str, str | None], dict[str, Any]] = {}
-    read_parameters: set[str] = set()
+    merged: dict[tuple[str, str | None, str, str | None], _Variable] = {}
     for name in names:
         arn = app.described[name].get("taskDefinition", "")
-        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-        container = _container(definition, name)
-        for entry in container.get("environment", []):
-            key = (entry["name"], entry.get("value"), "task-definition", None)
-            merged.setdefault(
-                key,
-                {
-                    "name": entry["name"],
-                    "value": entry.get("value"),
-                    "secret": False,
-                    "source": "task-definition",
-                    "from": None,
-                    "key": None,
-                    "services": [],
-                },
-            )["services"].append(name)
+        container = _container(
+            ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"], name
+        )
+        found = [
+            _Variable(e["name"], e.get("value"), "task-definition")
+            for e in container.get("environment", [])
+        ]
         for entry in container.get("secrets", []):
             where = secret_reference(entry["valueFrom"])
-            if where["source"] == "ssm-parameter":
-                read_parameters.add(where["from"])
-            key = (entry["name"], None, where["source"], where["arn"])
-            merged.setdefault(
-                key,
-                {
-                    "name": entry["name"],
-                    "value": None,
-                    "secret": True,
-                    "source": where["source"],
-                    "from": where["from"],
-                    "key": where["key"],
-                    "services": [],
-                    "_arn": where["arn"],
-                },
-            )["services"].append(name)
+            where.name = entry["name"]
+            found.append(where)
+        for variable in found:
+            key = (variable.name, variable.value, variable.source, variable.arn)
+            merged.setdefault(key, variable).services.append(name)
     variables = list(merged.values())
     if service is None:
+        read = {v.origin for v in variables if v.source == "ssm-parameter"}
         for parameter in _settings(aws, app):
-            if parameter not in read_parameters:
+            if parameter not in read:
                 variables.append(
-                    {
-                        "name": parameter.rsplit("/", 1)[-1],
-                        "value": None,
-                        "secret": True,
-                        "source": "ssm-parameter",
-                        "from": parameter,
-                        "key": None,
-                        "services": [],
-                        "_arn": parameter,
-                    }
+                    _Variable(
+                        parameter.rsplit("/", 1)[-1],
+                        None,
+                        "ssm-parameter",
+                        parameter,
+                        arn=parameter,
+                    )
                 )
     if show_secrets:
         _reveal(aws, variables)
-    for variable in variables:
-        variable.pop("_arn", None)
-    variables.sort(key=lambda v: (v["name"], v["source"], v["services"]))
+    variables.sort(key=lambda v: (v.name, v.source, v.services))
     return {
         "app": app.name,
         "rack": app.rack.name,
         "showSecrets": show_secrets,
-        "variables": variables,
+        "variables": [v.to_json() for v in variables],
     }

@@ -67,8 +67,10 @@ def choose_task(aws: Aws, app: App, service: str, task: str | None = None) -> di
     group = f"service:{description.get('serviceName', '')}"
     if task is not None:
         found = describe_tasks(aws, cluster, [task])
-        if not found or found[0].get("lastStatus") != "RUNNING":
-            raise OpsError(f"app {app.name}, service {service}: no running task {task}")
+        if not found or found[0].get("lastStatus") != "RUNNING" or found[0].get("group") != group:
+            raise OpsError(
+                f"app {app.name}, service {service}: no running task {task} of this service"
+            )
         return found[0]
     arns = list_task_arns(
         aws, cluster, serviceName=description.get("serviceName", ""), desiredStatus="RUNNING"
