@@ -489,7 +489,6 @@ def replies(ops_env: str, monkeypatch: pytest.MonkeyPatch) -> Replies:
     from paaskit.ops import aws as ops_aws
 
     found = Replies()
-    session = _session()
 
     def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
         key = f"{model.service_model.endpoint_prefix}.{model.name}"
@@ -502,6 +501,10 @@ def replies(ops_env: str, monkeypatch: pytest.MonkeyPatch) -> Replies:
         status, answer = found.answers[key]
         return AWSResponse(params["url"], status, {}, None), answer
 
-    session.events.register("before-call", handler)
-    monkeypatch.setattr(ops_aws, "new_session", lambda: session)
+    def new_session() -> boto3.session.Session:
+        session = _session()
+        session.events.register("before-call", handler)
+        return session
+
+    monkeypatch.setattr(ops_aws, "new_session", new_session)
     return found

@@ -169,3 +169,22 @@ def test_task_chooses_the_task_and_must_be_one_of_the_services(aws, capsys, plug
         1,
         f"paaskit exec: error: app shop, service web: no running task {worker_id} of this service\n",
     )
+
+
+def test_the_profile_in_use_is_passed_to_the_plugin(
+    aws, capsys, plugin, replies, monkeypatch, tmp_path
+):
+    d = deploy_app(services=("web",))
+    _, response = _session_for(d)
+    replies.answer("ecs.ExecuteCommand", response)
+    (tmp_path / "config").write_text("[profile ops]\nregion = us-east-1\n")
+    (tmp_path / "credentials").write_text(
+        "[ops]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var)
+    assert cli(capsys, "exec", "shop", "web").code == 0
+    assert json.loads(plugin.read_text())[3] == "ops"

@@ -122,3 +122,12 @@ def test_an_unknown_service_or_a_bad_since_is_an_error(aws, capsys):
     ran = cli(capsys, "logs", "shop", "--since", "soon")
     assert ran.code == 1
     assert ran.err.startswith("paaskit logs: error: --since 'soon': expected a duration")
+
+
+def test_a_missing_log_group_is_named(aws, capsys):
+    d = deploy_app(services=("web",))
+    from tests.ops_helpers import client
+
+    client("logs").delete_log_group(logGroupName=d.log_group)
+    ran = cli(capsys, "logs", "shop")
+    assert (ran.code, ran.err) == (1, "paaskit logs: error: no log group /paaskit/dev/shop\n")
