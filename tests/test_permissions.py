@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import botocore.session
 import pytest
@@ -13,25 +12,15 @@ from paaskit.cli import main
 from paaskit.data import generate_operations
 from paaskit.plan import Plan
 from paaskit.testing import plan
+from tests.test_examples import ROOT, examples, rack
 
-ROOT = Path(__file__).resolve().parent.parent
-RACK_STACK = "organization/paaskit-rack/dev"
-SETTINGS = {"django": {"SECRET_KEY": "plan-only"}}
+__all__ = ["examples", "rack"]
 
 
 @pytest.fixture(scope="module")
-def plans() -> dict[str, Plan]:
+def plans(rack, examples) -> dict[str, Plan]:
     """The reference rack (both stacks) and every example, as the test suite plans them."""
-    rack = plan(ROOT, stack="dev")
-    found = {"rack": rack, "rack-with-database": plan(ROOT, stack="with-database")}
-    for folder in sorted(p for p in (ROOT / "examples").iterdir() if (p / "paaskit.yml").exists()):
-        config = {"manifest": str(folder / "paaskit.yml")}
-        if folder.name in SETTINGS:
-            config["environment"] = json.dumps(SETTINGS[folder.name])
-        found[folder.name] = plan(
-            ROOT / "stacks" / "app", stack="dev", config=config, refs={RACK_STACK: rack.outputs}
-        )
-    return found
+    return {"rack": rack, "rack-with-database": plan(ROOT, stack="with-database"), **examples}
 
 
 def test_every_resource_type_of_the_stacks_and_examples_is_covered(plans):
