@@ -149,15 +149,15 @@ def describe_services(aws: Aws, cluster_arn: str, arns: Iterable[str]) -> dict[s
     return described
 
 
-def find_apps(aws: Aws, racks: list[Rack]) -> list[App]:
-    """Every app on `racks`, from their ECS services' tags, by rack then name."""
+def find_apps(aws: Aws, racks: list[Rack], app: str | None = None) -> list[App]:
+    """Every app on `racks` (or only those named `app`), from their ECS services' tags, by rack then name."""
     by_rack = {r.name: r for r in racks}
     found: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    for resource in _tagged(aws, "ecs:service", {RACK_TAG: None, APP_TAG: None}):
+    for resource in _tagged(aws, "ecs:service", {RACK_TAG: None, APP_TAG: app}):
         tags = resource["tags"]
-        rack, app, service = tags[RACK_TAG], tags[APP_TAG], tags.get(SERVICE_TAG)
+        rack, name, service = tags[RACK_TAG], tags[APP_TAG], tags.get(SERVICE_TAG)
         if rack in by_rack and service:
-            found[(rack, app)][service] = resource["arn"]
+            found[(rack, name)][service] = resource["arn"]
     apps = []
     for rack_name in sorted({rack for rack, _ in found}):
         rack = by_rack[rack_name]
@@ -178,7 +178,7 @@ def find_apps(aws: Aws, racks: list[Rack]) -> list[App]:
 def find_app(aws: Aws, app: str, rack: str | None = None) -> App:
     """The app named `app` (on `rack`, or on whichever rack has it); `OpsError` if none or several."""
     racks = select_racks(aws, rack)
-    matches = [a for a in find_apps(aws, racks) if a.name == app]
+    matches = find_apps(aws, racks, app)
     if not matches:
         where = (
             f"rack {racks[0].name}"
