@@ -4,6 +4,7 @@
     paaskit policy DIR  [plan options] [--waivers FILE] [--json]      (or: paaskit policy --rules)
     paaskit cost DIR    [plan options] [--json]
     paaskit diagram DIR [plan options] [--out PATH] [--format svg|png|mermaid|dot]
+    paaskit permissions DIR [plan options] [--out PREFIX] [--json]
 
 Every verb reads the project in DIR the way `pulumi` would (its Pulumi.yaml,
 `main:`, and Pulumi.<stack>.yaml) and runs it offline, in-process: no Pulumi
@@ -14,6 +15,9 @@ those in full.
 Exit status: 0 when all is well; 1 when the program or its settings are wrong
 (the message names the key or file), a waiver is wrong, or, for `policy`, an
 error-level finding has no waiver; 2 for a wrong command line.
+
+The operations verbs (apps, ps, logs, run, exec, releases, rollback, status,
+env) work on a deployed rack through AWS's APIs: see `paaskit.ops.commands`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import cost, diagram
+from . import cost, diagram, permissions
+from .ops import commands as ops_commands
 from .plan import (
     Plan,
     PlanError,
@@ -92,7 +97,8 @@ def _add_waivers_argument(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paaskit",
-        description="Plan, check and picture a paaskit rack offline: no AWS account, no Pulumi CLI.",
+        description="Plan, check and picture a paaskit rack offline (no AWS account, no Pulumi CLI), "
+        "and operate the apps deployed on it.",
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
@@ -154,6 +160,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="where to write it (default: <project>-<stack>.<format> here; - for text on stdout)",
     )
+
+    deployer = verbs.add_parser(
+        "permissions",
+        help="the IAM policy a deployer needs for the planned stack, from its resource types",
+        description="Plan DIR offline and derive the IAM actions `pulumi up` needs from the types "
+        "of the resources it registers: reads per AWS service, changes per resource type (from "
+        "botocore's models of each service's operations), and a short explicit list for what "
+        "cannot be derived. The statements are split into managed policies of at most 6,144 "
+        "characters. Exits 1 if a resource type cannot be mapped.",
+    )
+    _add_plan_arguments(deployer)
+    deployer.add_argument(
+        "--out",
+        metavar="PREFIX",
+        help="write the policies to PREFIX-1.json, PREFIX-2.json... (default: print them)",
+    )
+    deployer.add_argument(
+        "--json",
+        action="store_true",
+        help="print the policies, the actions by type, and what is uncovered",
+    )
+    ops_commands.add_parsers(verbs)
     return parser
 
 
@@ -317,12 +345,45 @@ def _cmd_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"plan": _cmd_plan, "policy": _cmd_policy, "cost": _cmd_cost, "diagram": _cmd_diagram}
+def _cmd_permissions(args: argparse.Namespace) -> int:
+    plan = _make_plan(args)
+    found = permissions.permissions([plan])
+    data = found.to_json()
+    if args.json:
+        _print_json({"project": plan.project, "stack": plan.stack, **data})
+    elif args.out:
+        for i, document in enumerate(data["policies"], start=1):
+            path = Path(f"{args.out}-{i}.json")
+            path.write_text(json.dumps(document, indent=2) + "\n")
+            print(f"wrote {path} ({data['sizes'][i - 1]} of {data['limit']} characters)")
+    else:
+        for document in data["policies"]:
+            _print_json(document)
+    for type_ in data["uncovered"]:
+        print(
+            f"paaskit permissions: error: {type_}: no IAM actions known for this type",
+            file=sys.stderr,
+        )
+    return 1 if data["uncovered"] else 0
+
+
+COMMANDS = {
+    "plan": _cmd_plan,
+    "policy": _cmd_policy,
+    "cost": _cmd_cost,
+    "diagram": _cmd_diagram,
+    "permissions": _cmd_permissions,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb in ops_commands.COMMANDS:
+        try:
+            return ops_commands.run_command(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         return COMMANDS[args.verb](args)
     except (PlanError, WaiverError, diagram.DiagramError) as exc:
