@@ -1,7 +1,7 @@
-"""Who `paaskit.ops` and the shared one-off task code may import.
+"""What `paaskit.ops` and the shared one-off task code need at run time.
 
 ops/ talks to AWS through boto3 and knows resources only by their tags: it never
-imports components, Pulumi or pydantic. `paaskit.release.tasks` and `records`
+imports components, Pulumi or pydantic (tests/test_imports.py keeps the rule). `paaskit.release.tasks` and `records`
 run in the release function too: standard library (and boto3) only.
 """
 
@@ -31,16 +31,6 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
-def test_ops_imports_only_the_standard_library_boto3_itself_and_the_task_code():
-    for path in (PACKAGE / "ops").glob("*.py"):
-        for name in _imports(path):
-            top = name.split(".")[0]
-            allowed = top in STDLIB | {"boto3", "botocore"} or name.startswith(
-                ("paaskit.ops", "paaskit.release.tasks", "paaskit.release.records")
-            )
-            assert allowed, f"ops/{path.name} imports {name}"
-
-
 def test_the_shared_task_code_imports_only_the_standard_library():
     for name in ("tasks.py", "records.py"):
         for imported in _imports(PACKAGE / "release" / name):
@@ -52,6 +42,9 @@ def test_ops_loads_without_pulumi_or_pydantic(tmp_path):
     root = tmp_path / "paaskit"
     for sub in ("ops", "release"):
         shutil.copytree(PACKAGE / sub, root / sub, ignore=shutil.ignore_patterns("__pycache__"))
+    # The leaves any room may import (tests/test_imports.py): standard library only.
+    for leaf in ("errors.py", "tags.py"):
+        shutil.copy(PACKAGE / leaf, root / leaf)
     (root / "__init__.py").write_text("")
     modules = ", ".join(
         f"paaskit.ops.{p.stem}"

@@ -31,6 +31,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "OUTPUT",
+    "PREFIX_OVERRIDES",
+    "build",
+    "main",
+    "render",
+]
+
 OUTPUT = Path(__file__).resolve().parent / "aws_operations.json"
 
 PREFIX_OVERRIDES = {"cloudwatch": "cloudwatch"}

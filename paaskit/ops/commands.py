@@ -364,7 +364,7 @@ def run_command(args: argparse.Namespace) -> int:
     except ImportError as exc:  # boto3 is not a dependency of the offline verbs
         print(
             f"paaskit {verb}: error: the operations verbs need boto3 ({exc.name} is missing): "
-            "pip install boto3",
+            "pip install 'paaskit[ops]' (boto3)",
             file=sys.stderr,
         )
         return 1

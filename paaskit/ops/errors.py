@@ -20,6 +20,8 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from paaskit.errors import PaaskitError
+
 __all__ = ["AWS_ERRORS", "OpsError", "describe"]
 
 AWS_ERRORS = (BotoCoreError, ClientError)
@@ -44,7 +46,7 @@ _BAD_CREDENTIALS = {
 }
 
 
-class OpsError(Exception):
+class OpsError(PaaskitError):
     """An operation cannot be done; the message names the app, service, release or setting."""
 
 

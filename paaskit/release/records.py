@@ -55,6 +55,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+__all__ = [
+    "MAX_BYTES",
+    "PARAMETER_SUFFIX",
+    "SCHEMA",
+    "RecordError",
+    "RecordTooLarge",
+    "Release",
+    "ReleaseCommand",
+    "ServiceRelease",
+    "decode",
+    "encode",
+    "history",
+    "parameter_name",
+    "read",
+    "short_task_definition",
+    "write",
+]
+
 SCHEMA = 1
 PARAMETER_SUFFIX = "release-record"
 MAX_BYTES = 8192

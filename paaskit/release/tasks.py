@@ -32,6 +32,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = [
+    "RELEASE_STARTED_BY",
+    "RUN_STARTED_BY",
+    "STOPPED",
+    "LogLocation",
+    "LogReader",
+    "TaskError",
+    "TaskResult",
+    "TaskTimeout",
+    "describe_task",
+    "log_location",
+    "result",
+    "start_task",
+    "stop_task",
+    "task_id",
+    "wait_for_task",
+]
+
 RELEASE_STARTED_BY = "paaskit-release"
 """`startedBy` of release tasks (the release runner)."""
 
