@@ -70,6 +70,7 @@ from botocore.validate import validate_parameters
 
 from paaskit.spot import handler as spot_handler
 from paaskit.spot import log as spot_log
+from paaskit.spot import wiring as spot_wiring
 from paaskit.spot.aws import Clients
 from paaskit.spot.config import RuntimeConfig, Settings
 
@@ -354,6 +355,8 @@ class World:
         self.spot_back_since: int | None = 0
         self.back_to_spot_reported = False
         self.writes: list[tuple[str, str]] = []
+        self.during_reconcile: Callable[[], None] = lambda: None
+        """Set by the simulation: invocations that run in the middle of a reconcile."""
 
     # --- small helpers ------------------------------------------------------------------
 
@@ -801,8 +804,15 @@ class World:
             self._activity("Successful", f"Launching a new EC2 instance: {instance.id}", zone)
 
     def _scale_in_victim(self) -> Instance | None:
-        eligible = [i for i in self.counted() if i.state == "InService" and not i.protected]
-        eligible += [i for i in self.counted() if i.state == "Pending"]
+        # A refresh's or a rebalancing's new instance is launched beyond the desired
+        # capacity, in place of the one it replaces: never a scale-in victim.
+        replacing = set(self.refreshing) | set(self.rebalancing)
+        eligible = [
+            i
+            for i in self.counted()
+            if i.id not in replacing
+            and ((i.state == "InService" and not i.protected) or i.state == "Pending")
+        ]
         if not eligible:
             return None
         counts = Counter(i.zone for i in self.counted())
@@ -1030,6 +1040,9 @@ class FakeAutoScaling(_FakeClient):
         self, AutoScalingGroupName: str, MaxRecords: int = 100, **_: Any
     ) -> dict[str, Any]:
         w = self.world
+        # A reconcile reads the group, then the activities, then acts: a direct
+        # invocation running at the same time lands here, between its reads and acts.
+        w.during_reconcile()
         visible = [a for a in w.activities if w.activity_visible[a["ActivityId"]] <= w.minute]
         return {"Activities": [dict(a) for a in reversed(visible[-MaxRecords:])]}
 
@@ -1389,6 +1402,25 @@ def scheduled_event(at: datetime) -> dict[str, Any]:
 # =====================================================================================
 
 
+_ROLES = {
+    "EC2 Spot Instance Interruption Warning": "interruption",
+    "EC2 Instance Rebalance Recommendation": "rebalance",
+    "EC2 Instance Launch Unsuccessful": "launch-unsuccessful",
+    "Scheduled Event": "schedule",
+}
+
+
+def _role(event: Mapping[str, Any]) -> str:
+    """The rule (``paaskit.spot.wiring``) an event comes through."""
+    return _ROLES[event["detail-type"]]
+
+
+def _kind(event: Mapping[str, Any]) -> str:
+    if "Records" in event:
+        return f"batch of {len(event['Records'])}"
+    return str(event.get("detail-type"))
+
+
 class _Clock(datetime):
     at: datetime = T0
 
@@ -1460,6 +1492,13 @@ class Simulation:
         self.handle = handle or spot_handler.handle
         self.pending: list[Delivery] = []
         self.tail = _Tail()
+        self.wiring = spot_wiring
+        self.queued: tuple[str, ...] | None = getattr(spot_wiring, "QUEUED_ROLES", None)
+        self.queue: list[Message] = []
+        self.dedup: dict[str, int] = {}
+        self.serial = 0
+        self.concurrent: list[Delivery] = []
+        self.world.during_reconcile = self.during_reconcile
 
     def emit(self, event: dict[str, Any]) -> None:
         """EventBridge: at least once, sometimes late, duplicated, or lost (``eventbridge-delivery``)."""
@@ -1472,52 +1511,160 @@ class Simulation:
         if self.rng.random() < sc.event_duplicate:
             self.pending.append(Delivery(now + delay + self.rng.randint(0, 2), event, emitted=now))
 
-    def invoke(self, event: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
-        """One invocation of the real handler; returns (succeeded, write calls made)."""
+    def invoke(self, event: dict[str, Any]) -> tuple[bool, list[tuple[str, str]], Any]:
+        """One invocation of the real handler: (succeeded, changes it made, what it returned)."""
         world = self.world
-        world.writes = []
+        outer, world.writes = world.writes, []
         faults = world.stats["faults injected"]
-        with simulated_clock(world.now), contextlib.redirect_stdout(self.tail):
-            try:
-                self.handle(event, self.config, self.clients)
-            except Exception as error:
+        result: Any = None
+        try:
+            with simulated_clock(world.now), contextlib.redirect_stdout(self.tail):
+                try:
+                    result = self.handle(event, self.config, self.clients)
+                except Exception as error:
+                    world.stats["invocations failed"] += 1
+                    self.tail.write(f"[sim] invocation failed: {type(error).__name__}: {error}\n")
+                    if world.stats["faults injected"] == faults:
+                        world.violation("survives", f"{_kind(event)}: {error!r}")
+                    return False, list(world.writes), None
+            failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+            if failures:
                 world.stats["invocations failed"] += 1
-                self.tail.write(f"[sim] invocation failed: {type(error).__name__}: {error}\n")
                 if world.stats["faults injected"] == faults:
-                    world.violation("survives", f"{event.get('detail-type')}: {error!r}")
-                return False, list(world.writes)
-        world.stats["invocations"] += 1
-        return True, list(world.writes)
+                    world.violation("survives", f"{_kind(event)}: {len(failures)} messages failed")
+                return False, list(world.writes), result
+            world.stats["invocations"] += 1
+            return True, list(world.writes), result
+        finally:
+            world.writes = outer + world.writes
 
     def deliver(self) -> None:
-        """Lambda, invoked asynchronously by EventBridge; one at a time (``lambda-async``).
+        """Deliver this minute's events the way the code under test is deployed.
 
-        A failed invocation is retried twice, a minute then two later; then, or
-        once the event is older than 15 minutes, it goes to the dead-letter queue.
+        With ``paaskit.spot.wiring.QUEUED_ROLES``, the rules of those roles send to an
+        SQS FIFO queue the function consumes, the others invoke it directly; without,
+        every rule invokes it directly (and reserved concurrency 1 serialises).
         """
         now = self.world.minute
         due = [d for d in self.pending if d.at <= now]
         self.pending = [d for d in self.pending if d.at > now]
         self.rng.shuffle(due)
+        if self.queued is None:
+            for delivery in due:
+                self._invoke_async(delivery)
+            return
+        direct = []
         for delivery in due:
-            if now - delivery.emitted > 15:
-                self.world.stats["events to the dead-letter queue"] += 1
-                continue
-            ok, writes = self.invoke(delivery.event)
-            if not ok:
-                if delivery.attempt < 3:
-                    self.pending.append(
-                        Delivery(
-                            now + delivery.attempt,
-                            delivery.event,
-                            delivery.attempt + 1,
-                            delivery.emitted,
-                        )
+            if _role(delivery.event) in self.queued:
+                self._send(delivery.event)
+            else:
+                direct.append(delivery)
+        # Direct invocations run beside the queue's: some before, some in the middle of a
+        # reconcile (between its reads and its changes), some after.
+        self.rng.shuffle(direct)
+        split = self.rng.randint(0, len(direct))
+        for delivery in direct[:split]:
+            self._invoke_async(delivery)
+        self.concurrent = direct[split:]
+        self._poll()
+        leftover, self.concurrent = self.concurrent, []
+        for delivery in leftover:
+            self._invoke_async(delivery)
+
+    def _invoke_async(self, delivery: Delivery) -> None:
+        """Lambda, invoked asynchronously by EventBridge (``lambda-async``).
+
+        A failed invocation is retried twice, a minute then two later; then, or
+        once the event is older than 15 minutes, it goes to the dead-letter queue.
+        """
+        now = self.world.minute
+        if now - delivery.emitted > 15:
+            self.world.stats["events to the dead-letter queue"] += 1
+            return
+        ok, writes, _ = self.invoke(delivery.event)
+        if not ok:
+            if delivery.attempt < 3:
+                self.pending.append(
+                    Delivery(
+                        now + delivery.attempt,
+                        delivery.event,
+                        delivery.attempt + 1,
+                        delivery.emitted,
                     )
-                else:
-                    self.world.stats["events to the dead-letter queue"] += 1
-                continue
-            self._replay(delivery.event, writes)
+                )
+            else:
+                self.world.stats["events to the dead-letter queue"] += 1
+            return
+        self._replay(delivery.event, writes)
+
+    def during_reconcile(self) -> None:
+        """Called by the fake DescribeScalingActivities: run the direct invocations due now."""
+        pending, self.concurrent = self.concurrent, []
+        for delivery in pending:
+            self._invoke_async(delivery)
+
+    def _send(self, event: dict[str, Any]) -> None:
+        """SendMessage to the FIFO queue, deduplicated on the body for 5 minutes (``sqs-dedup``)."""
+        now = self.world.minute
+        body = json.dumps(event, sort_keys=True)
+        digest = str(hash(body))
+        if now - self.dedup.get(digest, -100) < 5:
+            self.world.stats["duplicates dropped by the queue"] += 1
+            return
+        self.dedup[digest] = now
+        self.serial += 1
+        self.queue.append(Message(f"m-{self.serial}", body, digest, now, now))
+
+    def _poll(self) -> None:
+        """The event source mapping: one batch of the group at a time, in order (``lambda-sqs-fifo``).
+
+        While a failed batch's messages wait out the visibility timeout, the group
+        is held; a message received ``QUEUE_MAX_RECEIVES`` times goes to the
+        queue's dead-letter queue (``sqs-fifo``).
+        """
+        now = self.world.minute
+        visibility = math.ceil(self.wiring.QUEUE_VISIBILITY_TIMEOUT_SECONDS / 60)
+        while self.queue and all(m.visible_at <= now for m in self.queue):
+            batch = self.queue[: self.wiring.BATCH_SIZE]
+            for m in batch:
+                m.receives += 1
+            event = {
+                "Records": [
+                    {
+                        "messageId": m.id,
+                        "receiptHandle": f"rh-{m.id}-{m.receives}",
+                        "body": m.body,
+                        "attributes": {
+                            "ApproximateReceiveCount": str(m.receives),
+                            "MessageGroupId": GROUP,
+                            "MessageDeduplicationId": m.dedup,
+                        },
+                        "messageAttributes": {},
+                        "md5OfBody": "",
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:rack-spot-events.fifo",
+                        "awsRegion": REGION,
+                    }
+                    for m in batch
+                ]
+            }
+            ok, writes, result = self.invoke(event)
+            failed = (
+                {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                if result is not None
+                else {m.id for m in batch}
+            )
+            for m in batch:
+                self.queue.remove(m)
+                if m.id not in failed:
+                    continue
+                if m.receives >= self.wiring.QUEUE_MAX_RECEIVES:
+                    self.world.stats["messages to the queue's dead-letter queue"] += 1
+                    continue
+                m.visible_at = now + visibility
+                self.queue.insert(0, m)
+            if ok:
+                self._replay(event, writes)
 
     def _replay(self, event: dict[str, Any], first: list[tuple[str, str]]) -> None:
         """The ``duplicate`` check: the same event again at once repeats none of the first's changes.
@@ -1532,14 +1679,16 @@ class Simulation:
         faults = [self.clients.autoscaling, self.clients.ec2, self.clients.ecs]
         for client in faults:
             client.faults = False
+        concurrent, self.concurrent = self.concurrent, []
         try:
-            ok, writes = self.invoke(event)
+            ok, writes, _ = self.invoke(event)
         finally:
+            self.concurrent = concurrent
             for client in faults:
                 client.faults = True
         repeated = sorted(set(writes) & set(first))
         if ok and repeated:
-            self.world.violation("duplicate", f"{event['detail-type']} again: {repeated}")
+            self.world.violation("duplicate", f"{_kind(event)} again: {repeated}")
 
     def run(self) -> RunResult:
         world = self.world
