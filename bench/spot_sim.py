@@ -23,6 +23,7 @@ rack that sits at its minimum size, ECS managed scaling's scale-in alarm firing)
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from collections import Counter
@@ -49,10 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, help="a checkout whose paaskit.spot to drive")
     parser.add_argument("--show", type=int, default=3, help="violations to show per invariant")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    if args.code is not None:
-        sys.path.insert(0, str(args.code.resolve()))
-    from tests import spot_model
+    # paaskit from --code when given, else from this checkout; the model always from here.
+    sys.path.insert(0, str((args.code or ROOT).resolve()))
+    spec = importlib.util.spec_from_file_location("spot_model", ROOT / "tests" / "spot_model.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {ROOT / 'tests' / 'spot_model.py'}")
+    spot_model = importlib.util.module_from_spec(spec)
+    sys.modules["spot_model"] = spot_model
+    spec.loader.exec_module(spot_model)
+    import paaskit.spot
+
+    print(f"paaskit.spot from {Path(paaskit.spot.__file__).parent}")
 
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     for name in names:
@@ -90,6 +98,26 @@ def report(name: str, results: list[Any], seconds: float, show: int, spot_model:
     total = on_demand + spot or 1
     base = sum(r.scenario.settings.on_demand_base for r in results) / len(results)
     above = max(0.0, on_demand - base * len(results) * results[0].minutes)
+    settings = results[0].scenario.settings
+    print(
+        f"stated bounds: back to spot {spot_model.back_to_spot_minutes(settings)} min, "
+        f"drained node {spot_model.wedge_minutes(settings)} min, purchase option changes "
+        f"{spot_model.purchase_interval_minutes(settings)} min apart"
+    )
+    returns = sorted(m for r in results for m in getattr(r, "back_to_spot", []))
+    if returns:
+        print(
+            f"back to the configured share once spot is back: {len(returns)} times, median "
+            f"{returns[len(returns) // 2]} min, p95 {returns[int(len(returns) * 0.95)]} min, "
+            f"longest {returns[-1]} min"
+        )
+    gaps = [
+        r.stats["shortest purchase change gap"]
+        for r in results
+        if "shortest purchase change gap" in r.stats
+    ]
+    if gaps:
+        print(f"shortest gap between two purchase option changes  {min(gaps)} min")
     print(f"on-demand share of node-hours          {on_demand / total:6.1%}")
     print(f"  above the configured base            {above / total:6.1%}")
     print(f"fallbacks to on-demand per 6 hours     {stats['fallbacks'] / hours * 6:6.2f}")

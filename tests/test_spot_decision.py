@@ -430,39 +430,32 @@ def test_no_replacement_before_the_recorded_time_after_one_was_given_up():
     assert done.state.replace_after is None
 
 
-def test_a_surplus_kept_by_scale_in_protection_is_replaced_without_an_extra_node():
-    """More nodes than desired, all serving and protected: AWS keeps them (its scale-in waits
-    for an unprotected node); the on-demand surplus is drained and removed, nothing launched."""
+def test_a_surplus_kept_by_scale_in_protection_counts_the_extra_node_from_the_nodes():
+    """More nodes than desired, every one running tasks: AWS keeps them all (its scale-in
+    waits for an unprotected node), so the extra node must come above the nodes held."""
     g = replace(after_fallback(), nodes=(*after_fallback().nodes, node(S2)), desired=4)
-    start = decide(g, [], CONFIGURED, T0)
-    assert start.desired_capacity is None
-    assert start.state.replacement == Replacement(A3, T0, desired=4, spot=2, extra=False)
-    assert "needs no extra node" in start.reasons[0]
-    g = simulate(g, start)
-    drain = decide(g, [], CONFIGURED, T0 + MINUTE)
-    assert drain.drain == (A3,)
-    g = simulate(g, drain)
-    g = replace(
-        g, nodes=tuple(replace(n, running_tasks=0) if n.instance_id == A3 else n for n in g.nodes)
-    )
-    done = decide(g, [], CONFIGURED, T0 + 2 * MINUTE)
-    assert done.terminate == (A3,)
-    assert done.decrement is False  # the other four are the group's desired four
-
-
-def test_a_surplus_replacement_never_hands_capacity_back():
-    r = Replacement(A3, T0 - MINUTE, desired=4, spot=2, extra=False)
-    g = after_fallback(desired=4, state=SpotState(replacement=r))
-    g = replace(g, nodes=tuple(n for n in g.nodes if n.instance_id != A3))
     d = decide(g, [], CONFIGURED, T0)
-    assert d.state.replacement is None
+    assert d.desired_capacity == 6
+    assert d.state.replacement == Replacement(A3, T0, desired=5, spot=2)
+    # then it goes on as any replacement: the desired capacity is the recorded one plus one
+    g = replace(simulate(g, d), nodes=(*g.nodes, node("i-000000000000000b9", SPOT, tasks=0)))
+    assert decide(g, [], CONFIGURED, T0 + 3 * MINUTE).drain == (A3,)
+
+
+def test_a_surplus_with_an_idle_node_is_left_to_the_group_to_scale_in():
+    idle = node(S2, tasks=0)
+    g = replace(after_fallback(), nodes=(*after_fallback().nodes, idle), desired=4)
+    d = decide(g, [], CONFIGURED, T0)
     assert d.desired_capacity is None
-    # nor does a spot failure end it: it launches nothing
-    g = replace(
-        after_fallback(desired=4, state=SpotState(replacement=r)),
-        nodes=(*after_fallback().nodes, node(S2)),
-    )
-    assert decide(g, [failure(at=T0)], CONFIGURED, T0).drain == (A3,)
+    assert "settle" in d.reasons[0]
+
+
+@pytest.mark.parametrize(("held", "replaces"), [(5, True), (6, False)])
+def test_no_replacement_when_the_nodes_held_reach_the_max_size(held, replaces):
+    extra = [node(f"i-000000000000000c{k}") for k in range(held - 4)]
+    g = replace(after_fallback(max_size=6), nodes=(*after_fallback().nodes, *extra), desired=4)
+    d = decide(g, [], CONFIGURED, T0)
+    assert (d.desired_capacity == held + 1) is replaces
 
 
 def test_on_demand_nodes_within_the_configured_share_stay():
@@ -771,7 +764,6 @@ def situations(draw):
             desired=draw(st.integers(0, max_size)),
             spot=draw(st.integers(0, count)),
             draining_since=some_time(),
-            extra=draw(st.booleans()),
         )
     state = SpotState(
         fallback_since=some_time(),
@@ -839,12 +831,12 @@ def test_never_kills_a_task_nor_takes_capacity_it_did_not_add(situation):
         if d.desired_capacity < g.desired:
             # only the extra node of our own replacement is handed back
             assert g.state.replacement is not None
-            assert g.state.replacement.extra
             assert d.desired_capacity == g.state.replacement.desired == g.desired - 1
         else:
-            assert d.desired_capacity == g.desired + 1
+            # one above the nodes held (the desired capacity, or more if protection keeps more)
             assert d.state.replacement is not None
-            assert d.state.replacement.desired == g.desired
+            assert d.state.replacement.desired == max(g.desired, len(g.nodes))
+            assert d.desired_capacity == d.state.replacement.desired + 1
 
 
 @settings(max_examples=200, deadline=None)

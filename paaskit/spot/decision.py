@@ -30,10 +30,10 @@ decision:
 
 1. raises the desired capacity by one (room permitting: ``desired < max``) and
    records which on-demand node it will replace; with the configured (spot)
-   distribution the ASG launches that extra node as spot. (When the group
-   holds more nodes than desired, all serving, a scale-in it cannot make
-   because every node runs tasks and is protected, the on-demand node is
-   surplus: no extra node is asked for, and step 2 needs only the room.)
+   distribution the ASG launches that extra node as spot. (A group may hold
+   more nodes than desired, every one running tasks: a scale-in it cannot make,
+   managed termination protection protecting them all, until one empties. The
+   extra node is then counted from the nodes it holds: desired = nodes + 1.)
 2. once one more spot node than before is in service and ACTIVE in ECS, the
    desired capacity is still the recorded one plus one (nobody else changed it
    meanwhile), and the other ACTIVE nodes have room for what the old node's
@@ -179,18 +179,11 @@ class Replacement:
     instance_id: str
     started: datetime
     desired: int
-    """The group's desired capacity before the extra launch."""
+    """The capacity before the extra launch: the group's desired capacity, or the nodes it
+    held if more (see ``decide``); the replacement asks for this plus one."""
     spot: int
     """Serving spot nodes before the extra launch."""
     draining_since: datetime | None = None
-    extra: bool = True
-    """Whether an extra node was asked for; not when the group already held more nodes than
-    its desired capacity (scale-in protection keeping them): the old node is then surplus."""
-
-    @property
-    def expected(self) -> int:
-        """The desired capacity while the replacement holds: the recorded one, plus the extra."""
-        return self.desired + 1 if self.extra else self.desired
 
 
 @dataclass(frozen=True)
@@ -305,7 +298,6 @@ class _Step:
         if (
             hand_back
             and r is not None
-            and r.extra
             and group.desired == r.desired + 1
             and r.desired >= group.min_size
         ):
@@ -326,6 +318,11 @@ def _has_room(others: Iterable[Node], target: Node) -> bool:
     cpu = sum(n.cpu_free for n in active)
     memory = sum(n.memory_free for n in active)
     return cpu >= target.cpu_used and memory >= target.memory_used
+
+
+def _all_busy(nodes: Iterable[Node]) -> bool:
+    """Every node runs tasks (so ECS managed termination protection protects every one)."""
+    return all(n.running_tasks > 0 for n in nodes)
 
 
 def _on_demand_others(group: Group, target: Node) -> int:
@@ -351,15 +348,14 @@ def _continue_replacement(
         return
     others = [n for n in group.nodes if n.serving and n.instance_id != r.instance_id]
     if r.draining_since is None:
-        came = _ready_spot(others) > r.spot or not r.extra
-        arrived = came and len(others) >= r.desired
+        arrived = _ready_spot(others) > r.spot and len(others) >= r.desired
         timed_out = now - r.started >= settings.replacement_timeout
-        if r.extra and step.last_failure is not None and step.last_failure >= r.started:
+        if step.last_failure is not None and step.last_failure >= r.started:
             step.cancel(group, f"spot capacity failed while replacing {r.instance_id}: cancelled")
-        elif group.desired != r.expected:
+        elif group.desired != r.desired + 1:
             step.cancel(
                 group,
-                f"the desired capacity is {group.desired}, not {r.expected} (someone else set "
+                f"the desired capacity is {group.desired}, not {r.desired + 1} (someone else set "
                 f"it, or the raise did not take): replacing {r.instance_id} is cancelled",
                 retry,
             )
@@ -511,11 +507,12 @@ def decide(
     ):
         on_demand = [n for n in group.nodes if n.lifecycle == ON_DEMAND]
         excess = len(on_demand) - wanted.on_demand_count(group.desired)
-        # More nodes than desired, all serving: a scale-in the group cannot make, every
-        # node being protected (it runs tasks). The surplus needs no extra node.
-        surplus = len(group.nodes) > group.desired
+        # More nodes than desired, every one running tasks: a scale-in the group cannot
+        # make (they are all protected) and that lasts until one empties. It is settled
+        # too, and the extra node is counted from the nodes it holds.
+        held = len(group.nodes)
         settled = (
-            len(group.nodes) >= group.desired
+            (held == group.desired or (held > group.desired and _all_busy(group.nodes)))
             and all(n.serving for n in group.nodes)
             and not any(n.ecs_status == "DRAINING" for n in group.nodes)
         )
@@ -529,7 +526,7 @@ def decide(
                 f"{excess} on-demand nodes above the configured share; the next replacement "
                 f"waits until {_time_text(step.replace_after)}"
             )
-        elif excess > 0 and group.desired >= group.max_size and not surplus:
+        elif excess > 0 and held >= group.max_size:
             reasons.append(
                 f"{excess} on-demand nodes above the configured share, but the group is at its "
                 f"max size ({group.max_size}): no room to launch a spot node first"
@@ -539,21 +536,12 @@ def decide(
             target = min(
                 on_demand, key=lambda n: (n.running_tasks, n.launch_time or epoch, n.instance_id)
             )
-            replacement = Replacement(
-                target.instance_id, now, group.desired, _ready_spot(group.nodes), extra=not surplus
+            replacement = Replacement(target.instance_id, now, held, _ready_spot(group.nodes))
+            desired = held + 1
+            reasons.append(
+                f"{excess} on-demand nodes above the configured share: launching a spot node "
+                f"to replace {target.instance_id}"
             )
-            if surplus:
-                reasons.append(
-                    f"{excess} on-demand nodes above the configured share, and "
-                    f"{len(group.nodes)} nodes for a desired {group.desired}: replacing "
-                    f"{target.instance_id} needs no extra node"
-                )
-            else:
-                desired = group.desired + 1
-                reasons.append(
-                    f"{excess} on-demand nodes above the configured share: launching a spot "
-                    f"node to replace {target.instance_id}"
-                )
 
     return Decision(
         state=SpotState(
@@ -599,7 +587,6 @@ def state_to_tags(state: SpotState) -> dict[str, str]:
                 "desired": r.desired,
                 "spot": r.spot,
                 "draining_since": _time_text(r.draining_since),
-                **({} if r.extra else {"extra": False}),
             },
             separators=(",", ":"),
         )
@@ -627,7 +614,6 @@ def state_from_tags(tags: Mapping[str, str]) -> SpotState:
             desired=int(data["desired"]),
             spot=int(data["spot"]),
             draining_since=_parse_time(data.get("draining_since")),
-            extra=bool(data.get("extra", True)),
         )
     return SpotState(
         fallback_since=_parse_time(tags.get(TAG_FALLBACK_SINCE)),
