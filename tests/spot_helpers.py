@@ -52,6 +52,10 @@ ON_DEMAND_ICE = (
     "Launching EC2 instance failed."
 )
 BAD_PROFILE = "Invalid IamInstanceProfile: rack-node. Launching EC2 instance failed."
+SPOT_BAD_REQUEST = (
+    "Could not launch Spot Instances. InvalidParameterValue - The requested instance type is "
+    "not supported in this configuration. Launching EC2 instance failed."
+)
 
 
 def failure(message: str = SPOT_SHORTAGE, at: datetime = T0, activity_id: str = "a-1") -> Activity:

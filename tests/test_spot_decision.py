@@ -7,6 +7,7 @@ The first tests replay the sequences of issue 16 that the simulator of AWS
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +39,7 @@ from tests.spot_helpers import (
     BAD_PROFILE,
     ON_DEMAND_ICE,
     ON_DEMAND_SHORTAGE,
+    SPOT_BAD_REQUEST,
     SPOT_QUOTA,
     SPOT_SHORTAGE,
     SPOT_UNFULFILLABLE,
@@ -190,6 +192,10 @@ def test_a_shortage_that_lasts_the_grace_falls_back_to_on_demand(short_for, fall
     assert (d.distribution == Distribution(1, 100)) is falls_back
     assert (d.state.fallback_since == T0) is falls_back
     assert d.state.short_since == T0 - short_for
+    since = (T0 - short_for).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expected = "falling back to on-demand" if falls_back else "not falling back yet"
+    assert expected in d.reasons[0]
+    assert since in d.reasons[0]
 
 
 # =====================================================================================
@@ -206,7 +212,9 @@ def test_spot_capacity_failures_are_recognised(message):
     )
 
 
-@pytest.mark.parametrize("message", [ON_DEMAND_SHORTAGE, ON_DEMAND_ICE, BAD_PROFILE])
+@pytest.mark.parametrize(
+    "message", [ON_DEMAND_SHORTAGE, ON_DEMAND_ICE, BAD_PROFILE, SPOT_BAD_REQUEST]
+)
 def test_other_launch_failures_are_not_spot_shortages(message):
     # Raising the on-demand share would not help an on-demand shortage or a bad profile.
     assert not is_spot_capacity_failure(failure(message))
@@ -240,6 +248,7 @@ def test_an_on_demand_shortage_does_not_count_towards_the_fallback():
         (2, 25, 2, 2),
         (0, 100, 3, 3),
         (1, 30, 5, 3),
+        (0, 1, 101, 2),  # 1.01 rounds up: a percentage, not a fraction of 101
     ],
 )
 def test_on_demand_count_follows_the_asg(base, percentage, desired, on_demand):
@@ -412,6 +421,37 @@ def test_no_replacement_while_the_group_is_unsettled(unsettle):
     assert "settle" in " ".join(d.reasons)
 
 
+def test_an_excess_of_one_waits_for_the_group_to_settle_too():
+    g = group(node(A, ON_DEMAND), node(B, ON_DEMAND), node(S1, state="Pending", ecs=None), base=1)
+    d = decide(g, [], CONFIGURED, T0)
+    assert d.desired_capacity is None
+    assert "1 on-demand nodes above the configured share; waiting" in d.reasons[0]
+
+
+def test_an_excess_of_one_at_max_size_launches_nothing():
+    g = group(node(A, ON_DEMAND), node(B, ON_DEMAND), node(S1), base=1, max_size=3)
+    d = decide(g, [], CONFIGURED, T0)
+    assert d.desired_capacity is None
+    assert "max size" in d.reasons[0]
+
+
+def test_nothing_to_say_about_a_group_at_its_share():
+    at_share = group(node(A, ON_DEMAND), node(S1, state="Pending", ecs=None), base=1)
+    assert decide(at_share, [], CONFIGURED, T0).reasons == ()
+    waiting = replace(at_share, state=SpotState(replace_after=T0 + MINUTE))
+    assert decide(waiting, [], CONFIGURED, T0).reasons == ()
+    full = group(node(A, ON_DEMAND), node(S1), base=1, max_size=2)
+    assert decide(full, [], CONFIGURED, T0).reasons == ()
+
+
+def test_a_node_of_unknown_launch_time_counts_as_the_oldest():
+    unknown = replace(node(B, ON_DEMAND), launch_time=None)
+    g = group(node(A, ON_DEMAND), unknown, node(S1), base=1)
+    d = decide(g, [], CONFIGURED, T0)
+    assert d.state.replacement is not None
+    assert d.state.replacement.instance_id == B
+
+
 def test_no_replacement_within_the_cooldown_or_when_switched_off():
     recent = after_fallback(state=SpotState(last_spot_failure=T0 - 5 * MINUTE))
     assert decide(recent, [], CONFIGURED, T0).actions() == []
@@ -486,6 +526,7 @@ def test_replacement_drains_the_old_node_once_the_spot_node_serves():
     d = decide(launched(node(S2, SPOT, tasks=0)), [], CONFIGURED, T0)
     assert d.drain == (A3,)
     assert d.state.replacement == launching(draining_since=T0)
+    assert d.reasons == (f"a spot node is in service: draining {A3}",)
     assert (d.desired_capacity, d.terminate) == (None, ())
 
 
@@ -522,6 +563,7 @@ def test_no_room_in_time_gives_up_keeping_the_capacity_and_waits_a_cooldown():
     assert d.state.replacement is None
     assert d.state.last_spot_failure is None  # not a spot failure
     assert d.state.replace_after == T0 + COOLDOWN
+    assert "no room came" in d.reasons[0]
 
 
 def test_an_extra_on_demand_node_is_not_a_spot_replacement():
@@ -554,7 +596,19 @@ def test_a_node_no_longer_above_the_configured_share_is_not_drained():
     d = decide(g, [], CONFIGURED, T0)
     assert (d.drain, d.desired_capacity) == ((), None)
     assert d.state.replacement is None
+    assert d.state.replace_after == T0 + COOLDOWN
     assert "no longer above the configured share" in d.reasons[0]
+
+
+def test_the_share_counts_each_other_on_demand_node_once():
+    """Base 2: a3 and a1 left of the on-demand nodes (a2 went): a3 is needed, not surplus."""
+    two = Settings(on_demand_base=2)
+    g = launched(node(S2, SPOT, tasks=0))
+    g = replace(g, nodes=tuple(n for n in g.nodes if n.instance_id != B))
+    g = replace(g, nodes=(*g.nodes, node(S2[:-1] + "3")))
+    assert decide(g, [], two, T0).drain == ()
+    g = replace(g, nodes=(*g.nodes, node(B, ON_DEMAND)))
+    assert decide(g, [], two, T0).drain == (A3,)
 
 
 def draining(tasks: int, since=T0 - MINUTE, **kwargs):
@@ -588,6 +642,10 @@ def test_a_drained_node_the_group_no_longer_counts_is_removed_without_a_decremen
     d = decide(replace(draining(tasks=0), desired=4), [], CONFIGURED, T0)
     assert d.terminate == (A3,)
     assert d.decrement is False
+    assert d.reasons == (f"{A3} is drained: terminating it, the group launching in its place",)
+    assert decide(draining(tasks=0), [], CONFIGURED, T0).reasons == (
+        f"{A3} is drained: terminating it",
+    )
 
 
 @pytest.mark.parametrize(("min_size", "decrement"), [(4, True), (5, False)])
@@ -615,6 +673,41 @@ def test_a_drained_node_the_base_now_needs_is_kept():
     assert d.activate == (A3,)
     assert d.desired_capacity is None
     assert d.state.replace_after == T0 + COOLDOWN
+
+
+HALF = Settings(on_demand_base=0, on_demand_percentage=50)
+
+
+def half_draining(desired: int, on_demand_others: int, spot: int):
+    """0 base, 50% on-demand; a3 drained and empty; the other nodes as given."""
+    r = Replacement(A3, T0 - 5 * MINUTE, desired=desired - 1, spot=0, draining_since=T0 - MINUTE)
+    others = [
+        node(f"i-00000000000000{k:03x}", ON_DEMAND) for k in range(0xA4, 0xA4 + on_demand_others)
+    ]
+    others += [node(f"i-00000000000000{k:03x}", SPOT) for k in range(0xB4, 0xB4 + spot)]
+    target = node(A3, ON_DEMAND, ecs="DRAINING", tasks=0)
+    return group(target, *others, desired=desired, percentage=50, state=SpotState(replacement=r))
+
+
+@pytest.mark.parametrize(
+    ("desired", "on_demand_others", "spot", "kept"),
+    [
+        (5, 2, 2, False),  # decrement: 4 asks for 2 on-demand, 2 others: terminate
+        (4, 1, 2, True),  # decrement: 3 asks for 2, 1 other: keep
+        (4, 2, 2, False),  # no decrement (4 others, desired 4) asks for 2: terminate
+        (5, 2, 3, True),  # no decrement (5 others, desired 5) asks for 3: keep
+    ],
+)
+def test_the_share_at_termination_is_counted_at_the_desired_capacity_after_it(
+    desired, on_demand_others, spot, kept
+):
+    d = decide(half_draining(desired, on_demand_others, spot), [], HALF, T0)
+    assert (d.activate == (A3,)) is kept
+    assert (d.terminate == (A3,)) is not kept
+    if kept:
+        assert (
+            d.reasons[0] == f"{A3} is drained but no longer above the configured share: keeping it"
+        )
 
 
 def test_a_node_that_never_drains_is_kept_after_the_drain_timeout():
@@ -647,8 +740,15 @@ def test_a_spot_failure_cancels_the_launch_and_hands_the_capacity_back():
     assert d.state.replacement is None
     assert d.distribution is None  # the group is full: no fallback needed
     assert d.state.fallback_since is None
+    assert d.state.short_since is None  # measured against the capacity handed back
     before = decide(g, [failure(at=T0 - 3 * MINUTE)], CONFIGURED, T0)
     assert before.state.replacement == launching()  # a failure before the launch is not its
+
+
+def test_capacity_is_handed_back_down_to_the_minimum():
+    g = after_fallback(desired=5, min_size=4, state=SpotState(replacement=launching()))
+    g = replace(g, nodes=tuple(n for n in g.nodes if n.instance_id != A3))
+    assert decide(g, [], CONFIGURED, T0).desired_capacity == 4
 
 
 def test_capacity_is_handed_back_only_if_still_asked_for_and_above_the_minimum():
@@ -932,10 +1032,25 @@ def test_tags_keep_whole_seconds_in_utc():
     assert normalise(SpotState(short_since=at)) == SpotState(short_since=at.replace(microsecond=0))
     naive = state_from_tags({TAG_SHORT_SINCE: "2025-06-02T14:00:01"})
     assert naive.short_since == datetime(2025, 6, 2, 14, 0, 1, tzinfo=UTC)
+    offset = state_from_tags({TAG_SHORT_SINCE: "2025-06-02T14:00:01+02:00"})
+    assert offset.short_since == datetime(2025, 6, 2, 12, 0, 1, tzinfo=UTC)
+    compact = state_to_tags(SpotState(replacement=Replacement(A, at, 3, 1)))[TAG_REPLACEMENT]
+    assert " " not in compact  # the most that fits in a tag's 256 characters
     full = Replacement(A, at, 3, 1, draining_since=at)
     assert normalise(SpotState(replacement=full)).replacement == Replacement(
         A, at.replace(microsecond=0), 3, 1, draining_since=at.replace(microsecond=0)
     )
+
+
+def test_tags_are_in_utc_whatever_the_local_time_zone(monkeypatch):
+    at = datetime(2025, 6, 2, 14, 0, 1, tzinfo=UTC)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert state_to_tags(SpotState(short_since=at))[TAG_SHORT_SINCE] == "2025-06-02T14:00:01Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_activities_are_merged_one_per_id_oldest_first():
