@@ -356,9 +356,16 @@ def _cmd_permissions(args: argparse.Namespace) -> int:
             path = Path(f"{args.out}-{i}.json")
             path.write_text(json.dumps(document, indent=2) + "\n")
             print(f"wrote {path} ({data['sizes'][i - 1]} of {data['limit']} characters)")
+    elif len(data["policies"]) == 1:
+        _print_json(data["policies"][0])
     else:
-        for document in data["policies"]:
-            _print_json(document)
+        # More than IAM's 6,144 characters: several managed policies, as one JSON list.
+        _print_json(data["policies"])
+        print(
+            f"paaskit permissions: {len(data['policies'])} policies (IAM takes at most "
+            f"{data['limit']} characters in one); --out PREFIX writes one file each",
+            file=sys.stderr,
+        )
     for type_ in data["uncovered"]:
         print(
             f"paaskit permissions: error: {type_}: no IAM actions known for this type",

@@ -352,13 +352,17 @@ class SpotCluster(Component):
         "cluster_capacity_providers": one(aws.ecs.ClusterCapacityProviders),
         "spot_handler_log_group": one(aws.cloudwatch.LogGroup),
         "spot_dead_letter_queue": one(aws.sqs.Queue),
+        "spot_events_dead_letter_queue": one(aws.sqs.Queue),
+        "spot_event_queue": one(aws.sqs.Queue),
         "spot_handler_role": one(aws.iam.Role),
         "spot_handler_role_policy": one(aws.iam.RolePolicy),
         "spot_handler": one(aws.lambda_.Function),
         "spot_handler_invoke_config": one(aws.lambda_.FunctionEventInvokeConfig),
+        "spot_event_source": one(aws.lambda_.EventSourceMapping),
         "spot_event_rule": named(aws.cloudwatch.EventRule),
         "spot_handler_permission": named(aws.lambda_.Permission),
         "spot_event_target": named(aws.cloudwatch.EventTarget),
+        "spot_event_queue_policy": one(aws.sqs.QueuePolicy),
         "spot_dead_letter_queue_policy": one(aws.sqs.QueuePolicy),
     }
     """Every child by key (the keys of `nodes` and `transform`); the spot handler's
@@ -719,12 +723,42 @@ class SpotCluster(Component):
             name_prefix=f"/aws/lambda/{aws_name('lambda', self.component_name)}-spot-",
             retention_in_days=args.log_retention_days,
         )
+        # Failed asynchronous invocations (drains) and events EventBridge could not
+        # deliver; EventBridge takes only standard queues as dead-letter queues.
         queue = self.child(
             "spot_dead_letter_queue",
             aws.sqs.Queue,
             "spot-dlq",
             sqs_managed_sse_enabled=True,
             message_retention_seconds=_DLQ_RETENTION_SECONDS,
+        )
+        # Launch failures and the schedule go through a FIFO queue, one message group
+        # per group: SQS hands a group to one consumer at a time, so two reconciles of
+        # the group never run at once, without reserved concurrency. EventBridge needs
+        # content-based deduplication on a FIFO target (it sets no deduplication id);
+        # it also drops EventBridge's duplicate deliveries within five minutes.
+        events_dlq = self.child(
+            "spot_events_dead_letter_queue",
+            aws.sqs.Queue,
+            "spot-events-dlq",
+            fifo_queue=True,  # a FIFO queue's dead-letter queue must be FIFO too
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=_DLQ_RETENTION_SECONDS,
+        )
+        events = self.child(
+            "spot_event_queue",
+            aws.sqs.Queue,
+            "spot-events",
+            fifo_queue=True,
+            content_based_deduplication=True,
+            sqs_managed_sse_enabled=True,
+            visibility_timeout_seconds=wiring.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+            message_retention_seconds=wiring.QUEUE_RETENTION_SECONDS,
+            redrive_policy=events_dlq.arn.apply(
+                lambda arn: json.dumps(
+                    {"deadLetterTargetArn": arn, "maxReceiveCount": wiring.QUEUE_MAX_RECEIVES}
+                )
+            ),
         )
         role = self.child(
             "spot_handler_role",
@@ -737,7 +771,7 @@ class SpotCluster(Component):
         )
         policy = pulumi.Output.all(
             partition, region, caller.account_id, self.cluster.name, self.asg.name,
-            log_group.arn, queue.arn,
+            log_group.arn, queue.arn, events.arn, self.launch_template.arn, self.node_role.arn,
         ).apply(lambda v: json.dumps(_spot_policy(*v)))  # fmt: skip
         role_policy = self.child(
             "spot_handler_role_policy",
@@ -758,9 +792,9 @@ class SpotCluster(Component):
             role=role.arn,
             timeout=wiring.TIMEOUT_SECONDS,
             memory_size=wiring.MEMORY_MB,
-            # One at a time: every invocation changes the same group. (An account
-            # must keep 10 unreserved: new accounts with a quota of 10 ask for more.)
-            reserved_concurrent_executions=1,
+            # No reserved concurrency: the queue serialises the reconciles (above), and
+            # drains are safe beside them; an account must keep 10 unreserved, so new
+            # accounts with a quota of 10 could not reserve any.
             environment={
                 "variables": pulumi.Output.all(self.cluster.name, self.asg.name).apply(
                     lambda v: wiring.environment(
@@ -786,6 +820,18 @@ class SpotCluster(Component):
             maximum_event_age_in_seconds=_EVENT_MAX_AGE_SECONDS,
             destination_config={"on_failure": {"destination": queue.arn}},
         )
+        # Lambda polls the queue with the function's role (hence depends_on), and
+        # redelivers only the messages a batch reports as failed.
+        self.child(
+            "spot_event_source",
+            aws.lambda_.EventSourceMapping,
+            "spot-events-source",
+            event_source_arn=events.arn,
+            function_name=function.arn,
+            batch_size=wiring.BATCH_SIZE,
+            function_response_types=["ReportBatchItemFailures"],
+            opts=pulumi.ResourceOptions(depends_on=[role_policy]),
+        )
 
         patterns = self.asg.name.apply(wiring.event_patterns)
         rules: dict[str, aws.cloudwatch.EventRule] = {}
@@ -804,10 +850,31 @@ class SpotCluster(Component):
             aws.cloudwatch.EventRule,
             "spot-schedule",
             at="schedule",
-            description="paaskit spot handler: notice spot coming back, step replacements",
+            description=_RULES["schedule"],
             schedule_expression=wiring.SCHEDULE_EXPRESSION,
         )
+        # Delivery failures (not function errors): retried for the event's useful
+        # life, then kept in the standard dead-letter queue.
+        delivery: dict[str, Any] = {
+            "retry_policy": {
+                "maximum_event_age_in_seconds": _EVENT_MAX_AGE_SECONDS,
+                "maximum_retry_attempts": 10,
+            },
+            "dead_letter_config": {"arn": queue.arn},
+        }
         for role_name, rule in rules.items():
+            if role_name in wiring.QUEUED_ROLES:
+                self.child(
+                    "spot_event_target",
+                    aws.cloudwatch.EventTarget,
+                    f"spot-{role_name}-target",
+                    at=role_name,
+                    rule=rule.name,
+                    arn=events.arn,
+                    sqs_target={"message_group_id": self.asg.name.apply(wiring.message_group)},
+                    **delivery,
+                )
+                continue
             permission = self.child(
                 "spot_handler_permission",
                 aws.lambda_.Permission,
@@ -825,15 +892,30 @@ class SpotCluster(Component):
                 at=role_name,
                 rule=rule.name,
                 arn=function.arn,
-                # Delivery failures (not function errors): retried for the event's
-                # useful life, then kept in the same queue.
-                retry_policy={
-                    "maximum_event_age_in_seconds": _EVENT_MAX_AGE_SECONDS,
-                    "maximum_retry_attempts": 10,
-                },
-                dead_letter_config={"arn": queue.arn},
+                **delivery,
                 opts=pulumi.ResourceOptions(depends_on=[permission]),
             )
+        queued = [rules[r] for r in wiring.QUEUED_ROLES]
+        self.child(
+            "spot_event_queue_policy",
+            aws.sqs.QueuePolicy,
+            "spot-events-policy",
+            queue_url=events.url,
+            policy=pulumi.Output.all(events.arn, *(r.arn for r in queued)).apply(
+                lambda v: policy_document(
+                    [
+                        {
+                            "Sid": "EventsOfThisGroup",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": v[0],
+                            "Condition": {"ArnEquals": {"aws:SourceArn": sorted(v[1:])}},
+                        }
+                    ]
+                )
+            ),
+        )
         self.child(
             "spot_dead_letter_queue_policy",
             aws.sqs.QueuePolicy,
@@ -852,9 +934,11 @@ class SpotCluster(Component):
 _RULES: Final[Mapping[str, str]] = {
     "interruption": "paaskit spot handler: drain a spot node two minutes before it is reclaimed",
     "rebalance": "paaskit spot handler: log rebalance recommendations",
-    "launch-unsuccessful": "paaskit spot handler: fall back to on-demand when spot launches fail",
+    "launch-unsuccessful": "paaskit spot handler (queued): fall back to on-demand when spot "
+    "launches keep failing",
+    "schedule": "paaskit spot handler (queued): notice spot coming back, step replacements",
 }
-"""Descriptions of the event rules of `paaskit.spot.wiring.event_patterns`, by role."""
+"""Descriptions of the event rules (`paaskit.spot.wiring.event_patterns` and the schedule), by role."""
 
 
 def _managed_policy_arn(partition: str, policy: str) -> str:
@@ -873,10 +957,19 @@ def _spot_policy(
     group: str,
     log_group_arn: str,
     queue_arn: str,
+    events_queue_arn: str,
+    launch_template_arn: str,
+    node_role_arn: str,
 ) -> dict[str, Any]:
-    """The spot module's own least-privilege policy, plus its log group and dead-letter queue."""
+    """The spot module's own least-privilege policy, plus its log group and queues."""
     document = wiring.policy_document(
-        partition=partition, region=region, account_id=account_id, cluster=cluster, group=group
+        partition=partition,
+        region=region,
+        account_id=account_id,
+        cluster=cluster,
+        group=group,
+        launch_template_arn=launch_template_arn,
+        node_role_arn=node_role_arn,
     )
     statements: list[dict[str, Any]] = list(document["Statement"])
     statements += [
@@ -891,6 +984,13 @@ def _spot_policy(
             "Effect": "Allow",
             "Action": "sqs:SendMessage",
             "Resource": queue_arn,
+        },
+        {
+            # What a Lambda event source mapping needs of the function's role.
+            "Sid": "ConsumeTheEventQueue",
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": events_queue_arn,
         },
     ]
     return {**document, "Statement": statements}

@@ -1,4 +1,7 @@
-"""Helpers for tests/test_spot_runtime.py: state builders, a small ASG simulator, moto set-up."""
+"""Helpers for the spot tests: state builders, a small decide-level ASG simulator, moto set-up.
+
+(The model of AWS that drives the whole handler is ``tests/spot_model.py``.)
+"""
 
 from __future__ import annotations
 
@@ -43,7 +46,16 @@ ON_DEMAND_SHORTAGE = (
     "requested (us-east-1a). Our system will be working on provisioning additional capacity. "
     "Launching EC2 instance failed."
 )
+ON_DEMAND_ICE = (
+    "Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not "
+    "have sufficient m6i.large capacity in the Availability Zone you requested (us-east-1a). "
+    "Launching EC2 instance failed."
+)
 BAD_PROFILE = "Invalid IamInstanceProfile: rack-node. Launching EC2 instance failed."
+SPOT_BAD_REQUEST = (
+    "Could not launch Spot Instances. InvalidParameterValue - The requested instance type is "
+    "not supported in this configuration. Launching EC2 instance failed."
+)
 
 
 def failure(message: str = SPOT_SHORTAGE, at: datetime = T0, activity_id: str = "a-1") -> Activity:
@@ -59,7 +71,15 @@ def node(
     ecs: str | None = "ACTIVE",
     tasks: int = 1,
     launched: datetime | None = None,
+    used: tuple[int, int] | None = None,
+    free: tuple[int, int] | None = None,
 ) -> Node:
+    """A node; ``used`` / ``free``: (CPU units, MiB) its tasks reserve / it has left (ECS)."""
+    resources: dict[str, int] = {}
+    if used is not None:
+        resources.update(cpu_used=used[0], memory_used=used[1])
+    if free is not None:
+        resources.update(cpu_free=free[0], memory_free=free[1])
     return Node(
         instance_id=instance_id,
         lifecycle=lifecycle,  # type: ignore[arg-type]
@@ -69,6 +89,7 @@ def node(
         ecs_status=ecs,
         running_tasks=tasks,
         container_instance_arn=None if ecs is None else f"arn:ci/{instance_id}",
+        **resources,
     )
 
 
@@ -96,16 +117,18 @@ def simulate(g: Group, d: Decision) -> Group:
     """What the world looks like right after ``d`` was applied, before the ASG or ECS react.
 
     Mirrors the guards of paaskit.spot.aws.apply: a termination only hits an
-    in-service node, a drain only an ACTIVE one.
+    in-service node, a drain only an ACTIVE one, an activation only a DRAINING one.
     """
     nodes = []
     desired = g.desired if d.desired_capacity is None else d.desired_capacity
     for n in g.nodes:
         if n.instance_id in d.terminate and n.lifecycle_state == "InService":
-            desired -= 1
+            desired -= 1 if getattr(d, "decrement", True) else 0
             nodes.append(replace(n, lifecycle_state="Terminating"))
         elif n.instance_id in d.drain and n.ecs_status == "ACTIVE":
             nodes.append(replace(n, ecs_status="DRAINING"))
+        elif n.instance_id in getattr(d, "activate", ()) and n.ecs_status == "DRAINING":
+            nodes.append(replace(n, ecs_status="ACTIVE"))
         else:
             nodes.append(n)
     return replace(
@@ -200,15 +223,18 @@ class FakeAsg:
 
 
 def emulate_partial_policy_updates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Teach moto AWS's documented merge of a partial MixedInstancesPolicy update.
+    """Teach moto AWS's documented handling of a MixedInstancesPolicy update without a LaunchTemplate.
 
-    AWS: "When you make changes to an existing policy, all optional properties
-    are left unchanged if not specified", so paaskit sends only
-    InstancesDistribution (which also spares the Lambda ec2:RunInstances and
-    iam:PassRole). moto 5 instead replaces the whole policy and rejects one
-    without a LaunchTemplate. This merges the update into the stored policy
-    first; everything else stays moto's own code. The server runs in this
-    process, so patching the backend class reaches it.
+    AWS: "Any properties that you don't specify are not changed by this update
+    request", so paaskit sends only InstancesDistribution (no launch template).
+    But an InstancesDistribution "uses default values for unspecified
+    parameters, except for SpotMaxPrice": the one sent *replaces* the stored one,
+    which is why paaskit sends it whole. moto 5 instead replaces the whole policy
+    and rejects one without a LaunchTemplate. This keeps the stored LaunchTemplate
+    and replaces InstancesDistribution with the one sent, as is (so a field left
+    out is gone, where AWS would put its default); everything else stays moto's
+    own code. The server runs in this process, so patching the backend class
+    reaches it.
     """
     from moto.autoscaling.models import AutoScalingBackend
 
@@ -219,8 +245,7 @@ def emulate_partial_policy_updates(monkeypatch: pytest.MonkeyPatch) -> None:
         current = self.autoscaling_groups.get(kwargs.get("name"))
         if policy and "LaunchTemplate" not in policy and current is not None:
             merged = copy.deepcopy(current.mixed_instances_policy or {})
-            for key, value in policy.items():
-                merged.setdefault(key, {}).update(value)
+            merged.update(copy.deepcopy(policy))
             spec = merged.get("LaunchTemplate", {}).get("LaunchTemplateSpecification", {})
             if spec.get("LaunchTemplateId"):
                 spec.pop("LaunchTemplateName", None)  # moto stores both, accepts one
@@ -260,6 +285,8 @@ class MotoRack:
     ecs: Any
     calls: set[str] = field(default_factory=set)
     """IAM actions of every call the code under test made (see ``record_calls``)."""
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """Every call the code under test made, in order: (operation, parameters)."""
 
     def record_calls(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Note the IAM action of each API call made through ``Clients.create()``."""
@@ -267,13 +294,14 @@ class MotoRack:
 
         original = Clients.create
 
-        def record(model: Any, **_: Any) -> None:
+        def record(model: Any, params: Any = None, **_: Any) -> None:
             self.calls.add(f"{model.service_model.signing_name}:{model.name}")
+            self.requests.append((model.name, copy.deepcopy(params or {})))
 
         def create(cls: type[Clients]) -> Clients:
             clients = original()
             for client in (clients.autoscaling, clients.ec2, clients.ecs):
-                client.meta.events.register("before-call", record)
+                client.meta.events.register("provide-client-params", record)
             return clients
 
         monkeypatch.setattr(Clients, "create", classmethod(create))
@@ -290,6 +318,11 @@ class MotoRack:
 
     def instance_ids(self) -> list[str]:
         return [i["InstanceId"] for i in self.describe()["Instances"]]
+
+    def writes(self) -> list[str]:
+        """The changes the code under test asked for (not the reads), in order."""
+        reads = ("Describe", "List", "Get")
+        return [name for name, _ in self.requests if not name.startswith(reads)]
 
     def register(self, instance_id: str, cluster: str | None = None) -> str:
         response = self.ecs.register_container_instance(
@@ -356,6 +389,7 @@ def make_moto_rack(desired: int = 3, base: int = 1, percentage: int = 0) -> Moto
                 "Overrides": [{"InstanceType": t} for t in ("m6i.large", "m6a.large", "m7i.large")],
             },
             "InstancesDistribution": {
+                "OnDemandAllocationStrategy": "prioritized",  # as paaskit.cluster sets it
                 "OnDemandBaseCapacity": base,
                 "OnDemandPercentageAboveBaseCapacity": percentage,
                 "SpotAllocationStrategy": "price-capacity-optimized",

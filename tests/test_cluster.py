@@ -408,18 +408,26 @@ def test_event_rules_cover_interruptions_rebalances_launch_failures_and_a_schedu
     assert p.one(ASG).urn in p.named("rack-spot-launch-unsuccessful").dependencies
     assert rules["rack-spot-schedule"]["scheduleExpression"] == wiring.SCHEDULE_EXPRESSION
     assert len(rules) == 4
+    assert set(wiring.DIRECT_ROLES) | set(wiring.QUEUED_ROLES) == {
+        name.removeprefix("rack-spot-") for name in rules
+    }
 
 
-def test_every_rule_targets_the_function_with_a_scoped_permission_and_a_dead_letter_queue():
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+
+
+def test_drain_rules_invoke_the_function_with_a_scoped_permission_and_a_dead_letter_queue():
     p = default_plan()
     function = p.one(FUNCTION)
-    queue = p.one("aws:sqs/queue:Queue")
-    for rule in p.of_type(RULE):
+    queue = p.named("rack-spot-dlq")
+    for role in wiring.DIRECT_ROLES:
+        rule = p.named(f"rack-spot-{role}")
         target = p.named(f"{rule.name}-target")
         assert rule.urn in target.dependencies
         assert function.urn in target.dependencies
         assert target.inputs["arn"].startswith("arn:aws:lambda:")
-        assert target.inputs["arn"].endswith(":function:" + target.inputs["arn"].rsplit(":", 1)[1])
+        assert "sqsTarget" not in target.inputs
         assert queue.urn in target.dependencies
         assert target.inputs["deadLetterConfig"]["arn"].startswith("arn:aws:sqs:")
         permission = p.named(f"{rule.name}-invoke")
@@ -428,14 +436,55 @@ def test_every_rule_targets_the_function_with_a_scoped_permission_and_a_dead_let
         assert rule.urn in permission.dependencies
         assert permission.inputs["sourceArn"].startswith("arn:aws:events:")
         assert permission.urn in target.dependencies
-    assert len(p.of_type(PERMISSION)) == len(p.of_type(RULE)) == len(p.of_type(TARGET))
+    assert len(p.of_type(PERMISSION)) == len(wiring.DIRECT_ROLES)
+    assert len(p.of_type(RULE)) == len(p.of_type(TARGET)) == 4
+
+
+def test_reconciles_go_through_a_fifo_queue_one_message_group_per_group():
+    """Serialisation without reserved concurrency: SQS hands a message group to one consumer."""
+    p = default_plan()
+    events = p.named("rack-spot-events")
+    assert events.inputs["fifoQueue"] is True
+    # EventBridge sets no deduplication id: a FIFO target needs content-based deduplication.
+    assert events.inputs["contentBasedDeduplication"] is True
+    assert events.inputs["sqsManagedSseEnabled"] is True
+    assert events.inputs["visibilityTimeoutSeconds"] >= wiring.TIMEOUT_SECONDS  # AWS requires it
+    redrive = json.loads(events.inputs["redrivePolicy"])
+    assert redrive["maxReceiveCount"] == wiring.QUEUE_MAX_RECEIVES
+    dlq = p.named("rack-spot-events-dlq")
+    assert dlq.inputs["fifoQueue"] is True  # a FIFO queue's dead-letter queue is FIFO
+    assert dlq.urn in events.dependencies
+    group = json.loads(p.named("rack-spot-launch-unsuccessful").inputs["eventPattern"])["detail"][
+        "AutoScalingGroupName"
+    ][0]
+    for role in wiring.QUEUED_ROLES:
+        rule = p.named(f"rack-spot-{role}")
+        target = p.named(f"{rule.name}-target")
+        assert events.urn in target.dependencies
+        assert target.inputs["arn"].startswith("arn:aws:sqs:")
+        assert target.inputs["sqsTarget"] == {"messageGroupId": wiring.message_group(group)}
+        assert target.inputs["deadLetterConfig"]["arn"].startswith("arn:aws:sqs:")
+        assert not [r for r in p.of_type(PERMISSION) if r.name == f"{rule.name}-invoke"]
+    source = p.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert events.urn in source.dependencies
+    assert p.one(FUNCTION).urn in source.dependencies
+    assert p.named("rack-spot-role-policy").urn in source.dependencies
+    assert source.inputs["batchSize"] == wiring.BATCH_SIZE <= 10  # the FIFO maximum
+    assert source.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    (statement,) = json.loads(p.named("rack-spot-events-policy").inputs["policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert len(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == len(wiring.QUEUED_ROLES)
+    for role in wiring.QUEUED_ROLES:
+        assert p.named(f"rack-spot-{role}").urn in p.named("rack-spot-events-policy").dependencies
 
 
 def test_the_dead_letter_queue_admits_only_this_clusters_rules():
     p = default_plan()
-    queue = p.one("aws:sqs/queue:Queue")
+    queue = p.named("rack-spot-dlq")
     assert queue.inputs["sqsManagedSseEnabled"] is True
-    policy_record = p.one("aws:sqs/queuePolicy:QueuePolicy")
+    assert "fifoQueue" not in queue.inputs  # EventBridge takes only standard dead-letter queues
+    policy_record = p.named("rack-spot-dlq-policy")
     (statement,) = json.loads(policy_record.inputs["policy"])["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
@@ -448,17 +497,18 @@ def test_failed_invocations_are_retried_then_sent_to_the_dead_letter_queue():
     config = p.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
     assert config.inputs["maximumRetryAttempts"] == 2
     assert config.inputs["destinationConfig"]["onFailure"]["destination"].startswith("arn:aws:sqs:")
-    assert p.one("aws:sqs/queue:Queue").urn in config.dependencies
+    assert p.named("rack-spot-dlq").urn in config.dependencies
     assert p.one(FUNCTION).urn in config.dependencies
 
 
-def test_function_runs_the_packaged_spot_code_one_at_a_time():
+def test_function_runs_the_packaged_spot_code_with_no_reserved_concurrency():
     p = plan_cluster(on_demand_base=2, on_demand_percentage=10)
     function = p.one(FUNCTION).inputs
     assert function["handler"] == "paaskit.spot.handler.handler"
     assert function["runtime"] in ("python3.12", "python3.13")
     assert function["architectures"] == ["arm64"]
-    assert function["reservedConcurrentExecutions"] == 1
+    # Accounts with a concurrency quota of 10 refuse any reservation; the queue serialises.
+    assert "reservedConcurrentExecutions" not in function
     assert function["timeout"] == wiring.TIMEOUT_SECONDS
     env = function["environment"]["variables"]
     assert env["PAASKIT_CLUSTER"].startswith("rack-cluster-")
@@ -522,16 +572,43 @@ def _operations_called_by_the_spot_code() -> set[str]:
     return called
 
 
+CHECKED_ON_UPDATE = {"ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"}
+"""What AWS checks of the caller on an UpdateAutoScalingGroup of a group with a launch
+template: "permissions ... are checked when an Auto Scaling group is created or updated
+using a launch template" (Control Amazon EC2 launch template usage in Auto Scaling groups;
+Amazon EC2 Auto Scaling API permissions: ec2:RunInstances, ec2:CreateTags with a tag
+specification, iam:PassRole with an instance profile -- the node role's)."""
+
+
 def test_the_function_role_allows_exactly_what_the_spot_code_calls():
     policy = role_policy(default_plan())
     granted = {
         action
         for statement in policy["Statement"]
         for action in _as_list(statement["Action"])
-        if action.split(":")[0] in ("autoscaling", "ec2", "ecs")
+        if action.split(":")[0] in ("autoscaling", "ec2", "ecs", "iam")
     }
-    assert granted == _operations_called_by_the_spot_code()
+    called = _operations_called_by_the_spot_code()
+    assert "autoscaling:UpdateAutoScalingGroup" in called
+    assert granted == called | CHECKED_ON_UPDATE
     assert "ecs:UpdateContainerInstancesState" in granted
+
+
+def test_launch_permissions_are_only_those_of_the_groups_template_and_node_role():
+    p = default_plan()
+    statements = role_policy(p)["Statement"]
+    run = next(s for s in statements if s["Action"] == "ec2:RunInstances")
+    (template_arn,) = [run["Condition"]["ArnEquals"]["ec2:LaunchTemplate"]]
+    assert template_arn.startswith("arn:aws:ec2:")
+    assert ":launch-template/" in template_arn
+    assert p.one(LAUNCH_TEMPLATE).urn in p.named("rack-spot-role-policy").dependencies
+    tag = next(s for s in statements if s["Action"] == "ec2:CreateTags")
+    assert tag["Condition"] == {"StringEquals": {"ec2:CreateAction": "RunInstances"}}
+    passing = next(s for s in statements if s["Action"] == "iam:PassRole")
+    assert passing["Resource"].startswith("arn:aws:iam::")
+    assert ":role/" in passing["Resource"]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+    assert p.named("rack-node-role").urn in p.named("rack-spot-role-policy").dependencies
 
 
 def test_the_function_role_is_scoped_to_this_cluster_group_log_group_and_queue():
@@ -544,6 +621,10 @@ def test_the_function_role_is_scoped_to_this_cluster_group_log_group_and_queue()
         actions = _as_list(statement["Action"])
         assert all(":" in a and "*" not in a for a in actions)
         resources = _as_list(statement["Resource"])
+        if resources == ["*"] and "Condition" in statement:
+            # Launch permissions AWS checks on an update, each bound by a condition.
+            assert actions in (["ec2:RunInstances"], ["ec2:CreateTags"])
+            continue
         if resources == ["*"]:
             # Only the Describe calls, which support no resource-level permissions.
             assert all(a.split(":")[1].startswith("Describe") for a in actions)
@@ -555,9 +636,11 @@ def test_the_function_role_is_scoped_to_this_cluster_group_log_group_and_queue()
                 assert f"/{cluster_name}" in resource
             elif resource.startswith("arn:aws:logs:"):
                 assert ":log-group:/aws/lambda/rack-spot-" in resource
+            elif resource.startswith("arn:aws:iam:"):
+                assert "rack-node-role" in resource
             else:
                 assert resource.startswith("arn:aws:sqs:")
-                assert "rack-spot-dlq" in resource
+                assert "rack-spot-dlq" in resource or "rack-spot-events" in resource
     drain = next(
         s for s in policy["Statement"] if "ecs:UpdateContainerInstancesState" in s["Action"]
     )
@@ -574,7 +657,7 @@ def _as_list(value):
 
 def test_the_spot_handler_can_be_switched_off():
     p = plan_cluster(spot_handler=False)
-    for kind in (FUNCTION, RULE, TARGET, PERMISSION, "aws:sqs/queue:Queue"):
+    for kind in (FUNCTION, RULE, TARGET, PERMISSION, QUEUE, QUEUE_POLICY):
         assert not p.of_type(kind)
     assert len(p.of_type("aws:iam/role:Role")) == 1
 

@@ -1,35 +1,32 @@
-"""The spot Lambda: the pure decision (exhaustively), events, and the boto3 layer against moto."""
+"""The spot Lambda: events, configuration, packaging, and the handler and boto3 layer against moto.
+
+(The decision is tested in tests/test_spot_decision.py; the whole handler in a model of
+AWS in tests/test_spot_sim.py.)
+"""
 
 from __future__ import annotations
 
 import ast
-import itertools
 import json
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from paaskit.spot import wiring
-from paaskit.spot.aws import Clients
+from paaskit.spot.aws import Clients, apply, read_group
 from paaskit.spot.config import RuntimeConfig, Settings, SpotConfigError
 from paaskit.spot.decision import (
-    ON_DEMAND,
-    SPOT,
     STATE_TAGS,
     TAG_FALLBACK_SINCE,
-    TAG_REPLACEMENT,
-    Activity,
-    Distribution,
+    Decision,
     Replacement,
     SpotState,
-    decide,
     is_spot_capacity_failure,
     state_from_tags,
     state_to_tags,
@@ -44,553 +41,20 @@ from paaskit.spot.events import (
     parse_event,
     parse_time,
 )
-from paaskit.spot.handler import handle, handler, reconcile
+from paaskit.spot.handler import handler, is_batch, reconcile
 from tests.spot_helpers import (
-    BAD_PROFILE,
-    ON_DEMAND_SHORTAGE,
-    SPOT_QUOTA,
-    SPOT_SHORTAGE,
-    SPOT_UNFULFILLABLE,
-    T0,
-    FakeAsg,
     MotoRack,
     emulate_partial_policy_updates,
-    failure,
-    group,
     interruption_event,
     launch_unsuccessful_event,
     make_moto_rack,
-    node,
     rebalance_event,
     scheduled_event,
-    simulate,
 )
 
 CONFIGURED = Settings(on_demand_base=1, on_demand_percentage=0)
 MINUTE = timedelta(minutes=1)
 SPOT_ROOT = Path(__file__).resolve().parents[1] / "paaskit" / "spot"
-
-
-# =====================================================================================
-# Spot capacity failures
-# =====================================================================================
-
-
-@pytest.mark.parametrize("message", [SPOT_SHORTAGE, SPOT_UNFULFILLABLE, SPOT_QUOTA])
-def test_spot_capacity_failures_are_recognised(message):
-    assert is_spot_capacity_failure(failure(message))
-    # Auto Scaling puts the reason in Description too, prefixed; still recognised.
-    assert is_spot_capacity_failure(
-        failure(f"Launching a new EC2 instance.  Status Reason: {message}")
-    )
-
-
-@pytest.mark.parametrize("message", [ON_DEMAND_SHORTAGE, BAD_PROFILE])
-def test_other_launch_failures_are_not_spot_shortages(message):
-    # Raising the on-demand share would not help an on-demand shortage or a bad profile.
-    assert not is_spot_capacity_failure(failure(message))
-
-
-def test_a_successful_activity_is_not_a_failure():
-    done = Activity("a-9", "Successful", "Launching a new EC2 instance: i-0abc", T0)
-    assert not is_spot_capacity_failure(done)
-
-
-# =====================================================================================
-# Fallback to on-demand and back
-# =====================================================================================
-
-
-def short_group(**kwargs):
-    """Three of four nodes: a spot node was reclaimed and its replacement cannot launch."""
-    return group(
-        node("i-000000000000000a1", ON_DEMAND),
-        node("i-000000000000000b1"),
-        node("i-000000000000000b2"),
-        desired=4,
-        base=1,
-        **kwargs,
-    )
-
-
-def test_spot_shortage_while_short_raises_the_on_demand_share():
-    d = decide(short_group(), [failure(at=T0 - MINUTE)], CONFIGURED, T0)
-    assert d.distribution == Distribution(1, 100)
-    assert d.state.fallback_since == T0
-    assert d.state.last_spot_failure == T0 - MINUTE
-    assert (d.desired_capacity, d.drain, d.terminate) == (None, (), ())
-    assert "falling back to on-demand" in " ".join(d.reasons)
-
-
-def test_spot_failure_while_the_group_is_full_changes_nothing():
-    full = group(node("i-000000000000000a1", ON_DEMAND), node("i-000000000000000b1"), base=1)
-    d = decide(full, [failure(at=T0 - MINUTE)], CONFIGURED, T0)
-    assert d.distribution is None
-    assert d.state.fallback_since is None
-
-
-def test_an_on_demand_shortage_does_not_trigger_the_fallback():
-    d = decide(short_group(), [failure(ON_DEMAND_SHORTAGE, at=T0 - MINUTE)], CONFIGURED, T0)
-    assert d.distribution is None
-
-
-def test_fallback_holds_while_failures_are_recent():
-    state = SpotState(fallback_since=T0 - 10 * MINUTE, last_spot_failure=T0 - 10 * MINUTE)
-    in_fallback = short_group(percentage=100, state=state)
-    d = decide(in_fallback, [], CONFIGURED, T0)
-    assert d.distribution is None
-    assert d.state.fallback_since == T0 - 10 * MINUTE
-
-
-def test_fallback_ends_after_the_cooldown_without_removing_anything():
-    state = SpotState(fallback_since=T0 - 20 * MINUTE, last_spot_failure=T0 - 16 * MINUTE)
-    recovered = group(
-        node("i-000000000000000a1", ON_DEMAND),
-        node("i-000000000000000a2", ON_DEMAND),
-        node("i-000000000000000b1"),
-        base=1,
-        percentage=100,
-        state=state,
-    )
-    d = decide(recovered, [failure(at=T0 - 16 * MINUTE)], CONFIGURED, T0)
-    assert d.distribution == Distribution(1, 0)
-    assert d.state.fallback_since is None
-    assert (d.desired_capacity, d.drain, d.terminate) == (None, (), ())
-
-
-def test_a_drifted_distribution_is_restored_without_a_fallback():
-    drifted = group(node("i-000000000000000b1"), base=0, percentage=60)
-    d = decide(drifted, [], CONFIGURED, T0)
-    assert d.distribution == Distribution(1, 0)
-
-
-def test_a_group_without_mixed_instances_policy_is_left_alone():
-    plain = replace(short_group(), distribution=None)
-    d = decide(plain, [failure()], CONFIGURED, T0)
-    assert d.actions() == []
-    assert "no mixed instances policy" in d.reasons[0]
-
-
-def test_fallback_percentage_never_lowers_a_higher_configured_share():
-    mostly_on_demand = Settings(on_demand_base=1, on_demand_percentage=80, fallback_percentage=50)
-    d = decide(short_group(percentage=80), [failure()], mostly_on_demand, T0)
-    assert d.distribution is None
-    assert d.state.fallback_since == T0
-
-
-# =====================================================================================
-# Replacing on-demand nodes with spot, one at a time
-# =====================================================================================
-
-
-def after_fallback(**kwargs):
-    """Base 1 + two on-demand nodes left over from a fallback + one spot node."""
-    return group(
-        node("i-000000000000000a1", ON_DEMAND, tasks=3),
-        node("i-000000000000000a2", ON_DEMAND, tasks=2),
-        node("i-000000000000000a3", ON_DEMAND, tasks=1),
-        node("i-000000000000000b1", SPOT, tasks=2),
-        base=1,
-        **kwargs,
-    )
-
-
-def test_replacement_starts_by_launching_one_extra_node():
-    g = after_fallback()
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.desired_capacity == 5
-    assert d.state.replacement == Replacement("i-000000000000000a3", T0, desired=4, spot=1)
-    assert (d.distribution, d.drain, d.terminate) == (None, (), ())
-
-
-def test_the_node_with_fewest_tasks_is_replaced_first():
-    d = decide(after_fallback(), [], CONFIGURED, T0)
-    assert d.state.replacement is not None
-    assert d.state.replacement.instance_id == "i-000000000000000a3"
-
-
-def launching(**changes):
-    r = Replacement("i-000000000000000a3", T0 - 2 * MINUTE, desired=4, spot=1)
-    return replace(r, **changes)
-
-
-def test_replacement_waits_for_the_spot_node_to_be_in_ecs():
-    g = after_fallback(desired=5, state=SpotState(replacement=launching()))
-    pending = node("i-000000000000000b2", SPOT, state="InService", ecs=None, tasks=0)
-    g = replace(g, nodes=(*g.nodes, pending))
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.actions() == []
-    assert d.state.replacement == launching()
-
-
-def test_replacement_drains_the_old_node_once_the_spot_node_serves():
-    g = after_fallback(desired=5, state=SpotState(replacement=launching()))
-    g = replace(g, nodes=(*g.nodes, node("i-000000000000000b2", SPOT, tasks=0)))
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.drain == ("i-000000000000000a3",)
-    assert d.state.replacement == launching(draining_since=T0)
-    assert (d.desired_capacity, d.terminate) == (None, ())
-
-
-def test_an_extra_on_demand_node_is_not_a_spot_replacement():
-    g = after_fallback(desired=5, state=SpotState(replacement=launching()))
-    g = replace(g, nodes=(*g.nodes, node("i-000000000000000a4", ON_DEMAND, tasks=0)))
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.drain == ()
-
-
-def draining(tasks: int, since=T0 - MINUTE):
-    g = after_fallback(desired=5, state=SpotState(replacement=launching(draining_since=since)))
-    nodes = [
-        replace(n, ecs_status="DRAINING", running_tasks=tasks)
-        if n.instance_id == "i-000000000000000a3"
-        else n
-        for n in g.nodes
-    ]
-    return replace(g, nodes=(*nodes, node("i-000000000000000b2", SPOT, tasks=1)))
-
-
-def test_replacement_waits_while_the_old_node_drains():
-    d = decide(draining(tasks=1), [], CONFIGURED, T0)
-    assert d.actions() == []
-    assert "to drain" in d.reasons[0]
-
-
-def test_replacement_removes_the_drained_node_and_its_extra_capacity():
-    d = decide(draining(tasks=0), [], CONFIGURED, T0)
-    assert d.terminate == ("i-000000000000000a3",)
-    assert d.state.replacement is None
-    assert d.desired_capacity is None  # the termination decrements it
-
-
-def test_a_node_that_never_drains_is_removed_after_the_drain_timeout():
-    d = decide(draining(tasks=2, since=T0 - 6 * MINUTE), [], CONFIGURED, T0)
-    assert d.terminate == ("i-000000000000000a3",)
-
-
-def test_a_drained_node_stays_if_removing_it_would_leave_the_group_short():
-    g = draining(tasks=0)
-    # a spot node was interrupted meanwhile: without a3 only 3 nodes would serve 4
-    g = replace(g, nodes=tuple(n for n in g.nodes if n.instance_id != "i-000000000000000b1"))
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.terminate == ()
-    assert "below its desired" in d.reasons[0]
-
-
-def test_a_spot_failure_cancels_the_launch_and_hands_the_capacity_back():
-    g = after_fallback(desired=5, state=SpotState(replacement=launching()))
-    d = decide(g, [failure(at=T0 - MINUTE)], CONFIGURED, T0)
-    assert d.desired_capacity == 4
-    assert d.state.replacement is None
-    assert d.distribution is None  # the group is full: no fallback needed
-    assert d.state.fallback_since is None
-
-
-def test_a_replacement_that_never_comes_is_cancelled_and_counts_as_a_failure():
-    g = after_fallback(desired=5, state=SpotState(replacement=launching(started=T0 - 11 * MINUTE)))
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.desired_capacity == 4
-    assert d.state.replacement is None
-    assert d.state.last_spot_failure == T0
-    # and no new attempt until a cool-down has passed
-    retry = decide(simulate(g, d), [], CONFIGURED, T0 + 14 * MINUTE)
-    assert retry.desired_capacity is None
-    again = decide(simulate(g, d), [], CONFIGURED, T0 + 16 * MINUTE)
-    assert again.desired_capacity == 5
-
-
-def test_a_target_that_left_the_group_ends_the_replacement():
-    g = after_fallback(desired=5, state=SpotState(replacement=launching()))
-    g = replace(g, nodes=tuple(n for n in g.nodes if n.instance_id != "i-000000000000000a3"))
-    d = decide(g, [], CONFIGURED, T0)
-    assert d.state.replacement is None
-    assert d.desired_capacity == 4
-
-
-def test_no_replacement_at_max_size():
-    d = decide(after_fallback(max_size=4), [], CONFIGURED, T0)
-    assert d.actions() == []
-    assert "max size" in d.reasons[0]
-
-
-def test_no_replacement_while_the_group_is_unsettled():
-    g = after_fallback()
-    g = replace(g, nodes=(*g.nodes[:-1], replace(g.nodes[-1], lifecycle_state="Pending")))
-    assert decide(g, [], CONFIGURED, T0).actions() == []
-
-
-def test_no_replacement_within_the_cooldown_or_when_switched_off():
-    recent = after_fallback(state=SpotState(last_spot_failure=T0 - 5 * MINUTE))
-    assert decide(recent, [], CONFIGURED, T0).actions() == []
-    off = replace(CONFIGURED, replace_on_demand=False)
-    assert decide(after_fallback(), [], off, T0).actions() == []
-
-
-def test_on_demand_nodes_within_the_configured_share_stay():
-    half = Settings(on_demand_base=0, on_demand_percentage=50)
-    g = group(
-        node("i-000000000000000a1", ON_DEMAND),
-        node("i-000000000000000a2", ON_DEMAND),
-        node("i-000000000000000b1"),
-        node("i-000000000000000b2"),
-        percentage=50,
-    )
-    assert decide(g, [], half, T0).actions() == []
-
-
-# =====================================================================================
-# Properties over arbitrary group states
-# =====================================================================================
-
-IDS = [f"i-{k:017x}" for k in range(1, 8)]
-MESSAGES = [SPOT_SHORTAGE, SPOT_QUOTA, ON_DEMAND_SHORTAGE, BAD_PROFILE, "Launching a new instance"]
-
-
-@st.composite
-def situations(draw):
-    count = draw(st.integers(0, 6))
-    nodes = [
-        node(
-            IDS[i],
-            draw(st.sampled_from([SPOT, ON_DEMAND, "other"])),
-            state=draw(st.sampled_from(["InService", "InService", "Pending", "Terminating"])),
-            healthy=draw(st.booleans()),
-            ecs=draw(st.sampled_from(["ACTIVE", "ACTIVE", "DRAINING", None])),
-            tasks=draw(st.integers(0, 3)),
-            launched=T0 - timedelta(minutes=draw(st.integers(1, 600))),
-        )
-        for i in range(count)
-    ]
-    max_size = draw(st.integers(1, 8))
-    min_size = draw(st.integers(0, max_size))
-    desired = draw(st.integers(min_size, max_size))
-    configured = Settings(
-        on_demand_base=draw(st.integers(0, 2)),
-        on_demand_percentage=draw(st.sampled_from([0, 0, 25, 50, 100])),
-        replacement_timeout=timedelta(minutes=draw(st.integers(0, 15))),
-        drain_timeout=timedelta(minutes=draw(st.integers(0, 10))),
-        cooldown=timedelta(minutes=draw(st.integers(1, 30))),
-    )
-
-    def some_time():
-        return draw(st.none() | st.integers(0, 90).map(lambda m: T0 - timedelta(minutes=m)))
-
-    replacement = None
-    if draw(st.booleans()):
-        replacement = Replacement(
-            instance_id=draw(st.sampled_from(IDS[: count + 1])),
-            started=T0 - timedelta(minutes=draw(st.integers(0, 30))),
-            desired=draw(st.integers(0, max_size)),
-            spot=draw(st.integers(0, count)),
-            draining_since=some_time(),
-        )
-    state = SpotState(
-        fallback_since=some_time(), last_spot_failure=some_time(), replacement=replacement
-    )
-    distribution = draw(
-        st.sampled_from(
-            [
-                Distribution(configured.on_demand_base, configured.on_demand_percentage),
-                Distribution(configured.on_demand_base, 100),
-                Distribution(0, 30),
-            ]
-        )
-    )
-    g = group(*nodes, desired=desired, min_size=min_size, max_size=max_size, state=state)
-    g = replace(g, distribution=distribution)
-    activities = [
-        Activity(
-            f"a-{i}",
-            draw(st.sampled_from(["Failed", "Successful"])),
-            draw(st.sampled_from(MESSAGES)),
-            T0 - timedelta(minutes=draw(st.integers(0, 90))),
-        )
-        for i in range(draw(st.integers(0, 3)))
-    ]
-    return g, activities, configured
-
-
-@settings(max_examples=150, deadline=None)
-@given(situations())
-def test_never_removes_capacity_below_desired(situation):
-    g, activities, configured = situation
-    d = decide(g, activities, configured, T0)
-    assert len(d.drain) <= 1
-    assert len(d.terminate) <= 1
-    # only ever the node the recorded replacement is about
-    touched = set(d.drain) | set(d.terminate)
-    assert not touched or (
-        g.state.replacement is not None and touched == {g.state.replacement.instance_id}
-    )
-    if d.terminate:
-        left = [n for n in g.nodes if n.serving and n.instance_id not in d.terminate]
-        assert len(left) >= g.desired - 1 >= g.min_size
-    if d.desired_capacity is not None:
-        assert d.desired_capacity != g.desired
-        assert g.min_size <= d.desired_capacity <= g.max_size
-        if d.desired_capacity < g.desired:
-            # only the extra node of our own replacement is handed back
-            assert g.state.replacement is not None
-            assert d.desired_capacity == g.state.replacement.desired == g.desired - 1
-        else:
-            assert d.desired_capacity == g.desired + 1
-            assert d.state.replacement is not None
-            assert d.state.replacement.desired == g.desired
-
-
-@settings(max_examples=150, deadline=None)
-@given(situations())
-def test_never_raises_on_demand_without_a_recent_spot_failure(situation):
-    g, activities, configured = situation
-    d = decide(g, activities, configured, T0)
-    new = d.distribution or g.distribution
-    if new is not None and new.on_demand_percentage > configured.on_demand_percentage:
-        assert d.state.fallback_since is not None
-        assert d.state.last_spot_failure is not None
-        assert T0 - d.state.last_spot_failure < configured.cooldown
-    if d.state.fallback_since is not None and g.state.fallback_since is None:
-        # entering the fallback needs a shortage too
-        assert sum(1 for n in g.nodes if n.serving) < g.desired
-
-
-@settings(max_examples=150, deadline=None)
-@given(situations())
-def test_spot_healthy_means_the_configured_distribution(situation):
-    g, _, configured = situation
-    healthy = replace(g, state=SpotState())
-    d = decide(healthy, [], configured, T0)
-    assert (d.distribution or healthy.distribution) == Distribution(
-        configured.on_demand_base, configured.on_demand_percentage
-    )
-    assert d.state.fallback_since is None
-
-
-@settings(max_examples=150, deadline=None)
-@given(situations())
-def test_deciding_again_after_applying_repeats_nothing(situation):
-    g, activities, configured = situation
-    first = decide(g, activities, configured, T0)
-    second = decide(simulate(g, first), activities, configured, T0)
-    assert second.distribution is None
-    assert not set(second.drain) & set(first.drain)
-    assert not set(second.terminate) & set(first.terminate)
-    assert second.desired_capacity is None or second.desired_capacity != first.desired_capacity
-    assert decide(g, activities, configured, T0) == first  # and it is deterministic
-
-
-@settings(max_examples=150, deadline=None)
-@given(situations(), st.integers(0, 120))
-def test_after_recovery_the_configured_distribution_returns(situation, extra_minutes):
-    g, activities, configured = situation
-    # long after every failure seen (and no replacement waiting to time out)
-    later = (
-        T0
-        + configured.cooldown
-        + configured.replacement_timeout
-        + timedelta(minutes=extra_minutes + 1)
-    )
-    g = replace(g, state=replace(g.state, replacement=None))
-    d = decide(g, activities, configured, later)
-    assert d.state.fallback_since is None
-    assert (d.distribution or g.distribution) == Distribution(
-        configured.on_demand_base, configured.on_demand_percentage
-    )
-
-
-@settings(max_examples=150, deadline=None)
-@given(situations())
-def test_state_survives_the_round_trip_through_tags(situation):
-    g, activities, configured = situation
-    state = decide(g, activities, configured, T0).state
-    tags = state_to_tags(state)
-    assert set(tags) == set(STATE_TAGS)
-    assert all(len(value) <= 256 for value in tags.values())
-    assert state_from_tags(tags) == state
-
-
-def test_a_malformed_state_tag_is_an_error_the_reader_can_catch():
-    with pytest.raises(ValueError):  # noqa: PT011 - json's own message varies
-        state_from_tags({TAG_REPLACEMENT: "{not json"})
-
-
-# =====================================================================================
-# Whole episodes on a simulated group and spot market
-# =====================================================================================
-
-
-def run(asg: FakeAsg, minutes: int, configured: Settings, events=None):
-    """Invoke the decision every minute; returns the decisions and the serving count each minute."""
-    history = []
-    for minute in range(minutes):
-        if events and minute in events:
-            events[minute](asg)
-        asg.tick()
-        d = decide(asg.group, asg.activities, configured, asg.now)
-        asg.apply(d)
-        history.append((d, asg.serving(), asg.group.desired))
-    return history
-
-
-def spot_rack():
-    """Base 1 on-demand + 3 spot nodes, room for 2 more."""
-    nodes = [node("i-000000000000000a1", ON_DEMAND)] + [
-        node(f"i-00000000000000{k:03x}", SPOT) for k in range(0xB1, 0xB4)
-    ]
-    return FakeAsg(group(*nodes, base=1, max_size=6))
-
-
-def test_episode_shortage_fallback_recovery_and_replacement():
-    asg = spot_rack()
-    spot_ids = [n.instance_id for n in asg.group.nodes if n.lifecycle == SPOT]
-
-    def shortage(a: FakeAsg) -> None:
-        a.spot_available = False
-        a.interrupt(spot_ids[0])
-        a.interrupt(spot_ids[1])
-
-    def recovery(a: FakeAsg) -> None:
-        a.spot_available = True
-
-    history = run(asg, 150, CONFIGURED, {5: shortage, 40: recovery})
-    raised = [i for i, (d, _, _) in enumerate(history) if d.distribution == Distribution(1, 100)]
-    restored = [i for i, (d, _, _) in enumerate(history) if d.distribution == Distribution(1, 0)]
-    assert raised
-    assert raised[0] <= 7  # within two invocations of the first failure
-    # back to spot once a cool-down passed without a failure (the ASG does not retry
-    # spot while on on-demand, so this is a probe: spot is still gone at minute 20)
-    assert restored
-    assert restored[0] - raised[0] >= 15
-    assert len(raised) == len(restored) == 1  # no flapping
-    # on-demand fills the gap while spot is gone
-    assert max(serving for _, serving, _ in history[10:40]) == 4
-    # once full again, capacity never drops below 4 in service
-    full_from = next(i for i, (_, serving, _) in enumerate(history) if i > 5 and serving >= 4)
-    assert min(serving for _, serving, _ in history[full_from:]) >= 4
-    assert max(desired for _, _, desired in history) <= 5  # one extra node at a time
-    # and the group ends where it was configured: base on-demand, the rest spot
-    assert (asg.count(ON_DEMAND), asg.count(SPOT), asg.group.desired) == (1, 3, 4)
-    assert asg.group.state.replacement is None
-    assert asg.group.distribution == Distribution(1, 0)
-
-
-def test_episode_spot_never_returns_keeps_capacity_and_probes_once_per_cooldown():
-    asg = spot_rack()
-
-    def shortage(a: FakeAsg) -> None:
-        a.spot_available = False
-        for n in a.group.nodes:
-            if n.lifecycle == SPOT:
-                a.interrupt(n.instance_id)
-
-    history = run(asg, 180, CONFIGURED, {2: shortage})
-    changes = [d.distribution for d, _, _ in history if d.distribution is not None]
-    assert changes == [Distribution(1, 100), Distribution(1, 0)]
-    probes = [i for i, (d, _, _) in enumerate(history) if d.desired_capacity == 5]
-    assert len(probes) >= 3
-    assert all(b - a >= 15 for a, b in itertools.pairwise(probes))
-    full_from = next(i for i, (_, serving, _) in enumerate(history) if i > 2 and serving >= 4)
-    assert min(serving for _, serving, _ in history[full_from:]) >= 4
-    assert asg.count(ON_DEMAND) == 4
 
 
 # =====================================================================================
@@ -722,21 +186,43 @@ def test_the_lambda_zip_layout_imports_without_pulumi_or_pydantic(tmp_path):
     assert result.stdout.strip() == "[]"
 
 
+POLICY_ARGS = {
+    "partition": "aws",
+    "region": "us-east-1",
+    "account_id": "123456789012",
+    "cluster": "rack",
+    "group": "rack-nodes",
+    "launch_template_arn": "arn:aws:ec2:us-east-1:123456789012:launch-template/lt-0123456789abcdef0",
+    "node_role_arn": "arn:aws:iam::123456789012:role/rack-node-role",
+}
+
+
 def test_the_policy_is_scoped_to_one_cluster_and_one_group():
-    doc = wiring.policy_document(
-        partition="aws",
-        region="us-east-1",
-        account_id="123456789012",
-        cluster="rack",
-        group="rack-nodes",
-    )
-    scoped = [s for s in doc["Statement"] if s["Resource"] != "*"]
-    unscoped = [s for s in doc["Statement"] if s["Resource"] == "*"]
-    assert all(a.split(":")[1].startswith("Describe") for s in unscoped for a in s["Action"])
-    for statement in scoped:
-        assert "rack" in statement["Resource"]
+    doc = wiring.policy_document(**POLICY_ARGS)
+    for statement in doc["Statement"]:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if statement["Resource"] != "*":
+            assert "rack" in statement["Resource"]
+        elif "Condition" not in statement:
+            # Only the Describe calls, which support no resource-level permissions.
+            assert all(a.split(":")[1].startswith("Describe") for a in actions)
     tags = next(s for s in doc["Statement"] if s["Action"] == "autoscaling:CreateOrUpdateTags")
     assert tags["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == list(STATE_TAGS)
+    run = next(s for s in doc["Statement"] if s["Action"] == "ec2:RunInstances")
+    assert run["Condition"] == {
+        "ArnEquals": {"ec2:LaunchTemplate": POLICY_ARGS["launch_template_arn"]}
+    }
+    passing = next(s for s in doc["Statement"] if s["Action"] == "iam:PassRole")
+    assert passing["Resource"] == POLICY_ARGS["node_role_arn"]
+
+
+def test_the_environment_carries_every_setting():
+    env = wiring.environment(cluster="c", group="g", fallback_grace_seconds=60)
+    settings = RuntimeConfig.from_env(env).settings
+    assert settings == Settings(fallback_grace=timedelta(seconds=60))
+    assert env["PAASKIT_FALLBACK_ON_DEMAND_PERCENTAGE"] == "100"
 
 
 # =====================================================================================
@@ -759,15 +245,8 @@ def rack(aws, monkeypatch) -> MotoRack:
 
 
 def granted_actions() -> set[str]:
-    policy = wiring.policy_document(
-        partition="aws",
-        region="us-east-1",
-        account_id="123456789012",
-        cluster="rack",
-        group="rack-nodes",
-    )
     granted: set[str] = set()
-    for statement in policy["Statement"]:
+    for statement in wiring.policy_document(**POLICY_ARGS)["Statement"]:
         actions = statement["Action"]
         granted.update([actions] if isinstance(actions, str) else actions)
     return granted
@@ -813,23 +292,45 @@ def test_rebalance_recommendation_is_only_logged(rack, capsys):
     assert "rebalance recommendation" in capsys.readouterr().out
 
 
-def test_spot_shortage_raises_the_on_demand_share_of_the_group(rack):
-    # moto launches every instance at once and never fails a launch, so the shortage
-    # is set up as AWS would show it mid-way: one node unhealthy (its spot pool was
-    # reclaimed) and the event of its replacement's failed spot launch.
+def fall_back(rack: MotoRack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A lasting spot shortage, as AWS shows it: a node gone unhealthy (its spot pool was
+    reclaimed) and its replacement's spot launch failing, seen again after the grace.
+
+    (moto launches every instance at once and never fails a launch, nor keeps
+    scaling activities, so the shortage is set up mid-way and the failure comes
+    with the event, which the handler adds to what DescribeScalingActivities says.)
+    """
     rack.autoscaling.set_instance_health(
         InstanceId=rack.instance_ids()[0], HealthStatus="Unhealthy"
     )
     event = launch_unsuccessful_event("rack-nodes")
-    result = handler(event)
+    first = handler(event)
+    assert first["in_fallback"] is False  # one failure: the group may find spot elsewhere
+    short_since = state_from_tags(rack.tags()).short_since
+    assert short_since is not None
+    config = RuntimeConfig.from_env()
+    (activity,) = [parse_event(event).activity]  # type: ignore[union-attr]
+    later = short_since + config.settings.fallback_grace
+    return reconcile(Clients.create(), config, now=later, extra_activities=[activity]), event
+
+
+def test_a_lasting_spot_shortage_raises_the_on_demand_share_of_the_group(rack):
+    result, event = fall_back(rack)
     assert result["in_fallback"] is True
+    # The whole distribution went back, so nothing fell back to AWS's defaults.
     assert rack.distribution() == {
+        "OnDemandAllocationStrategy": "prioritized",
         "OnDemandBaseCapacity": 1,
         "OnDemandPercentageAboveBaseCapacity": 100,
-        "SpotAllocationStrategy": "price-capacity-optimized",  # the rest of the policy kept
+        "SpotAllocationStrategy": "price-capacity-optimized",
     }
+    (update,) = [params for name, params in rack.requests if name == "UpdateAutoScalingGroup"]
+    assert set(update["MixedInstancesPolicy"]) == {"InstancesDistribution"}  # no launch template
     assert rack.tags()[TAG_FALLBACK_SINCE] != ""
     assert rack.describe()["DesiredCapacity"] == 3
+    # the state is recorded before the purchase option changes (see paaskit.spot.aws)
+    writes = rack.writes()
+    assert writes.index("CreateOrUpdateTags") < writes.index("UpdateAutoScalingGroup")
     # the same event again (EventBridge delivers at least once) changes nothing more
     assert handler(event)["actions"] == []
 
@@ -840,13 +341,11 @@ def test_launch_failure_of_another_group_is_ignored(rack):
     )
     assert handler(launch_unsuccessful_event("someone-else"))["result"] == "ignored"
     assert rack.distribution()["OnDemandPercentageAboveBaseCapacity"] == 0
+    assert rack.writes() == []
 
 
 def test_recovery_brings_the_configured_share_back(rack):
-    rack.autoscaling.set_instance_health(
-        InstanceId=rack.instance_ids()[0], HealthStatus="Unhealthy"
-    )
-    handle(launch_unsuccessful_event("rack-nodes"), RuntimeConfig.from_env(), Clients.create())
+    fall_back(rack)
     assert rack.distribution()["OnDemandPercentageAboveBaseCapacity"] == 100
     # moto keeps no scaling activities (DescribeScalingActivities is always empty), so
     # "no failure since" is the truth here; the clock is moved past the cool-down.
@@ -855,6 +354,7 @@ def test_recovery_brings_the_configured_share_back(rack):
     summary = reconcile(Clients.create(), config, now=later)
     assert summary["in_fallback"] is False
     assert rack.distribution()["OnDemandPercentageAboveBaseCapacity"] == 0
+    assert rack.distribution()["SpotAllocationStrategy"] == "price-capacity-optimized"
     assert rack.tags()[TAG_FALLBACK_SINCE] == ""
     assert (rack.describe()["DesiredCapacity"], len(rack.instance_ids())) == (3, 3)
 
@@ -862,7 +362,8 @@ def test_recovery_brings_the_configured_share_back(rack):
 def rack_time_after_cooldown(rack: MotoRack, config: RuntimeConfig):
     state = state_from_tags(rack.tags())
     assert state.last_spot_failure is not None
-    return state.last_spot_failure + config.settings.cooldown + MINUTE
+    assert state.fallback_since is not None
+    return max(state.last_spot_failure, state.fallback_since) + config.settings.cooldown + MINUTE
 
 
 def test_replacement_on_moto_launches_drains_then_removes(rack):
@@ -893,7 +394,7 @@ def test_replacement_on_moto_launches_drains_then_removes(rack):
     rack.register(spot)
     assert rack.describe()["DesiredCapacity"] == 4
 
-    # 2. the spot node serves: the old node is drained, nothing removed yet
+    # 2. the spot node serves, with room for the old node's task: it is drained
     reconcile(Clients.create(), config, now=t0 + 3 * MINUTE)
     assert statuses(rack)[target] == "DRAINING"
     assert [s for i, s in statuses(rack).items() if i != target] == ["ACTIVE"] * 3
@@ -915,6 +416,49 @@ def test_replacement_on_moto_launches_drains_then_removes(rack):
     assert group_now["DesiredCapacity"] == 3
     assert sum(1 for i in group_now["Instances"] if i["LifecycleState"] == "InService") == 3
     assert state_from_tags(rack.tags()).replacement is None
+
+
+def test_a_drain_that_times_out_sets_the_node_active_again_and_kills_nothing(rack):
+    config = RuntimeConfig.from_env()
+    target = rack.instance_ids()[1]
+    rack.run_task_on(target)
+    now = datetime.now(UTC) + timedelta(hours=1)
+    record = Replacement(
+        target, now - 20 * MINUTE, desired=2, spot=0, draining_since=now - 11 * MINUTE
+    )
+    rack.autoscaling.create_or_update_tags(
+        Tags=[
+            {
+                "ResourceId": "rack-nodes",
+                "ResourceType": "auto-scaling-group",
+                "Key": k,
+                "Value": v,
+                "PropagateAtLaunch": False,
+            }
+            for k, v in state_to_tags(SpotState(replacement=record)).items()
+        ]
+    )
+    rack.ecs.update_container_instances_state(
+        cluster="rack", containerInstances=[statuses_arn(rack, target)], status="DRAINING"
+    )
+    summary = reconcile(Clients.create(), config, now=now)
+    assert f"activating {target}" in summary["actions"]
+    assert statuses(rack)[target] == "ACTIVE"
+    assert target in rack.instance_ids()
+    assert "TerminateInstanceInAutoScalingGroup" not in rack.writes()
+
+
+def test_apply_never_terminates_a_node_that_runs_tasks(rack):
+    """Belt and braces: even a decision asking for it (decide never does) kills no task."""
+    config = RuntimeConfig.from_env()
+    busy = rack.instance_ids()[0]
+    rack.run_task_on(busy)
+    clients = Clients.create()
+    group = read_group(clients, config)
+    done = apply(clients, config, group, Decision(state=group.state, terminate=(busy,)))
+    assert done == []
+    assert busy in rack.instance_ids()
+    assert "TerminateInstanceInAutoScalingGroup" not in rack.writes()
 
 
 def statuses_arn(rack: MotoRack, instance_id: str) -> str:
@@ -946,3 +490,120 @@ def test_the_policy_allows_every_call_the_function_makes(rack):
         "autoscaling:CreateOrUpdateTags",
         "ecs:UpdateContainerInstancesState",
     } <= rack.calls
+
+
+# =====================================================================================
+# Serialised through an SQS FIFO queue (moto's SQS)
+# =====================================================================================
+
+
+def fifo_queue(rack: MotoRack) -> tuple[Any, str]:
+    """The queue as the component makes it (FIFO, content-based deduplication)."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(
+        QueueName="rack-spot-events.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "ContentBasedDeduplication": "true",
+            "VisibilityTimeout": str(wiring.QUEUE_VISIBILITY_TIMEOUT_SECONDS),
+        },
+    )["QueueUrl"]
+    return sqs, url
+
+
+def send_as_eventbridge(sqs: Any, url: str, event: dict[str, Any]) -> None:
+    """What an EventBridge rule with an SQS FIFO target sends: the event as the body,
+    the target's message group, no deduplication id (content-based)."""
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(event),
+        MessageGroupId=wiring.message_group("rack-nodes"),
+    )
+
+
+def as_batch(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The event a Lambda SQS event source mapping gives the function for ``messages``."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:rack-spot-events.fifo",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def receive(sqs: Any, url: str) -> list[dict[str, Any]]:
+    return sqs.receive_message(  # type: ignore[no-any-return]
+        QueueUrl=url, MaxNumberOfMessages=wiring.BATCH_SIZE, AttributeNames=["All"]
+    ).get("Messages", [])
+
+
+def test_the_fifo_queue_hands_a_group_to_one_consumer_at_a_time(rack):
+    """What the serialisation rests on: while a batch of the group is being handled, a
+    second poller (a second concurrent invocation) gets nothing of that group."""
+    sqs, url = fifo_queue(rack)
+    for minute in range(3):
+        send_as_eventbridge(sqs, url, scheduled_event(f"2025-06-02T12:0{minute}:00Z"))
+    first = receive(sqs, url)
+    assert len(first) == 3
+    send_as_eventbridge(sqs, url, scheduled_event("2025-06-02T12:03:00Z"))
+    assert receive(sqs, url) == []  # in flight: the group is held
+    for m in first:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    (later,) = receive(sqs, url)
+    assert json.loads(later["Body"])["time"] == "2025-06-02T12:03:00Z"
+
+
+def test_an_eventbridge_duplicate_is_dropped_by_the_queue(rack):
+    sqs, url = fifo_queue(rack)
+    event = launch_unsuccessful_event("rack-nodes", at="2025-06-02T12:00:00Z")
+    send_as_eventbridge(sqs, url, event)
+    send_as_eventbridge(sqs, url, event)  # at least once: the same event again
+    assert len(receive(sqs, url)) == 1
+
+
+def test_a_batch_makes_one_reconcile_and_a_second_delivery_changes_nothing(rack):
+    sqs, url = fifo_queue(rack)
+    rack.autoscaling.set_instance_health(
+        InstanceId=rack.instance_ids()[0], HealthStatus="Unhealthy"
+    )
+    send_as_eventbridge(sqs, url, scheduled_event("2025-06-02T12:00:00Z"))
+    send_as_eventbridge(sqs, url, launch_unsuccessful_event("rack-nodes"))
+    send_as_eventbridge(sqs, url, launch_unsuccessful_event("someone-else"))
+    sqs.send_message(QueueUrl=url, MessageBody="{not json", MessageGroupId="rack-nodes")
+    batch = as_batch(receive(sqs, url))
+    assert len(batch["Records"]) == 4
+    assert handler(batch) == {"batchItemFailures": []}
+    reads = [name for name, _ in rack.requests if name == "DescribeAutoScalingGroups"]
+    assert len(reads) == 1  # one reconcile for the whole batch
+    assert state_from_tags(rack.tags()).short_since is not None  # the event's failure counted
+    writes = len(rack.writes())
+    handler(batch)  # delivered again (a retry after a lost reply)
+    assert len(rack.writes()) == writes
+
+
+def test_a_failed_reconcile_reports_its_messages_for_another_delivery(rack, monkeypatch):
+    sqs, url = fifo_queue(rack)
+    monkeypatch.setenv("PAASKIT_ASG", "no-such-group")
+    send_as_eventbridge(sqs, url, scheduled_event("2025-06-02T12:00:00Z"))
+    send_as_eventbridge(sqs, url, interruption_event(rack.instance_ids()[0]))
+    messages = receive(sqs, url)
+    result = handler(as_batch(messages))
+    tick = next(m["MessageId"] for m in messages if "Scheduled" in m["Body"])
+    assert result == {"batchItemFailures": [{"itemIdentifier": tick}]}
+    assert statuses(rack)[rack.instance_ids()[0]] == "DRAINING"  # the drain went through
+
+
+def test_a_direct_event_is_not_taken_for_a_batch():
+    assert not is_batch(scheduled_event())
+    assert not is_batch({"Records": [{"eventSource": "aws:s3"}]})
+    assert is_batch({"Records": []})

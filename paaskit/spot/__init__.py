@@ -11,9 +11,17 @@ several equivalent types); this function closes the two gaps they leave:
    the two minutes' notice.
 2. **On-demand fallback and the way back to spot** (``decision``): an ASG does
    not fall back to on-demand when spot capacity cannot be had; the function
-   raises the on-demand share while launches fail for lack of spot, restores
-   it once spot is back, and then replaces the extra on-demand nodes with spot
-   ones, one at a time, launching before removing.
+   raises the on-demand share when the group stays short while spot launches
+   fail (a one-zone blip, which the group gets over by launching in another
+   zone, is not enough), restores it once spot is back, and then replaces the
+   extra on-demand nodes with spot ones, one at a time, launching before
+   removing, never terminating a node that runs tasks.
+
+Reconciles of a group never run at once: launch failures and the schedule
+reach the function through an SQS FIFO queue, one message group per group
+(``wiring``). The state machine, what each event does, what AWS does on its
+own and the guarantees (checked against a model of AWS, ``tests/spot_model.py``)
+are in ``docs/spot.md``.
 
 Modules: ``config`` (environment variables), ``decision`` (pure: state in,
 decision out), ``events`` (EventBridge event shapes), ``aws`` (boto3: read,
@@ -26,3 +34,5 @@ nothing here imports from the rest of paaskit, nor pulumi or pydantic; and
 this ``__init__`` imports nothing, so the component can import ``wiring``
 without boto3 being installed.
 """
+
+__all__ = []

@@ -7,22 +7,29 @@ grants exactly these):
 - ``autoscaling:DescribeScalingActivities``: recent launch failures.
 - ``ec2:DescribeInstances``: spot or on-demand (``InstanceLifecycle``), launch time;
   the ASG's own instance list does not say which market an instance is on.
-- ``ecs:ListContainerInstances`` / ``ecs:DescribeContainerInstances``: ECS status and
-  running task count of each node.
-- ``autoscaling:UpdateAutoScalingGroup`` with only ``MixedInstancesPolicy.InstancesDistribution``:
-  AWS leaves the rest of the policy unchanged, and sending no launch template keeps
-  the Lambda from needing ``ec2:RunInstances`` and ``iam:PassRole``.
+- ``ecs:ListContainerInstances`` / ``ecs:DescribeContainerInstances``: ECS status,
+  running task count and registered / remaining CPU and memory of each node.
+- ``autoscaling:UpdateAutoScalingGroup`` with ``MixedInstancesPolicy.InstancesDistribution``
+  only, but the *whole* distribution as read back from the group with the two
+  managed fields changed: AWS documents that an InstancesDistribution "uses
+  default values for unspecified parameters, except for SpotMaxPrice", so a
+  partial one could reset the allocation strategies. No launch template is sent
+  (AWS leaves what is not specified unchanged); AWS may still check the caller's
+  launch permissions on such an update, so the role has them, scoped to the
+  group's launch template and node role (``paaskit.spot.wiring``).
 - ``autoscaling:SetDesiredCapacity``, ``autoscaling:SetInstanceProtection``,
   ``autoscaling:TerminateInstanceInAutoScalingGroup``: the replacement steps.
 - ``autoscaling:CreateOrUpdateTags``: the state tags (never propagated to instances).
-- ``ecs:UpdateContainerInstancesState``: DRAINING.
+- ``ecs:UpdateContainerInstancesState``: DRAINING, and ACTIVE again for a drain undone.
 
 Order of the changes: capacity handed back (a lower desired capacity, a
-termination) is done before the state tags are written, capacity asked for
-(a higher desired capacity) and drains after. Should an invocation fail half
-way, the next one then finds either the work done and recorded, or recorded
-and not done yet, which ``decide`` handles; never an unrecorded extra node
-that it would replace again.
+termination) is done before the state tags are written; the purchase option,
+capacity asked for (a higher desired capacity), drains and reactivations after.
+Should an invocation fail half way, the next one then finds either the work
+done and recorded, or recorded and not done yet, which ``decide`` handles:
+never an unrecorded extra node that it would replace again, and never a
+purchase option the state does not explain (which ``decide`` would take for
+drift and turn straight back).
 """
 
 from __future__ import annotations
@@ -51,6 +58,20 @@ from paaskit.spot.decision import (
     state_to_tags,
 )
 from paaskit.spot.log import log
+
+__all__ = [
+    "Clients",
+    "ContainerInstance",
+    "GroupNotFoundError",
+    "apply",
+    "container_instances",
+    "drain_instance",
+    "read_activities",
+    "read_group",
+    "set_draining",
+    "set_status",
+    "whole_distribution",
+]
 
 # Standard retry mode backs off on throttling; the timeouts keep a stuck call from
 # eating the two minutes an interruption warning gives.
@@ -104,6 +125,17 @@ class ContainerInstance:
     ec2_instance_id: str
     status: str
     running_tasks: int
+    cpu_used: int = 0
+    memory_used: int = 0
+    cpu_free: int = 0
+    memory_free: int = 0
+
+
+def _resource(resources: Sequence[dict[str, Any]], name: str) -> int:
+    for resource in resources:
+        if resource.get("name") == name:
+            return int(resource.get("integerValue", 0))
+    return 0
 
 
 def container_instances(
@@ -122,12 +154,19 @@ def container_instances(
             cluster=cluster, containerInstances=list(batch)
         )
         for ci in response.get("containerInstances", []):
+            registered = ci.get("registeredResources", [])
+            remaining = ci.get("remainingResources", [])
+            cpu_free, memory_free = _resource(remaining, "CPU"), _resource(remaining, "MEMORY")
             found.append(
                 ContainerInstance(
                     arn=ci["containerInstanceArn"],
                     ec2_instance_id=ci.get("ec2InstanceId", ""),
                     status=ci.get("status", ""),
                     running_tasks=int(ci.get("runningTasksCount", 0)),
+                    cpu_used=max(0, _resource(registered, "CPU") - cpu_free),
+                    memory_used=max(0, _resource(registered, "MEMORY") - memory_free),
+                    cpu_free=cpu_free,
+                    memory_free=memory_free,
                 )
             )
     if ec2_instance_id is not None:
@@ -190,6 +229,7 @@ def read_group(clients: Clients, config: RuntimeConfig) -> Group:
             on_demand_base=int(spread.get("OnDemandBaseCapacity", 0)),
             # AWS's default when the field is absent is 100 (all on-demand).
             on_demand_percentage=int(spread.get("OnDemandPercentageAboveBaseCapacity", 100)),
+            others=dict(spread),
         )
     members = description.get("Instances", [])
     ec2 = _ec2_instances(clients, [m["InstanceId"] for m in members])
@@ -209,6 +249,10 @@ def read_group(clients: Clients, config: RuntimeConfig) -> Group:
                 ecs_status=ci.status if ci else None,
                 running_tasks=ci.running_tasks if ci else 0,
                 container_instance_arn=ci.arn if ci else None,
+                cpu_used=ci.cpu_used if ci else 0,
+                memory_used=ci.memory_used if ci else 0,
+                cpu_free=ci.cpu_free if ci else 0,
+                memory_free=ci.memory_free if ci else 0,
             )
         )
     tags = {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
@@ -242,13 +286,48 @@ def read_activities(clients: Clients, group_name: str) -> list[Activity]:
 # --- changing --------------------------------------------------------------------------------
 
 
-def set_draining(clients: Clients, cluster: str, arns: Sequence[str]) -> None:
+def set_status(clients: Clients, cluster: str, arns: Sequence[str], status: str) -> None:
+    """Set container instances to DRAINING or back to ACTIVE (at most 10 per call)."""
     for batch in _batches(arns, _UPDATE_BATCH):
         response = clients.ecs.update_container_instances_state(
-            cluster=cluster, containerInstances=list(batch), status="DRAINING"
+            cluster=cluster, containerInstances=list(batch), status=status
         )
         for failure in response.get("failures", []):
-            log("warning", "could not drain a container instance", cluster=cluster, failure=failure)
+            log(
+                "warning",
+                f"could not set a container instance {status}",
+                cluster=cluster,
+                failure=failure,
+            )
+
+
+def set_draining(clients: Clients, cluster: str, arns: Sequence[str]) -> None:
+    set_status(clients, cluster, arns, "DRAINING")
+
+
+#: Fields of an InstancesDistribution sent back as read; DistributionSegments are
+#: left out (setting the two managed fields removes them, AWS documents).
+_DISTRIBUTION_FIELDS = (
+    "OnDemandAllocationStrategy",
+    "OnDemandBaseCapacity",
+    "OnDemandPercentageAboveBaseCapacity",
+    "SpotAllocationStrategy",
+    "SpotInstancePools",
+    "SpotMaxPrice",
+)
+
+
+def whole_distribution(distribution: Distribution) -> dict[str, Any]:
+    """The InstancesDistribution to send: every field as read, the two managed ones set."""
+    sent = {k: v for k, v in distribution.others.items() if k in _DISTRIBUTION_FIELDS}
+    if sent.get("SpotAllocationStrategy", "lowest-price") != "lowest-price":
+        # Valid only with lowest-price (1-20); DescribeAutoScalingGroups may report one anyway.
+        sent.pop("SpotInstancePools", None)
+    if not sent.get("SpotMaxPrice"):
+        sent.pop("SpotMaxPrice", None)  # absent: no max price; "" would mean "remove it"
+    sent["OnDemandBaseCapacity"] = distribution.on_demand_base
+    sent["OnDemandPercentageAboveBaseCapacity"] = distribution.on_demand_percentage
+    return sent
 
 
 def apply(clients: Clients, config: RuntimeConfig, group: Group, decision: Decision) -> list[str]:
@@ -256,19 +335,6 @@ def apply(clients: Clients, config: RuntimeConfig, group: Group, decision: Decis
     asg = clients.autoscaling
     done: list[str] = []
     nodes = {n.instance_id: n for n in group.nodes}
-
-    if decision.distribution is not None:
-        d = decision.distribution
-        asg.update_auto_scaling_group(
-            AutoScalingGroupName=group.name,
-            MixedInstancesPolicy={
-                "InstancesDistribution": {
-                    "OnDemandBaseCapacity": d.on_demand_base,
-                    "OnDemandPercentageAboveBaseCapacity": d.on_demand_percentage,
-                }
-            },
-        )
-        done.append(f"on-demand {d.on_demand_base} + {d.on_demand_percentage}% above base")
 
     # Capacity handed back: before the state is recorded (see the module docstring).
     lower = decision.desired_capacity is not None and decision.desired_capacity < group.desired
@@ -283,15 +349,19 @@ def apply(clients: Clients, config: RuntimeConfig, group: Group, decision: Decis
         node = nodes.get(instance_id)
         if node is None or node.lifecycle_state != "InService":
             continue  # already on its way out: a second decrement would remove a good node
+        if node.running_tasks:
+            # decide never asks this; should it, no task is killed for it.
+            log("error", "refusing to terminate a node that runs tasks", instance_id=instance_id)
+            continue
         # ECS managed termination protection may still protect it; the explicit
         # request below is ours, after the drain, so the protection has done its job.
         asg.set_instance_protection(
             AutoScalingGroupName=group.name, InstanceIds=[instance_id], ProtectedFromScaleIn=False
         )
         asg.terminate_instance_in_auto_scaling_group(
-            InstanceId=instance_id, ShouldDecrementDesiredCapacity=True
+            InstanceId=instance_id, ShouldDecrementDesiredCapacity=decision.decrement
         )
-        done.append(f"terminated {instance_id}")
+        done.append(f"terminated {instance_id}" + ("" if decision.decrement else " (replaced)"))
 
     if normalise(decision.state) != normalise(group.state):
         asg.create_or_update_tags(
@@ -308,7 +378,19 @@ def apply(clients: Clients, config: RuntimeConfig, group: Group, decision: Decis
         )
         done.append("recorded state")
 
-    # Capacity asked for and drains: after the state is recorded.
+    # The purchase option, capacity asked for, drains: after the state is recorded.
+    if decision.distribution is not None:
+        d = decision.distribution
+        read = group.distribution or d
+        asg.update_auto_scaling_group(
+            AutoScalingGroupName=group.name,
+            MixedInstancesPolicy={
+                "InstancesDistribution": whole_distribution(
+                    Distribution(d.on_demand_base, d.on_demand_percentage, read.others)
+                )
+            },
+        )
+        done.append(f"on-demand {d.on_demand_base} + {d.on_demand_percentage}% above base")
     if decision.desired_capacity is not None and not lower:
         asg.set_desired_capacity(
             AutoScalingGroupName=group.name,
@@ -316,13 +398,17 @@ def apply(clients: Clients, config: RuntimeConfig, group: Group, decision: Decis
             HonorCooldown=False,
         )
         done.append(f"desired capacity {group.desired} -> {decision.desired_capacity}")
-    arns = []
-    for instance_id in decision.drain:
-        node = nodes.get(instance_id)
-        if node is not None and node.container_instance_arn and node.ecs_status == "ACTIVE":
-            arns.append(node.container_instance_arn)
-            done.append(f"draining {instance_id}")
-    set_draining(clients, config.cluster, arns)
+    for ids, current, status, verb in (
+        (decision.drain, "ACTIVE", "DRAINING", "draining"),
+        (decision.activate, "DRAINING", "ACTIVE", "activating"),
+    ):
+        arns = []
+        for instance_id in ids:
+            node = nodes.get(instance_id)
+            if node is not None and node.container_instance_arn and node.ecs_status == current:
+                arns.append(node.container_instance_arn)
+                done.append(f"{verb} {instance_id}")
+        set_status(clients, config.cluster, arns, status)
     return done
 
 

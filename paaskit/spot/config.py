@@ -17,20 +17,32 @@ Every variable, its default and why:
 ``PAASKIT_FALLBACK_ON_DEMAND_PERCENTAGE`` (default ``100``)
     The percentage set while spot capacity cannot be had: 100 so that every
     launch the group still needs succeeds as on-demand.
+``PAASKIT_FALLBACK_GRACE_SECONDS`` (default ``180``)
+    How long the group must stay short of capacity, its spot launches failing,
+    before the fallback. A shortage in one zone's pools is the common case, and
+    the group then launches in another zone on its own (its default
+    ``balanced-best-effort`` zone distribution), usually within a minute or two;
+    three minutes lets it, and keeps a shortage in every zone to three minutes
+    of missing capacity. It is also the shortest time between two changes of
+    the purchase option.
 ``PAASKIT_SPOT_COOLDOWN_SECONDS`` (default ``900``)
     How long after the last spot-capacity failure the group stays on
-    on-demand, and the minimum gap between attempts to go back to spot. Spot
-    shortages in a pool usually last minutes to hours; 15 minutes keeps the
-    group from flapping while bounding the on-demand premium.
+    on-demand (and at least how long a fallback lasts), and the minimum gap
+    between attempts to go back to spot. Spot shortages in a pool usually last
+    minutes to hours; 15 minutes keeps the group from flapping while bounding
+    the on-demand premium. Also the wait before another replacement after one
+    was given up for a reason other than spot (see ``decision``).
 ``PAASKIT_REPLACEMENT_TIMEOUT_SECONDS`` (default ``600``)
     How long to wait for the extra spot node launched to replace an on-demand
     node to be in service and registered with ECS (normally 2-4 minutes)
     before giving up and treating it as a spot failure.
-``PAASKIT_DRAIN_TIMEOUT_SECONDS`` (default ``300``)
-    How long a replaced on-demand node may take to drain before it is
-    terminated anyway. 300 s matches the load balancer's default deregistration
-    delay; tasks that are not part of a service (one-off tasks) do not move on
-    draining, and are stopped when the timeout ends.
+``PAASKIT_DRAIN_TIMEOUT_SECONDS`` (default ``600``)
+    How long a replaced on-demand node may take to drain. A node is only ever
+    terminated once it runs no task; if tasks are still there when this ends
+    (one-off tasks do not move on draining; service tasks wait for room), the
+    drain is undone: the node is set ACTIVE again and kept. 600 s covers the
+    load balancer's default deregistration delay (300 s) plus a node that ECS
+    managed scaling launches for tasks that had nowhere to go.
 ``PAASKIT_REPLACE_ON_DEMAND`` (default ``true``)
     Whether to replace on-demand nodes above the configured share with spot
     nodes once spot is back. ``false`` keeps only the fallback and the drain.
@@ -43,11 +55,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+__all__ = [
+    "CLUSTER",
+    "COOLDOWN",
+    "DRAIN_TIMEOUT",
+    "FALLBACK_GRACE",
+    "FALLBACK_PERCENTAGE",
+    "GROUP",
+    "ON_DEMAND_BASE",
+    "ON_DEMAND_PERCENTAGE",
+    "REPLACEMENT_TIMEOUT",
+    "REPLACE_ON_DEMAND",
+    "RuntimeConfig",
+    "Settings",
+    "SpotConfigError",
+]
+
 CLUSTER = "PAASKIT_CLUSTER"
 GROUP = "PAASKIT_ASG"
 ON_DEMAND_BASE = "PAASKIT_ON_DEMAND_BASE"
 ON_DEMAND_PERCENTAGE = "PAASKIT_ON_DEMAND_PERCENTAGE"
 FALLBACK_PERCENTAGE = "PAASKIT_FALLBACK_ON_DEMAND_PERCENTAGE"
+FALLBACK_GRACE = "PAASKIT_FALLBACK_GRACE_SECONDS"
 COOLDOWN = "PAASKIT_SPOT_COOLDOWN_SECONDS"
 REPLACEMENT_TIMEOUT = "PAASKIT_REPLACEMENT_TIMEOUT_SECONDS"
 DRAIN_TIMEOUT = "PAASKIT_DRAIN_TIMEOUT_SECONDS"
@@ -68,9 +97,10 @@ class Settings:
     on_demand_base: int = 0
     on_demand_percentage: int = 0
     fallback_percentage: int = 100
+    fallback_grace: timedelta = timedelta(seconds=180)
     cooldown: timedelta = timedelta(seconds=900)
     replacement_timeout: timedelta = timedelta(seconds=600)
-    drain_timeout: timedelta = timedelta(seconds=300)
+    drain_timeout: timedelta = timedelta(seconds=600)
     replace_on_demand: bool = True
 
     @property
@@ -99,6 +129,7 @@ class RuntimeConfig:
             fallback_percentage=_integer(
                 env, FALLBACK_PERCENTAGE, defaults.fallback_percentage, 0, 100
             ),
+            fallback_grace=_seconds(env, FALLBACK_GRACE, defaults.fallback_grace),
             cooldown=_seconds(env, COOLDOWN, defaults.cooldown),
             replacement_timeout=_seconds(env, REPLACEMENT_TIMEOUT, defaults.replacement_timeout),
             drain_timeout=_seconds(env, DRAIN_TIMEOUT, defaults.drain_timeout),

@@ -24,7 +24,10 @@ a spot instance is reclaimed::
                 "StartTime": "...", "EndTime": "...", "Cause": "...", ...}}
 
 ``Scheduled Event`` (source ``aws.events``) from a ``rate(...)`` rule. An operator
-may also invoke the function by hand with ``{"action": "reconcile"}``.
+may ask for a reconcile with ``{"action": "reconcile"}``: sent to the group's FIFO
+queue (message group id: the group's name), it runs in turn with the others;
+invoked directly, it runs at once, possibly beside a queued one, which is
+only safe while the schedule and launch failures are not flowing.
 """
 
 from __future__ import annotations
@@ -36,6 +39,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paaskit.spot.decision import Activity
+
+__all__ = [
+    "INTERRUPTION",
+    "LAUNCH_UNSUCCESSFUL",
+    "REBALANCE",
+    "SCHEDULED",
+    "Event",
+    "EventError",
+    "InterruptionWarning",
+    "LaunchUnsuccessful",
+    "RebalanceRecommendation",
+    "Reconcile",
+    "Unrecognised",
+    "parse_event",
+    "parse_time",
+]
 
 INTERRUPTION = "EC2 Spot Instance Interruption Warning"
 REBALANCE = "EC2 Instance Rebalance Recommendation"

@@ -1,7 +1,15 @@
 """The Lambda entry point: ``paaskit.spot.handler.handler(event, context)``.
 
 One function serves every EventBridge rule of a rack's spot cluster
-(``paaskit.spot.wiring.event_patterns``):
+(``paaskit.spot.wiring.event_patterns``). Interruption warnings and rebalance
+recommendations invoke it directly (asynchronously: a drain must not wait
+behind anything). Launch failures and the schedule reach it through an SQS
+FIFO queue with one message group per group (``wiring.QUEUED_ROLES``), so that
+no two invocations ever decide on the same group at once: SQS hands a message
+group to one consumer at a time, and the event source mapping delivers it
+in batches (``handle_batch``). Every reconcile-type message of a batch (a
+schedule tick, a launch failure) means "look at the group now": the batch
+makes one reconcile, with the launch failures' activities added.
 
 - ``EC2 Spot Instance Interruption Warning``: the node has two minutes left.
   Its ECS container instance (looked up by EC2 instance id in this cluster) is
@@ -15,7 +23,8 @@ One function serves every EventBridge rule of a rack's spot cluster
 - ``EC2 Instance Launch Unsuccessful`` for this group, and a schedule: read the
   group, decide (``paaskit.spot.decision``), apply (``paaskit.spot.aws``). The
   event's own activity is added to the ones the group reports, as
-  DescribeScalingActivities may lag behind the event.
+  DescribeScalingActivities may lag behind the event. (Invoked directly, as
+  in tests, they reconcile too; in a deployed rack they come through the queue.)
 
 Configuration: environment variables, described with their defaults in
 ``paaskit.spot.config``: ``PAASKIT_CLUSTER`` and ``PAASKIT_ASG`` (required),
@@ -24,12 +33,16 @@ distribution), ``PAASKIT_FALLBACK_ON_DEMAND_PERCENTAGE``,
 ``PAASKIT_SPOT_COOLDOWN_SECONDS``, ``PAASKIT_REPLACEMENT_TIMEOUT_SECONDS``,
 ``PAASKIT_DRAIN_TIMEOUT_SECONDS``, ``PAASKIT_REPLACE_ON_DEMAND``. AWS credentials
 and region come from the Lambda role and runtime. Logs: one JSON object per
-line (``paaskit.spot.log``). Errors propagate, so Lambda's
-retries of asynchronous events apply; a malformed event is logged and dropped.
+line (``paaskit.spot.log``). Errors of a direct invocation propagate, so
+Lambda's retries of asynchronous events apply; in a batch, a failed reconcile
+reports its messages as failed (``batchItemFailures``: they come back after the
+queue's visibility timeout, then go to its dead-letter queue). A malformed
+event is logged and dropped.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +59,8 @@ from paaskit.spot.events import (
     parse_event,
 )
 from paaskit.spot.log import log
+
+__all__ = ["handle", "handle_batch", "handler", "is_batch", "reconcile"]
 
 
 def reconcile(
@@ -76,8 +91,75 @@ def reconcile(
     return summary
 
 
+def is_batch(event: Mapping[str, Any]) -> bool:
+    """An SQS event source mapping's batch (``{"Records": [{"eventSource": "aws:sqs", ...}]}``)."""
+    records = event.get("Records")
+    return isinstance(records, list) and all(
+        isinstance(r, Mapping) and r.get("eventSource") == "aws:sqs" for r in records
+    )
+
+
+def handle_batch(
+    event: Mapping[str, Any], config: RuntimeConfig, clients: Clients
+) -> dict[str, Any]:
+    """A batch from the FIFO queue: one reconcile for all its reconcile-type messages.
+
+    Returns the partial batch response (``ReportBatchItemFailures``): the ids of
+    the messages to deliver again, those whose work failed.
+    """
+    failed: list[str] = []
+    reconciling: list[str] = []
+    activities: list[Activity] = []
+    for record in event["Records"]:
+        message_id = str(record.get("messageId", ""))
+        try:
+            body = json.loads(record.get("body") or "")
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping):
+            log("error", "malformed message dropped", message_id=message_id)
+            continue
+        try:
+            parsed = parse_event(body)
+        except EventError as error:
+            log("error", "malformed event dropped", error=str(error), message_id=message_id)
+            continue
+        if isinstance(parsed, LaunchUnsuccessful) and parsed.group_name == config.group:
+            log(
+                "info",
+                "launch unsuccessful",
+                group=parsed.group_name,
+                activity_id=parsed.activity.activity_id,
+                status_message=parsed.activity.message,
+            )
+            activities.append(parsed.activity)
+            reconciling.append(message_id)
+        elif isinstance(parsed, Reconcile):
+            reconciling.append(message_id)
+        else:
+            try:
+                handle(body, config, clients)
+            except Exception as error:  # reported as a failed message
+                log("error", "message failed", error=f"{type(error).__name__}: {error}")
+                failed.append(message_id)
+    if reconciling:
+        try:
+            reconcile(clients, config, extra_activities=activities)
+        except Exception as error:  # reported as failed messages
+            log(
+                "error",
+                "reconcile failed; its messages come back after the visibility timeout",
+                error=f"{type(error).__name__}: {error}",
+                group=config.group,
+            )
+            failed.extend(reconciling)
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+
+
 def handle(event: Mapping[str, Any], config: RuntimeConfig, clients: Clients) -> dict[str, Any]:
-    """Dispatch one event; the Lambda handler without the environment plumbing."""
+    """Dispatch one event or batch; the Lambda handler without the environment plumbing."""
+    if is_batch(event):
+        return handle_batch(event, config, clients)
     try:
         parsed = parse_event(event)
     except EventError as error:

@@ -14,6 +14,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal
 
+__all__ = ["Level", "log"]
+
 Level = Literal["debug", "info", "warning", "error"]
 
 
