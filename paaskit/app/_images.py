@@ -107,10 +107,12 @@ def _go_eval_symlinks(path: Path) -> str:
 
 def _entry_hash(path: Path, name: str, mode: int, *, go_mode: str | None = None) -> bytes:
     content = hashlib.sha256()
+    # Go's FileMode.IsRegular() is "no type bits": true for the mode 0 the Dockerfile gets.
+    regular = stat.S_ISREG(mode) or stat.S_IFMT(mode) == 0
     if stat.S_ISLNK(mode):
         target = _go_eval_symlinks(path)
         content.update(Path(os.path.normpath(target)).as_posix().encode())
-    elif stat.S_ISREG(mode):
+    elif regular:
         with path.open("rb") as file:
             for chunk in iter(lambda: file.read(1 << 20), b""):
                 content.update(chunk)
