@@ -654,3 +654,126 @@ def test_an_internal_service_with_a_port_gets_no_target_group_or_route(tmp_path)
     assert "loadBalancers" not in service.inputs
     (api,) = json.loads(records.named("shop-api-task").inputs["containerDefinitions"])
     assert api["portMappings"] == [{"containerPort": 9000, "hostPort": 0, "protocol": "tcp"}]
+
+
+# --- settings and secrets over time ------------------------------------------------
+
+
+SETTINGS_MANIFEST = """
+environment:
+  - SECRET_KEY
+services:
+  web:
+    image: ghcr.io/example/web:1
+    port: 8000
+  worker:
+    image: ghcr.io/example/worker:1
+    environment:
+      - QUEUE_TOKEN
+"""
+
+
+def _with_versions(monkeypatch, tmp_path, versions: dict[str, int]) -> dict[str, str]:
+    """Plan with SSM reporting these parameter versions (a parameter's version is bumped by
+    every change of its value); the task definitions' container definitions, by service."""
+    from paaskit.plan import fakes
+
+    original = fakes.STATES["aws:ssm/parameter:Parameter"]
+
+    def parameter(r, ctx):
+        state = original(r, ctx)
+        key = str(r.inputs.get("name", "")).rsplit("/", 1)[-1]
+        return {**state, "version": versions.get(key, 1)}
+
+    monkeypatch.setitem(fakes.STATES, "aws:ssm/parameter:Parameter", parameter)
+    root = make_app(tmp_path / "settings", SETTINGS_MANIFEST)
+    records = plan_app(root, environment={"SECRET_KEY": "k", "QUEUE_TOKEN": "t"})
+    return {
+        service: records.named(f"shop-{service}-task").inputs["containerDefinitions"]
+        for service in ("web", "worker")
+    }
+
+
+def test_a_changed_setting_rolls_exactly_the_services_that_read_it(monkeypatch, tmp_path):
+    first = _with_versions(monkeypatch, tmp_path, {})
+    token_changed = _with_versions(monkeypatch, tmp_path, {"QUEUE_TOKEN": 2})
+    key_changed = _with_versions(monkeypatch, tmp_path, {"SECRET_KEY": 2})
+    # A new task definition is what makes ECS start new tasks, which read the new value.
+    assert token_changed["worker"] != first["worker"]
+    assert token_changed["web"] == first["web"]
+    assert key_changed["worker"] != first["worker"]
+    assert key_changed["web"] != first["web"]
+    # The value itself never appears.
+    (web,) = json.loads(key_changed["web"])
+    assert set(web["dockerLabels"]) == {"paaskit.settings"}
+
+
+def _kms_rack() -> RackInfo:
+    from dataclasses import replace
+
+    shared = SharedDatabase(
+        host="rack-db.c0.us-east-1.rds.amazonaws.com",
+        port=5432,
+        name="app",
+        username="app",
+        secret_arn=f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-1-abcdef",
+        security_group_id="sg-0db",
+        secret_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0000aaaa-1111-2222-3333-444455556666",
+    )
+    return replace(RACK, database=shared)
+
+
+def test_a_shared_database_under_a_customer_key_can_be_read_by_the_app(tmp_path):
+    manifest = MANIFEST.replace(
+        "    type: postgres\n", "    type: postgres\n    options:\n      shared: true\n"
+    )
+    rack = _kms_rack()
+    key = rack.database.secret_kms_key_arn  # type: ignore[union-attr]
+    records = plan_app(make_app(tmp_path / "app", manifest), rack=rack)
+    via = {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    execution = policy(records, "shop-execution-policy")
+    assert {"Action": ["kms:Decrypt"], "Condition": via, "Effect": "Allow", "Resource": [key]} in (
+        execution
+    )
+    runner = policy(records, "shop-release-policy")
+    assert {
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Condition": via,
+        "Effect": "Allow",
+        "Resource": [key],
+    } in runner
+    # The link secret holds the same password: it is encrypted with the same key.
+    assert records.named("shop-database-url").inputs["kmsKeyId"] == key
+    read = next(s for s in runner if s["Action"] == ["secretsmanager:GetSecretValue"])
+    assert read["Resource"] == [rack.database.secret_arn]  # type: ignore[union-attr]
+
+
+def test_the_manifests_major_version_upgrade_is_honoured(tmp_path):
+    manifest = MANIFEST.replace(
+        "    type: postgres\n",
+        '    type: postgres\n    options:\n      version: "17"\n      allowMajorVersionUpgrade: true\n',
+    )
+    records = plan_app(make_app(tmp_path / "app", manifest))
+    assert records.one("aws:rds/instance:Instance").inputs["allowMajorVersionUpgrade"] is True
+    default = plan_app(make_app(tmp_path / "default"))
+    assert default.one("aws:rds/instance:Instance").inputs["allowMajorVersionUpgrade"] is False
+
+
+def test_no_database_password_is_an_input_of_anything(shop):
+    """No task definition, invocation or other input holds a password or a URL with one:
+    nothing Pulumi keeps in its state. (No value of the database's is known to the plan,
+    so the scan looks at where a password would be.)"""
+    assert not shop.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    for record in shop:
+        assert "secretString" not in record.inputs, record.name
+        for key in ("password", "masterPassword", "passwordWo"):
+            assert key not in record.inputs, (record.name, key)
+    for record in shop.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        (container,) = json.loads(record.inputs["containerDefinitions"])
+        names = {e["name"] for e in container["environment"]}
+        assert not names & {"DATABASE_URL", "DATABASE_PASS", "PGPASSWORD"}, record.name
+        for secret in container["secrets"]:
+            assert secret["valueFrom"].startswith(("arn:aws:ssm:", "arn:aws:secretsmanager:"))
+    for record in shop.of_type("aws:lambda/invocation:Invocation"):
+        event = json.loads(record.inputs["input"])
+        assert not {k for k in event if "pass" in k.lower() or k == "url"}, record.name
