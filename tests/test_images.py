@@ -128,7 +128,8 @@ def test_the_dockerfiles_own_ignore_file_wins_and_its_location_does_not_matter(b
 def test_the_tag_names_the_service_the_build_args_and_the_platform(base):
     dockerfile = base / "Dockerfile"
     tag = image_tag("web", base, dockerfile, {}, "linux/arm64")
-    assert tag.startswith("web.") and len(tag) == len("web.") + 16
+    assert tag.startswith("web.")
+    assert len(tag) == len("web.") + 16
     assert image_tag("web", base, dockerfile, {"A": "1"}, "linux/arm64") != tag
     assert image_tag("web", base, dockerfile, {}, "linux/amd64") != tag
     assert image_tag("worker", base, dockerfile, {}, "linux/arm64").startswith("worker.")

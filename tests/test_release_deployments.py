@@ -47,7 +47,9 @@ def _service(name: str = "shop-web-1") -> tuple[str, str, str]:
     return name, old, new
 
 
-def _ecs_reports(name: str, deployments: list[dict[str, Any]], events: list[str] = ()) -> None:
+def _ecs_reports(
+    name: str, deployments: list[dict[str, Any]], events: list[str] | tuple[str, ...] = ()
+) -> None:
     service = _backend().services[f"{CLUSTER}:{name}"]
     service.deployments = [
         {"id": f"ecs-svc/{i}", "desiredCount": 2, "runningCount": 2, "pendingCount": 0, **d}

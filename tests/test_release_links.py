@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from typing import Any
 
 import boto3
 import pytest
@@ -51,7 +52,7 @@ def _event(source: str, link: str, **extra):
     }
 
 
-def _link_value(link: str) -> dict:
+def _link_value(link: str) -> dict[str, Any]:
     client = boto3.client("secretsmanager")
     return dict(json.loads(client.get_secret_value(SecretId=link)["SecretString"]))
 
@@ -153,7 +154,7 @@ def test_a_service_that_cannot_be_restarted_fails_the_rotation_and_says_so(aws):
     source, link = _secrets()
     _services("shop-web-1")
     rotation = _event(source, link, cluster="rack", restart=["shop-web-1", "gone"])
-    with pytest.raises(LinkFailed, match="could not be restarted.*gone"):
+    with pytest.raises(LinkFailed, match=r"could not be restarted.*gone"):
         handler(rotation, None)
     assert _link_value(link)["password"] == PASSWORD  # written before the restarts
 
@@ -161,7 +162,7 @@ def test_a_service_that_cannot_be_restarted_fails_the_rotation_and_says_so(aws):
 def test_a_missing_source_secret_fails_naming_it(aws):
     _, link = _secrets()
     missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-missing-AbCdEf"
-    with pytest.raises(LinkFailed, match="cannot read the database's secret .*rds-missing"):
+    with pytest.raises(LinkFailed, match=r"cannot read the database's secret .*rds-missing"):
         write_link(_event(missing, link), secrets=boto3.client("secretsmanager"))
 
 

@@ -50,8 +50,15 @@ _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}[a-z0-9]$|^[a-z]$")
 _RELEASE_RUNTIME = "python3.13"  # the spot handler's too; supported until 2029
 _RELEASE_PACKAGE = Path(__file__).resolve().parent.parent / "release"
 _LAMBDA_TIMEOUT = 900
+_FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
 _VERIFY_TIMEOUT_SECONDS = 600
 """How long the deploy check waits for a rollout that `wait_for_steady_state` left in progress."""
+
+_MUTABLE_TAGS_REASON = (
+    "Tasks run images by digest: a tag pushed again changes nothing deployed "
+    "and immutable tags fail redeploys of unchanged code from another checkout"
+)
+"""Why the repository's tags are mutable (a tag value: letters, digits, spaces and _.:/=+-@)."""
 
 SETTINGS_LABEL = "paaskit.settings"
 """The docker label that carries the versions of the SSM parameters a container reads: a
@@ -114,6 +121,8 @@ class App(Component):
         "release_log_group": one(aws.cloudwatch.LogGroup),
         "release_role_policy": one(aws.iam.RolePolicy),
         "release_function": one(aws.lambda_.Function),
+        "release_failures": one(aws.sqs.Queue),
+        "release_invoke_config": one(aws.lambda_.FunctionEventInvokeConfig),
         "link": named(aws.lambda_.Invocation),
         "release": named(aws.lambda_.Invocation),
         "target_group": named(aws.lb.TargetGroup),
@@ -222,6 +231,7 @@ class App(Component):
             # image by its digest, so pushing a tag again (another checkout, another machine)
             # must succeed, and can never change what a task definition runs.
             image_tag_mutability="MUTABLE",
+            tags={"paaskit:waive:PK-ECR-003": _MUTABLE_TAGS_REASON},
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "AES256"}],
             force_delete=self.args.throwaway,
@@ -890,6 +900,19 @@ class App(Component):
             ),
             retention_in_days=self.args.log_retention_days or self.rack.log_retention_days,
         )
+        # Rotations reach the runner asynchronously (EventBridge): one that fails after
+        # Lambda's retries is kept here, for the operator, instead of being dropped.
+        failures = (
+            self.child(
+                "release_failures",
+                aws.sqs.Queue,
+                "release-failures",
+                sqs_managed_sse_enabled=True,
+                message_retention_seconds=_FAILURE_RETENTION_SECONDS,
+            )
+            if self.links
+            else None
+        )
         families = [td.arn_without_revision for td in self.task_definitions.values()]
         passed = [self.execution_role.arn, *(r.arn for r in self.task_roles.values())]
         sources = [link.connection.secret_arn for link in self.links.values()]
@@ -907,6 +930,7 @@ class App(Component):
                 source_secrets=v[5],
                 link_secrets=v[6],
                 kms_keys=v[7],
+                failure_queue=v[8],
             )
 
         policy = self.child(
@@ -923,9 +947,10 @@ class App(Component):
                 pulumi.Output.all(*sources),
                 pulumi.Output.all(*link_secrets),
                 self._kms_keys(),
+                failures.arn if failures is not None else None,
             ).apply(document),
         )
-        return self.child(
+        function = self.child(
             "release_function",
             aws.lambda_.Function,
             "release",
@@ -945,6 +970,17 @@ class App(Component):
             # Every invocation needs its permissions in place (RunTask, PassRole, secrets).
             opts=pulumi.ResourceOptions(depends_on=[log_group, policy]),
         )
+        if failures is not None:
+            self.child(
+                "release_invoke_config",
+                aws.lambda_.FunctionEventInvokeConfig,
+                "release-async",
+                function_name=function.name,
+                maximum_retry_attempts=2,
+                maximum_event_age_in_seconds=3600,
+                destination_config={"on_failure": {"destination": failures.arn}},
+            )
+        return function
 
     def _link_event(self, res_name: str, link: _Link) -> pulumi.Output[dict[str, Any]]:
         """What the runner needs to write a link secret: never the password, only where it is."""

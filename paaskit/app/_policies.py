@@ -107,9 +107,11 @@ def runner_policy(
     source_secrets: list[str],
     link_secrets: list[str],
     kms_keys: Sequence[str | None],
+    failure_queue: str | None = None,
 ) -> str:
     """The deploy runner's policy: run and watch this app's release tasks, check its services'
-    deployments, write its link secrets from their sources, and restart its services.
+    deployments, write its link secrets from their sources, restart its services, and keep
+    the rotation events it failed to handle in its failure queue.
 
     Services are named by Pulumi (`<app>-<service>-<suffix>`) after the runner must exist
     (they wait for its releases), so they are reached by the cluster and their tags.
@@ -149,5 +151,8 @@ def runner_policy(
                 sorted(set(link_secrets)),
             )
         )
+    if failure_queue:
+        # Lambda sends a failed asynchronous event to its on-failure destination as the function.
+        statements.append(_statement(["sqs:SendMessage"], [failure_queue]))
     statements += _kms_statements(kms_keys, ["kms:Decrypt", "kms:GenerateDataKey"])
     return policy_document(statements, sort_keys=True)
