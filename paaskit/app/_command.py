@@ -50,7 +50,12 @@ class ImageCommand:
 
     @classmethod
     def of_dockerfile(cls, text: str) -> ImageCommand:
-        entrypoint, cmd = buildpack.image_command(text)
+        """What a Dockerfile's final stage runs; unknown when paaskit cannot read it (what
+        the image runs is then Docker's business alone: paaskit sets only the command)."""
+        try:
+            entrypoint, cmd = buildpack.image_command(text)
+        except buildpack.BuildpackError:
+            return cls()
         return cls(entrypoint, cmd)
 
 

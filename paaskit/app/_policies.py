@@ -125,8 +125,9 @@ def runner_policy(
             [tasks],
             Condition={"ArnEquals": {"ecs:cluster": cluster}},
         ),
-        # ListTasks takes no task ARNs: the cluster condition scopes it.
-        _statement(["ecs:ListTasks"], "*", Condition={"ArnEquals": {"ecs:cluster": cluster}}),
+        # ListTasks is granted on container instances, which a release task's cluster may not
+        # have yet; listing task ARNs reveals nothing the runner could act on elsewhere.
+        _statement(["ecs:ListTasks"], "*"),
         _statement(["ecs:DescribeServices"], [services]),
         _statement(
             ["ecs:UpdateService"],
