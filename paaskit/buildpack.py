@@ -11,15 +11,18 @@ For a folder holding `requirements.txt` or `pyproject.toml` (and optionally `Pro
 - runs as an unprivileged user (uid 10001) that cannot write the app's code;
 - sets `PYTHONDONTWRITEBYTECODE` and `PYTHONUNBUFFERED` (logs reach CloudWatch at once);
 - `EXPOSE`s the port when known, and runs the Procfile's `web` process (or a given
-  command) as PID 1 through `exec`, so SIGTERM reaches the app.
+  command) as its CMD, by paaskit's one command rule (`paaskit.command`): split into
+  words, or through `/bin/sh -c` with `exec` when it has shell syntax, so the app is
+  PID 1's child and SIGTERM reaches it.
 
 The same inputs always give byte-identical output, so the image's build cache holds.
 
-`image_command` reads the ENTRYPOINT and CMD a user's own Dockerfile leaves on its final
-stage; the App component needs them to wrap a command (`wrap_command`) with a prelude
-such as `url_env_snippet`, which builds `DATABASE_URL` at container start from separate
-variables so that the password, delivered as an ECS secret, never appears in plain text
-outside the running container.
+`image_command` reads the ENTRYPOINT and CMD a Dockerfile leaves on its final stage:
+what a container of the image runs when a task gives no command.
+
+`wrap_command` and `url_env_snippet` built `DATABASE_URL` in a shell prelude at container
+start. The App no longer uses them (`<NAME>_URL` now arrives as an ECS secret, whatever
+the image's ENTRYPOINT); they stay until the buildpack's rework removes them.
 
 Pure Python (standard library only).
 """
@@ -35,6 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .command import command_argv
 from .errors import PaaskitError
 
 __all__ = [
@@ -406,20 +410,6 @@ def _read_pyproject(path: Path) -> _Pyproject:
 
 # --------------------------------------------------------------------------- Dockerfile
 
-_SHELL_OPERATORS = re.compile(r"[;&|<>()`\n]|\$\(")
-
-
-def _exec_prefixed(command: str) -> str:
-    """`exec cmd` for a simple command, so the app (not sh) is PID 1 and gets SIGTERM.
-
-    Compound commands (`a && b`, pipes, redirections) and ones starting with an
-    assignment are left as they are: `exec` would change what they mean.
-    """
-    words = command.split()
-    if not words or words[0] == "exec" or _SHELL_OPERATORS.search(command) or "=" in words[0]:
-        return command
-    return f"exec {command}"
-
 
 def _copy(path: str) -> str:
     if re.fullmatch(r"[A-Za-z0-9._/@+-]+", path):
@@ -568,7 +558,7 @@ def _default_command(
         if isinstance(command, str):
             if not command.strip():
                 raise BuildpackError("command: must not be empty")
-            return ["/bin/sh", "-c", _exec_prefixed(command.strip())], ""
+            return list(command_argv(command)), ""
         argv = list(command)
         if not argv or not all(isinstance(a, str) for a in argv):
             raise BuildpackError("command: expected a non-empty list of strings")
@@ -583,7 +573,7 @@ def _default_command(
     if process not in processes:
         have = ", ".join(processes) or "none"
         raise BuildpackError(f"{procfile}: no {process!r} process (has: {have})")
-    return ["/bin/sh", "-c", _exec_prefixed(processes[process])], f"Procfile ({process})"
+    return list(command_argv(processes[process])), f"Procfile ({process})"
 
 
 # --------------------------------------------------------------------------- reading Dockerfiles

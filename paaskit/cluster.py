@@ -24,21 +24,24 @@ from pydantic import Field, field_validator, model_validator
 from . import instance_types as catalogue
 from ._aws import ECS_DYNAMIC_PORTS, assume_role_policy, lambda_code, policy_document
 from ._component import Child, Component, each, named, one
-from .config import ComponentArgs, Input, RetentionDays, derive
+from .config import ComponentArgs, ConfigError, Input, RetentionDays, derive
 from .instance_types import Architecture
 from .naming import aws_name
 from .spot import wiring
 
 __all__ = [
     "AMI_PARAMETERS",
+    "CREATE_ECS_SERVICE_LINKED_ROLE",
     "DEFAULT_INSTANCE_TYPE",
     "DYNAMIC_PORTS",
     "ECS_CONFIG",
+    "ECS_SERVICE_LINKED_ROLE",
     "MAX_OVERRIDES",
     "NODE_POLICIES",
     "SpotCluster",
     "SpotClusterArgs",
     "SpotClusterSettings",
+    "require_ecs_service_linked_role",
 ]
 
 DYNAMIC_PORTS: Final = ECS_DYNAMIC_PORTS
@@ -323,6 +326,47 @@ class SpotClusterArgs(SpotClusterSettings):
         return derive(cls, settings, vpc_id=vpc_id, subnet_ids=list(subnet_ids))
 
 
+ECS_SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
+"""The role ECS acts through for capacity providers and services: one per account."""
+
+CREATE_ECS_SERVICE_LINKED_ROLE = (
+    "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"
+)
+"""The one-time step a brand-new account needs before its first rack."""
+
+_NOT_FOUND = re.compile(r"NoSuchEntity|cannot be found|couldn't find|not found", re.IGNORECASE)
+
+
+def require_ecs_service_linked_role(parent: pulumi.Resource) -> None:
+    """Stop before anything is deployed when the account lacks ECS's service-linked role.
+
+    ECS creates the role itself only when the first cluster is made by someone
+    allowed to (and eventually: the capacity provider may come first and fail), and
+    `aws.iam.ServiceLinkedRole` fails in every account that already has it. So paaskit
+    looks it up (`iam:GetRole`, during preview too) and, when it is missing, says
+    what to run once per account. A lookup that fails otherwise (no `iam:GetRole`
+    permission) is reported as a warning and the deploy goes on.
+    """
+    try:
+        aws.iam.get_role(name=ECS_SERVICE_LINKED_ROLE, opts=pulumi.InvokeOptions(parent=parent))
+    except Exception as exc:  # the provider's error, whatever its class
+        text = str(exc)
+        if _NOT_FOUND.search(text):
+            raise ConfigError(
+                f"this AWS account has no ECS service-linked role ({ECS_SERVICE_LINKED_ROLE}), "
+                "which the cluster's capacity provider and every ECS service need. Create it "
+                f"once per account: `{CREATE_ECS_SERVICE_LINKED_ROLE}`, then run again "
+                "(paaskit does not make it: it exists in every account that used ECS, and "
+                "making it again fails)"
+            ) from None
+        pulumi.log.warn(
+            f"could not check for ECS's service-linked role {ECS_SERVICE_LINKED_ROLE} "
+            f"({text.strip()[:300]}); if the account has never used ECS, run "
+            f"`{CREATE_ECS_SERVICE_LINKED_ROLE}` once",
+            resource=parent,
+        )
+
+
 class SpotCluster(Component):
     """An ECS cluster on a spot Auto Scaling group of equivalent instance types.
 
@@ -376,6 +420,7 @@ class SpotCluster(Component):
                 f"spot_handler: the handler code is missing from {_SPOT_DIR}; reinstall paaskit"
             )
         super().__init__(name, args, opts)
+        require_ecs_service_linked_role(self)
         self.args = args
         self.architecture: Architecture = args.chosen_architecture
         """The CPU architecture of every node: build images for it."""

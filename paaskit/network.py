@@ -205,6 +205,10 @@ class Network(Component):
         self.args = args
         zones = self._zones(args)
         layout = subnet_layout(args.cidr, args.zones)
+        # Zones read from the region's list are fixed once deployed: a later change in
+        # the list (a zone added, or no longer offered to new accounts) must never
+        # replace a subnet and all that lives in it. Named zones change when you say so.
+        self._zones_pinned = args.availability_zones is not None
 
         self.vpc = self.child(
             "vpc",
@@ -261,13 +265,26 @@ class Network(Component):
 
         self.vpc_id: pulumi.Output[str] = self.vpc.id
         self.cidr_block = args.cidr
-        self.availability_zones: pulumi.Output[list[str]] = pulumi.Output.all(*zones)
+        # The subnets' own zones: what is deployed, not what the region lists today.
+        self.availability_zones: pulumi.Output[list[str]] = pulumi.Output.all(
+            *(s.availability_zone for s in self.public_subnets)
+        )
         self.public_subnet_ids: pulumi.Output[list[str]] = pulumi.Output.all(
             *(s.id for s in self.public_subnets)
         )
         self.private_subnet_ids: pulumi.Output[list[str]] = pulumi.Output.all(
             *(s.id for s in self.private_subnets)
         )
+        egress: list[pulumi.CustomResource] = [self.s3_endpoint, *self.endpoints]
+        self.routed_private_subnet_ids: list[pulumi.Output[str]] = [
+            pulumi.Output.all(subnet.id, *(r.id for r in [*routes, *egress])).apply(
+                lambda v: str(v[0])
+            )
+            for subnet, routes in zip(self.private_subnets, self._private_zone_routes, strict=True)
+        ]
+        """The private subnets' ids, each known only once its zone's routes (and the VPC's
+        endpoints) exist: what to place instances in that must reach AWS when they boot,
+        as ECS nodes must to register. Resources given these depend on the routes."""
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,
@@ -306,6 +323,9 @@ class Network(Component):
             availability_zone=zone,
             cidr_block=cidr,
             map_public_ip_on_launch=False,
+            opts=None
+            if self._zones_pinned
+            else pulumi.ResourceOptions(ignore_changes=["availabilityZone"]),
             ipv6_cidr_block=self.vpc.ipv6_cidr_block.apply(
                 lambda block: _ipv6_subnet(block, ipv6_index)
             )
@@ -359,20 +379,24 @@ class Network(Component):
             else None
         )
         tables = []
+        self._private_zone_routes: list[list[pulumi.CustomResource]] = []
         for i, subnet in enumerate(self.private_subnets):
             table = self.child(
                 "private_route_table", aws.ec2.RouteTable, f"private-{i}-rt", vpc_id=self.vpc.id
             )
-            self.child(
+            routes: list[pulumi.CustomResource] = []
+            self._private_zone_routes.append(routes)
+            association = self.child(
                 "private_route_table_association",
                 aws.ec2.RouteTableAssociation,
                 f"private-{i}-rta",
                 route_table_id=table.id,
                 subnet_id=subnet.id,
             )
+            routes.append(association)
             if nat in ("single", "per_az"):
                 gateway = targets[i if nat == "per_az" else 0]
-                self.child(
+                route = self.child(
                     "private_route",
                     aws.ec2.Route,
                     f"private-{i}-default",
@@ -380,8 +404,9 @@ class Network(Component):
                     destination_cidr_block="0.0.0.0/0",
                     nat_gateway_id=gateway,
                 )
+                routes.append(route)
             elif nat == "instance":
-                self.child(
+                route = self.child(
                     "private_route",
                     aws.ec2.Route,
                     f"private-{i}-default",
@@ -389,8 +414,9 @@ class Network(Component):
                     destination_cidr_block="0.0.0.0/0",
                     network_interface_id=targets[0],
                 )
+                routes.append(route)
             if eigw is not None:
-                self.child(
+                route = self.child(
                     "private_route",
                     aws.ec2.Route,
                     f"private-{i}-default-ipv6",
@@ -398,6 +424,7 @@ class Network(Component):
                     destination_ipv6_cidr_block="::/0",
                     egress_only_gateway_id=eigw.id,
                 )
+                routes.append(route)
             tables.append(table)
         return tables
 
@@ -496,7 +523,15 @@ class Network(Component):
             # `pulumi up`; the instance patches itself (dnf-automatic in user data).
             opts=pulumi.ResourceOptions(ignore_changes=["ami"]),
         )
-        self.child("nat_eip", aws.ec2.Eip, "nat-instance-eip", domain="vpc", instance=instance.id)
+        self.child(
+            "nat_eip",
+            aws.ec2.Eip,
+            "nat-instance-eip",
+            domain="vpc",
+            instance=instance.id,
+            # An address associates with an instance only once the VPC has its internet gateway.
+            opts=pulumi.ResourceOptions(depends_on=[self.internet_gateway]),
+        )
         self.nat_instance = instance
         return instance
 
@@ -559,7 +594,7 @@ class Network(Component):
             ),
             description="VPC flow logs: write to this network's flow log group only",
         )
-        self.child(
+        policy = self.child(
             "flow_log_role_policy",
             aws.iam.RolePolicy,
             "flow-logs-write",
@@ -591,6 +626,8 @@ class Network(Component):
             log_destination=group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=600,
+            # Flow logs deliver through the role from the start: its policy must be there.
+            opts=pulumi.ResourceOptions(depends_on=[policy]),
         )
 
 
@@ -612,18 +649,49 @@ def _ipv6_subnet(block: str | None, index: int) -> str:
 
 _NAT_USER_DATA = """#!/bin/bash
 # NAT instance: forward and masquerade traffic from the private subnets.
-set -euo pipefail
-dnf install -y iptables-services dnf-automatic
+# Forwarding comes first: it needs no network. The packages come from the internet,
+# which this instance reaches only once its Elastic IP is associated, after launch,
+# so every step that needs the network is retried until it succeeds.
+set -uo pipefail
+log() { echo "paaskit-nat: $*"; }
+retry() {
+  attempt=1
+  until "$@"; do
+    if [ "$attempt" -ge 40 ]; then
+      log "giving up: $*"
+      return 1
+    fi
+    wait=$((attempt < 6 ? attempt * 5 : 30))
+    log "retrying in $wait s: $*"
+    sleep "$wait"
+    attempt=$((attempt + 1))
+  done
+}
 cat > /etc/sysctl.d/90-paaskit-nat.conf <<'EOF'
 net.ipv4.ip_forward = 1
 EOF
-sysctl --system
-iface=$(ip route show default | awk '{print $5; exit}')
-iptables -t nat -A POSTROUTING -o "$iface" -j MASQUERADE
+sysctl -w net.ipv4.ip_forward=1
+iface=""
+default_interface() {
+  iface=$(ip route show default | awk '{print $5; exit}')
+  [ -n "$iface" ]
+}
+retry default_interface || exit 1
+masquerade() {
+  iptables -t nat -C POSTROUTING -o "$iface" -j MASQUERADE 2>/dev/null \\
+    || iptables -t nat -A POSTROUTING -o "$iface" -j MASQUERADE
+}
+# Masquerade at once where the image has iptables; Amazon Linux 2023 gets it below.
+if command -v iptables >/dev/null 2>&1; then
+  masquerade || log "masquerading waits for iptables-services"
+fi
+retry dnf install -y iptables-services dnf-automatic || exit 1
+masquerade || exit 1
 iptables -F FORWARD
 service iptables save
 systemctl enable --now iptables
 # Security updates install themselves: the instance is never replaced for a new AMI.
 sed -i 's/^apply_updates = .*/apply_updates = yes/' /etc/dnf/automatic.conf
 systemctl enable --now dnf-automatic.timer
+log "forwarding and masquerading on $iface"
 """

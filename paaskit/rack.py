@@ -156,6 +156,8 @@ class Rack(Component):
             args=derive(NetworkArgs, args.network, tags={**shared_tags, **args.network.tags}),
         )
         private_subnets = [s.id for s in self.network.private_subnets]
+        # Nodes boot and register with ECS at once: their subnets must have routes out.
+        routed_subnets = self.network.routed_private_subnet_ids
         cluster_settings = derive(
             SpotClusterSettings, args.cluster, tags={**shared_tags, **args.cluster.tags}
         )
@@ -164,7 +166,7 @@ class Rack(Component):
             SpotCluster,
             "cluster",
             args=SpotClusterArgs.from_settings(
-                cluster_settings, vpc_id=self.network.vpc_id, subnet_ids=private_subnets
+                cluster_settings, vpc_id=self.network.vpc_id, subnet_ids=routed_subnets
             ),
         )
         lb_settings = derive(
@@ -299,6 +301,9 @@ class SharedDatabase:
     username: Input
     secret_arn: Input
     security_group_id: Input
+    secret_kms_key_arn: Input | None = None
+    """The customer KMS key that encrypts the secret, or None for Secrets Manager's own
+    (`aws/secretsmanager`). Apps linked to the database decrypt with it."""
 
 
 def _shared_database(db: Database | None) -> SharedDatabase | None:
@@ -311,6 +316,7 @@ def _shared_database(db: Database | None) -> SharedDatabase | None:
         username=db.username,
         secret_arn=db.master_user_secret_arn,
         security_group_id=db.security_group_id,
+        secret_kms_key_arn=db.args.master_user_secret_kms_key_id,
     )
 
 
@@ -373,6 +379,7 @@ class RackInfo:
         "username": "databaseUsername",
         "secret_arn": "databaseSecretArn",
         "security_group_id": "databaseSecurityGroupId",
+        "secret_kms_key_arn": "databaseSecretKmsKeyArn",
     }
 
     def to_outputs(self) -> dict[str, Any]:
@@ -383,7 +390,9 @@ class RackInfo:
                 out[output] = pulumi.Output.secret(value) if field == "origin_secret" else value
         if self.database is not None:
             for field, output in self.DATABASE_OUTPUTS.items():
-                out[output] = getattr(self.database, field)
+                value = getattr(self.database, field)
+                if value is not None:
+                    out[output] = value
         return out
 
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from .plan import Plan, plan_directory
-from .plan.engine import InvokeHandler, RunOptions, run
+from .plan.engine import InvokeFailed, InvokeHandler, RunOptions, run
 
-__all__ = ["Plan", "paaskit_plan", "plan"]
+__all__ = ["InvokeFailed", "Plan", "paaskit_plan", "plan"]
 
 
 def plan(
@@ -47,7 +47,9 @@ def plan(
     - `secrets`: like `config`, but secret: the program sees the value, the
       records show `[secret]`.
     - `refs`: outputs of other stacks, for `pulumi.StackReference(name)`.
-    - `invokes`: answers for provider functions the built-in fakes do not know.
+    - `invokes`: answers for provider functions the built-in fakes do not know, or
+      other answers for those they do; a handler raises `InvokeFailed` to answer as a
+      provider whose function fails.
     """
     if not callable(program):
         path = Path(program)

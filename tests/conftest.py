@@ -8,6 +8,7 @@ so the code under test needs no test hooks.
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -51,3 +52,27 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310
         pass
     return moto_server
+
+
+def _real_aws_reason() -> str | None:
+    """Why tests marked `real_aws` cannot run here, or None when they can."""
+    if os.environ.get("PAASKIT_REAL_AWS") != "1":
+        return "a real AWS account is needed: set PAASKIT_REAL_AWS=1 with credentials"
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        return "AWS_ENDPOINT_URL points elsewhere than AWS"
+    import boto3
+
+    if boto3.Session().get_credentials() is None:
+        return "no AWS credentials found"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip what only a real account can show unless one is given explicitly: never fake it."""
+    marked = [item for item in items if "real_aws" in item.keywords]
+    if not marked:
+        return
+    reason = _real_aws_reason()
+    if reason is not None:
+        for item in marked:
+            item.add_marker(pytest.mark.skip(reason=reason))

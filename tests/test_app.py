@@ -141,7 +141,7 @@ def test_images_are_built_for_the_nodes_architecture_and_pushed_to_the_apps_repo
     assert repository.urn in image.dependencies
     assert image.inputs["registry"]["password"] == "[secret]"
     assert image.inputs["imageName"].startswith(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/")
-    assert image.inputs["imageName"].split(":")[-1].startswith("web-")
+    assert image.inputs["imageName"].split(":")[-1].startswith("web.")
 
 
 def test_the_task_runs_the_image_by_digest(shop):
@@ -163,8 +163,10 @@ def test_an_apps_own_dockerfile_is_used(tmp_path):
     )
     records = plan_app(root)
     build = records.named("shop-web-image").inputs["build"]
-    assert build["dockerfile"] == str((root / "Dockerfile").resolve())
-    assert build["context"] == str(root.resolve())
+    # Relative to the program's directory (here, the tests' own), where pulumi-docker reads them.
+    assert (Path.cwd() / build["dockerfile"]).resolve() == (root / "Dockerfile").resolve()
+    assert (Path.cwd() / build["context"]).resolve() == root.resolve()
+    assert not Path(build["context"]).is_absolute()
 
 
 def test_the_image_tag_names_the_content(tmp_path):
@@ -175,15 +177,22 @@ def test_the_image_tag_names_the_content(tmp_path):
     assert plan_app(root).named("shop-web-image").inputs["imageName"] != first
 
 
-def test_the_repository_scans_on_push_keeps_tags_immutable_and_expires_old_images(shop):
+def test_the_repository_scans_on_push_and_keeps_each_services_images_apart(shop):
     repository = shop.one("aws:ecr/repository:Repository")
     assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.inputs["imageTagMutability"] == "MUTABLE"
     rules = json.loads(shop.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])[
         "rules"
     ]
-    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
-    assert rules[1]["selection"]["countNumber"] == 30
+    assert [r["selection"] for r in rules] == [
+        {
+            "tagStatus": "tagged",
+            "tagPrefixList": [f"{service}."],
+            "countType": "imageCountMoreThan",
+            "countNumber": 20,
+        }
+        for service in ("web", "worker")
+    ]
 
 
 def test_prebuilt_images_are_used_as_given(shop):
@@ -253,20 +262,29 @@ def test_a_linked_database_reaches_the_task_without_its_password(shop):
     assert "DATABASE_PASS" not in env
 
 
-def test_the_command_is_wrapped_to_build_database_url_in_the_container(shop):
-    web = container(shop, "web")
-    shell, flag, script, argv0, *command = web["entryPoint"]
-    assert (shell, flag, argv0) == ("/bin/sh", "-c", "paaskit")
-    assert "DATABASE_URL=" in script
-    assert script.rstrip().endswith('exec "$@"')
-    assert command[-1].endswith("gunicorn shop.wsgi --bind 0.0.0.0:$PORT")
-    assert "command" not in web
+def test_no_container_overrides_its_images_entry_point(shop):
+    for service in ("web", "worker", "agent", "scheduler"):
+        assert "entryPoint" not in container(shop, service)
+    # web has no `command`: its image's CMD (the Procfile's web process) runs.
+    assert "command" not in container(shop, "web")
+
+
+def test_database_url_comes_from_the_link_secret(shop):
+    secrets = {s["name"]: s["valueFrom"] for s in container(shop, "web")["secrets"]}
+    link = shop.named("shop-database-url")
+    assert link.type == "aws:secretsmanager/secret:Secret"
+    assert "secretString" not in link.inputs
+    arn = secrets["DATABASE_URL"].removesuffix(":url::")
+    assert arn.startswith(f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:shop-database-url")
+    assert secrets["DATABASE_PASS"] == f"{arn}:password::"
+    assert secrets["PGPASSWORD"] == f"{arn}:password::"
+    assert not shop.of_type("aws:secretsmanager/secretVersion:SecretVersion")
 
 
 def test_a_service_without_links_keeps_its_command(shop):
     worker = container(shop, "worker")
     assert "entryPoint" not in worker
-    assert worker["command"] == ["sh", "-c", "python worker.py"]
+    assert worker["command"] == ["python", "worker.py"]
 
 
 def test_each_app_gets_its_own_database_open_to_the_rack_nodes_only(shop):
@@ -300,7 +318,12 @@ def test_a_shared_database_comes_from_the_rack(tmp_path):
     env = {e["name"]: e["value"] for e in web["environment"]}
     assert env["DATABASE_HOST"] == "rack-db.c0.us-east-1.rds.amazonaws.com"
     secrets = {s["name"]: s["valueFrom"] for s in web["secrets"]}
-    assert secrets["DATABASE_PASS"] == f"{shared.secret_arn}:password::"
+    # Through the app's link secret, which the runner writes from the rack's.
+    assert secrets["DATABASE_PASS"].endswith(":password::")
+    assert str(shared.secret_arn) not in json.dumps(web)
+    link = json.loads(records.named("shop-database-link").inputs["input"])
+    assert link["sourceSecret"] == shared.secret_arn
+    assert link["host"] == "rack-db.c0.us-east-1.rds.amazonaws.com"
 
 
 def test_the_execution_role_may_pull_log_and_read_only_this_apps_things(shop):
@@ -458,7 +481,7 @@ def test_autoscaling_tracks_cpu_and_requests_per_target(shop):
 def test_the_release_runs_the_new_task_definition_before_services_move(shop):
     invocation = shop.named("shop-web-release")
     event = json.loads(invocation.inputs["input"])
-    assert event["command"] == ["sh", "-c", "python manage.py migrate"]
+    assert event["command"] == ["python", "manage.py", "migrate"]
     assert event["container"] == "web"
     assert event["cluster"] == CLUSTER_ARN
     assert event["capacityProvider"] == "rack-cluster-cp"
@@ -522,7 +545,7 @@ def test_timers_run_their_command_as_a_task_of_their_service(shop):
     target = schedule.inputs["target"]
     assert target["arn"] == CLUSTER_ARN
     assert json.loads(target["input"]) == {
-        "containerOverrides": [{"command": ["sh", "-c", "python cleanup.py"], "name": "worker"}]
+        "containerOverrides": [{"command": ["python", "cleanup.py"], "name": "worker"}]
     }
     assert shop.named("shop-worker-task").urn in schedule.dependencies
     statements = policy(shop, "shop-timer-policy")
@@ -631,3 +654,126 @@ def test_an_internal_service_with_a_port_gets_no_target_group_or_route(tmp_path)
     assert "loadBalancers" not in service.inputs
     (api,) = json.loads(records.named("shop-api-task").inputs["containerDefinitions"])
     assert api["portMappings"] == [{"containerPort": 9000, "hostPort": 0, "protocol": "tcp"}]
+
+
+# --- settings and secrets over time ------------------------------------------------
+
+
+SETTINGS_MANIFEST = """
+environment:
+  - SECRET_KEY
+services:
+  web:
+    image: ghcr.io/example/web:1
+    port: 8000
+  worker:
+    image: ghcr.io/example/worker:1
+    environment:
+      - QUEUE_TOKEN
+"""
+
+
+def _with_versions(monkeypatch, tmp_path, versions: dict[str, int]) -> dict[str, str]:
+    """Plan with SSM reporting these parameter versions (a parameter's version is bumped by
+    every change of its value); the task definitions' container definitions, by service."""
+    from paaskit.plan import fakes
+
+    original = fakes.STATES["aws:ssm/parameter:Parameter"]
+
+    def parameter(r, ctx):
+        state = original(r, ctx)
+        key = str(r.inputs.get("name", "")).rsplit("/", 1)[-1]
+        return {**state, "version": versions.get(key, 1)}
+
+    monkeypatch.setitem(fakes.STATES, "aws:ssm/parameter:Parameter", parameter)
+    root = make_app(tmp_path / "settings", SETTINGS_MANIFEST)
+    records = plan_app(root, environment={"SECRET_KEY": "k", "QUEUE_TOKEN": "t"})
+    return {
+        service: records.named(f"shop-{service}-task").inputs["containerDefinitions"]
+        for service in ("web", "worker")
+    }
+
+
+def test_a_changed_setting_rolls_exactly_the_services_that_read_it(monkeypatch, tmp_path):
+    first = _with_versions(monkeypatch, tmp_path, {})
+    token_changed = _with_versions(monkeypatch, tmp_path, {"QUEUE_TOKEN": 2})
+    key_changed = _with_versions(monkeypatch, tmp_path, {"SECRET_KEY": 2})
+    # A new task definition is what makes ECS start new tasks, which read the new value.
+    assert token_changed["worker"] != first["worker"]
+    assert token_changed["web"] == first["web"]
+    assert key_changed["worker"] != first["worker"]
+    assert key_changed["web"] != first["web"]
+    # The value itself never appears.
+    (web,) = json.loads(key_changed["web"])
+    assert set(web["dockerLabels"]) == {"paaskit.settings"}
+
+
+def _kms_rack() -> RackInfo:
+    from dataclasses import replace
+
+    shared = SharedDatabase(
+        host="rack-db.c0.us-east-1.rds.amazonaws.com",
+        port=5432,
+        name="app",
+        username="app",
+        secret_arn=f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-1-abcdef",
+        security_group_id="sg-0db",
+        secret_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0000aaaa-1111-2222-3333-444455556666",
+    )
+    return replace(RACK, database=shared)
+
+
+def test_a_shared_database_under_a_customer_key_can_be_read_by_the_app(tmp_path):
+    manifest = MANIFEST.replace(
+        "    type: postgres\n", "    type: postgres\n    options:\n      shared: true\n"
+    )
+    rack = _kms_rack()
+    key = rack.database.secret_kms_key_arn  # type: ignore[union-attr]
+    records = plan_app(make_app(tmp_path / "app", manifest), rack=rack)
+    via = {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    execution = policy(records, "shop-execution-policy")
+    assert {"Action": ["kms:Decrypt"], "Condition": via, "Effect": "Allow", "Resource": [key]} in (
+        execution
+    )
+    runner = policy(records, "shop-release-policy")
+    assert {
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Condition": via,
+        "Effect": "Allow",
+        "Resource": [key],
+    } in runner
+    # The link secret holds the same password: it is encrypted with the same key.
+    assert records.named("shop-database-url").inputs["kmsKeyId"] == key
+    read = next(s for s in runner if s["Action"] == ["secretsmanager:GetSecretValue"])
+    assert read["Resource"] == [rack.database.secret_arn]  # type: ignore[union-attr]
+
+
+def test_the_manifests_major_version_upgrade_is_honoured(tmp_path):
+    manifest = MANIFEST.replace(
+        "    type: postgres\n",
+        '    type: postgres\n    options:\n      version: "17"\n      allowMajorVersionUpgrade: true\n',
+    )
+    records = plan_app(make_app(tmp_path / "app", manifest))
+    assert records.one("aws:rds/instance:Instance").inputs["allowMajorVersionUpgrade"] is True
+    default = plan_app(make_app(tmp_path / "default"))
+    assert default.one("aws:rds/instance:Instance").inputs["allowMajorVersionUpgrade"] is False
+
+
+def test_no_database_password_is_an_input_of_anything(shop):
+    """No task definition, invocation or other input holds a password or a URL with one:
+    nothing Pulumi keeps in its state. (No value of the database's is known to the plan,
+    so the scan looks at where a password would be.)"""
+    assert not shop.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    for record in shop:
+        assert "secretString" not in record.inputs, record.name
+        for key in ("password", "masterPassword", "passwordWo"):
+            assert key not in record.inputs, (record.name, key)
+    for record in shop.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        (container,) = json.loads(record.inputs["containerDefinitions"])
+        names = {e["name"] for e in container["environment"]}
+        assert not names & {"DATABASE_URL", "DATABASE_PASS", "PGPASSWORD"}, record.name
+        for secret in container["secrets"]:
+            assert secret["valueFrom"].startswith(("arn:aws:ssm:", "arn:aws:secretsmanager:"))
+    for record in shop.of_type("aws:lambda/invocation:Invocation"):
+        event = json.loads(record.inputs["input"])
+        assert not {k for k in event if "pass" in k.lower() or k == "url"}, record.name

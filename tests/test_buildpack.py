@@ -313,8 +313,13 @@ def test_output_is_byte_identical_for_the_same_inputs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "cmd"),
     [
-        ("gunicorn app:app", ["/bin/sh", "-c", "exec gunicorn app:app"]),
+        # No shell syntax: split into words (paaskit.command's rule); the program is the CMD.
+        ("gunicorn app:app", ["gunicorn", "app:app"]),
         ("exec gunicorn app:app", ["/bin/sh", "-c", "exec gunicorn app:app"]),
+        (
+            "gunicorn app:app --bind :$PORT",
+            ["/bin/sh", "-c", "exec gunicorn app:app --bind :$PORT"],
+        ),
         ("./migrate && gunicorn app:app", ["/bin/sh", "-c", "./migrate && gunicorn app:app"]),
         ("DEBUG=1 flask run", ["/bin/sh", "-c", "DEBUG=1 flask run"]),
         ("python app.py > /tmp/log", ["/bin/sh", "-c", "python app.py > /tmp/log"]),
@@ -330,9 +335,7 @@ def test_commands_run_as_pid_1_where_exec_keeps_their_meaning(
 
 def test_process_picks_the_procfile_entry() -> None:
     dockerfile = generate_dockerfile(APPS / "flask", process="worker")
-    assert (
-        instructions(dockerfile)[-1] == 'CMD ["/bin/sh", "-c", "exec celery -A app.celery worker"]'
-    )
+    assert instructions(dockerfile)[-1] == 'CMD ["celery", "-A", "app.celery", "worker"]'
     assert "from requirements.txt, Procfile (worker)," in dockerfile.splitlines()[0]
 
 

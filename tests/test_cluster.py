@@ -757,3 +757,49 @@ def test_bad_settings_fail_naming_the_key(settings, message):
 def test_vpc_and_subnets_are_required():
     with pytest.raises(ValidationError, match=r"(?s)vpc_id.*subnet_ids"):
         SpotClusterArgs()  # type: ignore[call-arg]
+
+
+# --- ECS's service-linked role --------------------------------------------------------
+
+
+def _get_role(error: str | None):
+    from paaskit.testing import InvokeFailed
+
+    def answer(args):
+        assert args["name"] == "AWSServiceRoleForECS"
+        if error is not None:
+            raise InvokeFailed(error)
+        return {
+            "id": args["name"],
+            "name": args["name"],
+            "arn": "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+        }
+
+    return {"aws:iam/getRole:getRole": answer}
+
+
+def test_an_account_without_ecs_service_linked_role_is_told_the_one_time_step():
+    # What the provider reports for a role that does not exist (IAM's NoSuchEntity).
+    missing = (
+        "reading IAM Role (AWSServiceRoleForECS): operation error IAM: GetRole, https "
+        "response error StatusCode: 404, NoSuchEntity: The role with name "
+        "AWSServiceRoleForECS cannot be found."
+    )
+    with pytest.raises(Exception, match="no ECS service-linked role") as failed:
+        plan_cluster(invokes=_get_role(missing))
+    assert isinstance(failed.value.__cause__, ConfigError)
+    assert "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com" in str(
+        failed.value
+    )
+
+
+def test_an_account_with_the_role_plans_and_makes_no_role_of_its_own():
+    records = plan_cluster(invokes=_get_role(None))
+    assert not records.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+    assert records.of_type("aws:ecs/capacityProvider:CapacityProvider")
+
+
+def test_a_lookup_the_deployer_may_not_make_does_not_stop_the_deploy():
+    denied = "reading IAM Role (AWSServiceRoleForECS): AccessDenied: not authorized to perform: iam:GetRole"
+    records = plan_cluster(invokes=_get_role(denied))
+    assert records.of_type("aws:ecs/capacityProvider:CapacityProvider")

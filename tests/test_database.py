@@ -120,7 +120,9 @@ def test_upgrades_are_automatic_for_minors_and_wait_for_the_maintenance_window()
     db = primary(plan_db(maintenance_window="Sun:04:00-Sun:05:00", backup_window="02:00-02:30"))
     assert db.inputs["autoMinorVersionUpgrade"] is True
     assert db.inputs["applyImmediately"] is False
-    assert db.inputs["allowMajorVersionUpgrade"] is True
+    # A major upgrade is opted into (allow_major_version_upgrade).
+    assert db.inputs["allowMajorVersionUpgrade"] is False
+    assert primary(plan_db(allow_major_version_upgrade=True)).inputs["allowMajorVersionUpgrade"]
     assert db.inputs["maintenanceWindow"] == "sun:04:00-sun:05:00"
     assert db.inputs["backupWindow"] == "02:00-02:30"
 
@@ -176,8 +178,15 @@ def test_master_password_is_managed_by_rds_and_is_no_input_anywhere():
                 assert "password" not in value.lower(), f"{record.name}{path}"
 
 
-def test_password_rotates_monthly_from_now_on():
+def test_password_rotation_is_off_by_default():
+    # RDS turns rotation on for its managed secrets: paaskit turns it off, explicitly.
     rotation = plan_db().one(ROTATION)
+    assert rotation.inputs["rotationEnabled"] is False
+    assert "rotationRules" not in rotation.inputs
+
+
+def test_password_rotates_on_the_schedule_asked_for_from_now_on():
+    rotation = plan_db(password_rotation_days=30).one(ROTATION)
     assert rotation.inputs["rotationEnabled"] is True
     assert rotation.inputs["rotationRules"] == {"scheduleExpression": "rate(30 days)"}
     assert rotation.inputs["rotateImmediately"] is False

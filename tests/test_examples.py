@@ -68,16 +68,16 @@ def test_the_django_example_builds_its_dockerfile_migrates_and_has_its_database(
     dockerfile = records.named("django-web-image").inputs["build"]["dockerfile"]
     assert dockerfile.endswith("examples/django/Dockerfile")
     event = json.loads(records.named("django-web-release").inputs["input"])
-    assert event["command"] == ["sh", "-c", "python manage.py migrate --noinput"]
+    assert event["command"] == ["python", "manage.py", "migrate", "--noinput"]
     db = records.one("aws:rds/instance:Instance")
     assert db.inputs["multiAz"] is True
     assert db.protect is True
     assert records.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     (container,) = json.loads(records.named("django-web-task").inputs["containerDefinitions"])
-    assert (
-        container["entryPoint"][-3:] == ["gunicorn", "mysite.wsgi", "--bind"]
-        or "gunicorn" in container["entryPoint"]
-    )
+    # The Dockerfile's CMD (gunicorn) runs: the task sets neither entry point nor command.
+    assert "entryPoint" not in container
+    assert "command" not in container
+    assert {s["name"] for s in container["secrets"]} >= {"DATABASE_URL", "SECRET_KEY"}
     assert "plan-only" not in json.dumps(records.to_json())
 
 
@@ -95,3 +95,38 @@ def test_an_app_stack_plans_with_nothing_but_its_manifest():
         ROOT / "stacks" / "app", stack="dev", config={"manifest": "examples/flask/paaskit.yml"}
     )
     assert records.one("paaskit:app:App").name == "flask"
+
+
+def _password_inputs(value, path=""):
+    """Paths of inputs that would hold a password in Pulumi's state (by their key)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            lowered = key.lower()
+            if ("password" in lowered or lowered in ("secretstring", "secretbinary")) and not (
+                isinstance(item, bool) or key.startswith("manage")
+            ):
+                yield f"{path}.{key}"
+            yield from _password_inputs(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _password_inputs(item, f"{path}[{i}]")
+
+
+def test_no_plan_holds_a_database_password_in_an_input(examples):
+    """Nothing Pulumi sends to a provider (and keeps in state) holds a database password:
+    no secret version, no password input, no task definition with one in plain text.
+    (The ECR login the image build needs is the registry's token, marked secret.)"""
+    plans = {**examples, "rack": plan(ROOT, stack="with-database")}
+    for name, records in plans.items():
+        assert not records.of_type("aws:secretsmanager/secretVersion:SecretVersion"), name
+        found = [
+            f"{r.name}{p}"
+            for r in records
+            for p in _password_inputs(r.inputs)
+            if not (r.type == "docker:index/image:Image" and p == ".registry.password")
+        ]
+        assert found == [], name
+        for task in records.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+            (container,) = json.loads(task.inputs["containerDefinitions"])
+            plain = {e["name"] for e in container.get("environment", [])}
+            assert not {n for n in plain if n.endswith(("_PASS", "_URL", "PASSWORD"))}, task.name

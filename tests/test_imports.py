@@ -53,7 +53,9 @@ ROOMS: dict[str, Room] = {
     "spot": Room(("spot",), third_party=LAMBDA_ONLY),
     "release": Room(("release",), third_party=LAMBDA_ONLY),
     # Depend on nothing else of paaskit; anyone outside Lambda may use them.
-    "leaves": Room(("errors", "naming", "tags", "_suggest", "_pydantic")),
+    # `command` is the one command rule: the App composes containers with it, and `ops`
+    # (`paaskit run`) and `buildpack` (Procfile processes) apply the same one.
+    "leaves": Room(("errors", "naming", "tags", "command", "_suggest", "_pydantic")),
     "data": Room(
         ("data",),
         may_import=LEAVES,
@@ -235,6 +237,8 @@ def test_the_rules_admit_what_the_design_allows():
         ("paaskit.cost", "paaskit.plan.values"),
         ("paaskit.cluster", "paaskit.spot.wiring"),
         ("paaskit.spot.aws", "boto3"),
+        ("paaskit.ops.run", "paaskit.command"),
+        ("paaskit.buildpack", "paaskit.command"),
         ("paaskit.cli", "paaskit.rack"),
     ]
     assert [m for m, t in allowed if _wrong_imports(m, [(1, t)])] == []

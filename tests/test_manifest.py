@@ -108,7 +108,7 @@ def test_django_manifest_with_paaskit_additions() -> None:
     assert web.build is not None
     assert (web.build.path, web.build.manifest) == (".", "Dockerfile.web")
     assert [(a.name, a.value) for a in web.build.args] == [("PIP_INDEX_URL", None), ("DEBUG", "0")]
-    assert web.release_argv() == ("sh", "-c", "python manage.py migrate --noinput")
+    assert web.release_argv() == ("python", "manage.py", "migrate", "--noinput")
     assert web.static is not None
     assert (web.static.path, web.static.prefix, web.static.path_pattern) == (
         "staticfiles",
@@ -557,12 +557,13 @@ def test_build_and_image() -> None:
     }
 
 
-def test_commands_strings_run_through_sh_and_lists_run_as_is() -> None:
+def test_command_strings_are_split_or_run_by_sh_and_lists_run_as_is() -> None:
     assert service({"command": "bin/web --port $PORT"}).command_argv() == (
-        "sh",
+        "/bin/sh",
         "-c",
-        "bin/web --port $PORT",
+        "exec bin/web --port $PORT",
     )
+    assert service({"command": "bin/web --port 80"}).command_argv() == ("bin/web", "--port", "80")
     assert service({"command": ["bin/web", "--port", "80"]}).command_argv() == (
         "bin/web",
         "--port",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from pydantic import ValidationError
@@ -264,3 +265,163 @@ def test_an_unknown_transform_kind_is_an_error():
 def test_bad_settings_fail_naming_the_key(settings, message):
     with pytest.raises(ValidationError, match="(?s)" + message):
         NetworkArgs(**settings)
+
+
+# --- zones are fixed once deployed -----------------------------------------------------
+
+
+def _region_lists(names: list[str]):
+    """The region's answer to getAvailabilityZones, as it may change over a rack's life."""
+
+    def answer(args):
+        return {
+            "id": "us-east-1",
+            "names": names,
+            "zoneIds": [f"use1-az{i}" for i in range(1, len(names) + 1)],
+            "groupNames": ["us-east-1"] * len(names),
+            "state": "available",
+        }
+
+    return {"aws:index/getAvailabilityZones:getAvailabilityZones": answer}
+
+
+def what_would_change(before, after) -> dict[str, set[str]]:
+    """The inputs Pulumi would see change, by resource: every input of the same resource
+    that differs, except those its `ignore_changes` names (Pulumi keeps the old value)."""
+    old = {r.urn: r for r in before}
+    changed = {}
+    for record in after:
+        if record.urn not in old:
+            changed[record.name] = {"(created)"}
+            continue
+        keys = set(record.inputs) | set(old[record.urn].inputs)
+        differs = {
+            k
+            for k in keys
+            if record.inputs.get(k) != old[record.urn].inputs.get(k)
+            and k not in record.ignore_changes
+        }
+        if differs:
+            changed[record.name] = differs
+    return changed
+
+
+def test_a_later_change_in_the_regions_zones_changes_nothing_deployed():
+    """A zone the region no longer lists first (or at all) must not move any subnet: EC2 cannot
+    move a subnet (ModifySubnetAttribute has no zone), so Pulumi would replace it."""
+    import botocore.session
+
+    ec2 = botocore.session.get_session().get_service_model("ec2")
+    members = ec2.operation_model("ModifySubnetAttribute").input_shape.members
+    assert "AvailabilityZone" not in members
+
+    program = lambda: Network("net", NetworkArgs(nat="per_az"))  # noqa: E731
+    deployed = plan(program, invokes=_region_lists(["us-east-1a", "us-east-1b", "us-east-1c"]))
+    later = plan(program, invokes=_region_lists(["us-east-1b", "us-east-1c", "us-east-1d"]))
+    assert what_would_change(deployed, later) == {}
+    assert {r.inputs["availabilityZone"] for r in later.of_type(SUBNET)} == {
+        "us-east-1b",
+        "us-east-1c",
+    }
+
+
+def test_zones_named_in_the_settings_change_when_the_settings_do():
+    named = plan_network(availability_zones=["us-east-1a", "us-east-1b"])
+    renamed = plan_network(availability_zones=["us-east-1a", "us-east-1c"])
+    assert what_would_change(named, renamed) == {
+        "net-public-1": {"availabilityZone"},
+        "net-private-1": {"availabilityZone"},
+    }
+
+
+# --- the NAT instance's user data, run with stand-ins for the machine's programs --------
+
+RECORDER = """#!/bin/sh
+# Record the call, then behave as {name} would for the script.
+echo "{name} $*" >> "$CALLS"
+{body}
+"""
+
+NAT_STUBS = {
+    "sysctl": "",
+    "ip": 'echo "default via 10.0.0.1 dev ens5 proto dhcp src 10.0.0.10 metric 512"',
+    "systemctl": "",
+    "service": "",
+    "sleep": "",
+    # Fails until the network is up (the Elastic IP associated), then installs iptables.
+    "dnf": """
+n=$(cat "$STATE/dnf" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/dnf"
+if [ "$n" -le "$DNF_FAILURES" ]; then echo "Curl error (28): Timeout" >&2; exit 1; fi
+cp "$STATE/iptables" "$BIN/iptables"
+""",
+}
+IPTABLES = """
+case "$*" in
+  *" -C "*) grep -q -- "-A POSTROUTING" "$CALLS.rules" 2>/dev/null ;;
+  *" -A POSTROUTING"*) echo "-A POSTROUTING $*" >> "$CALLS.rules" ;;
+esac
+"""
+
+
+def _run_nat_user_data(tmp_path, dnf_failures: int):
+    from paaskit.network import _NAT_USER_DATA
+
+    etc, bin_, state = tmp_path / "etc", tmp_path / "bin", tmp_path / "state"
+    for folder in (etc / "sysctl.d", etc / "dnf", bin_, state):
+        folder.mkdir(parents=True)
+    (etc / "dnf" / "automatic.conf").write_text("[commands]\napply_updates = no\n")
+    for name, body in NAT_STUBS.items():
+        (bin_ / name).write_text(RECORDER.format(name=name, body=body))
+        (bin_ / name).chmod(0o755)
+    # iptables is not on an Amazon Linux 2023 image until iptables-services is installed.
+    (state / "iptables").write_text(RECORDER.format(name="iptables", body=IPTABLES))
+    (state / "iptables").chmod(0o755)
+    script = tmp_path / "user-data"
+    script.write_text(_NAT_USER_DATA.replace("/etc/", f"{etc}/"))
+    calls = tmp_path / "calls"
+    env = {
+        "PATH": f"{bin_}:/usr/bin:/bin",
+        "CALLS": str(calls),
+        "STATE": str(state),
+        "BIN": str(bin_),
+        "DNF_FAILURES": str(dnf_failures),
+    }
+    result = subprocess.run(
+        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
+    lines = calls.read_text().splitlines() if calls.exists() else []
+    return result, lines, etc
+
+
+def test_the_nat_user_data_is_valid_shell():
+    from paaskit.network import _NAT_USER_DATA
+
+    assert _NAT_USER_DATA.startswith("#!/bin/bash\n")
+    checked = subprocess.run(["bash", "-n"], input=_NAT_USER_DATA, text=True, capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_nat_forwards_before_it_installs_and_waits_out_a_slow_network(tmp_path):
+    result, calls, etc = _run_nat_user_data(tmp_path, dnf_failures=3)
+    assert result.returncode == 0, result.stderr
+    forward = calls.index("sysctl -w net.ipv4.ip_forward=1")
+    installs = [i for i, c in enumerate(calls) if c.startswith("dnf install")]
+    assert len(installs) == 4  # three timeouts, then the install
+    assert forward < installs[0]
+    assert "net.ipv4.ip_forward = 1" in (etc / "sysctl.d" / "90-paaskit-nat.conf").read_text()
+    assert [c for c in calls if c.startswith("sleep")] == ["sleep 5", "sleep 10", "sleep 15"]
+    masquerade = [c for c in calls if "-A POSTROUTING" in c]
+    assert masquerade == ["iptables -t nat -A POSTROUTING -o ens5 -j MASQUERADE"]
+    after = calls[installs[-1] + 1 :]
+    assert after.index("iptables -F FORWARD") < after.index("service iptables save")
+    assert after.index("service iptables save") < after.index("systemctl enable --now iptables")
+    assert "apply_updates = yes" in (etc / "dnf" / "automatic.conf").read_text()
+
+
+def test_without_the_network_the_nat_still_forwards_and_then_reports_failure(tmp_path):
+    result, calls, etc = _run_nat_user_data(tmp_path, dnf_failures=10**6)
+    assert result.returncode == 1
+    assert "giving up: dnf install" in result.stdout
+    assert "sysctl -w net.ipv4.ip_forward=1" in calls
+    assert (etc / "sysctl.d" / "90-paaskit-nat.conf").exists()
+    assert len([c for c in calls if c.startswith("dnf install")]) == 40

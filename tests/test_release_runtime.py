@@ -154,3 +154,52 @@ def test_a_release_that_cannot_start_says_why(aws):
     )["taskDefinition"]["taskDefinitionArn"]
     with pytest.raises(ReleaseFailed, match="release could not start on empty"):
         run_release(_event("empty", task_def), remaining_seconds=60)
+
+
+def test_a_retried_invocation_waits_for_the_release_already_running(aws):
+    """The SDK may send a long Invoke again (terraform-provider-aws#45773): no second migration."""
+    cluster, task_def = _cluster_with_a_node()
+    ecs = boto3.client("ecs")
+    event = _event(cluster, task_def)
+    # The first invocation's task, as run_release starts it, still running.
+    (first,) = ecs.run_task(
+        cluster=cluster,
+        taskDefinition=task_def,
+        startedBy=STARTED_BY,
+        overrides={"containerOverrides": [{"name": "web", "command": event["command"]}]},
+    )["tasks"]
+    finisher = _finish_the_release(cluster)
+    result = run_release(event, remaining_seconds=60)
+    finisher.join()
+    assert result == {
+        "status": "succeeded",
+        "taskArn": first["taskArn"],
+        "exitCode": 0,
+        "attached": True,
+    }
+    started = ecs.list_tasks(cluster=cluster, startedBy=STARTED_BY, desiredStatus="STOPPED")
+    assert started["taskArns"] == [first["taskArn"]]
+
+
+def test_a_running_release_of_another_version_or_command_is_not_joined(aws):
+    cluster, task_def = _cluster_with_a_node()
+    ecs = boto3.client("ecs")
+    (other,) = ecs.run_task(
+        cluster=cluster,
+        taskDefinition=task_def,
+        startedBy=STARTED_BY,
+        overrides={"containerOverrides": [{"name": "web", "command": ["python", "seed.py"]}]},
+    )["tasks"]
+    with pytest.raises(ReleaseFailed, match="did not finish within 1 s"):
+        run_release(_event(cluster, task_def, timeoutSeconds=1), remaining_seconds=60)
+    (stopped,) = ecs.list_tasks(cluster=cluster, startedBy=STARTED_BY, desiredStatus="STOPPED")[
+        "taskArns"
+    ]
+    assert stopped != other["taskArn"]  # its own task, started and stopped; the other runs on
+    running = ecs.list_tasks(cluster=cluster, startedBy=STARTED_BY, desiredStatus="RUNNING")
+    assert running["taskArns"] == [other["taskArn"]]
+
+
+def test_an_unknown_action_is_refused():
+    with pytest.raises(ValueError, match="unknown action 'deploy'"):
+        handler({"action": "deploy"}, None)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,12 +26,23 @@ from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
 
-from ._images import Built, context_digest, write_generated
-from ._policies import execution_policy, release_policy, run_task_policy
+from ._command import (
+    ImageCommand,
+    generated_process,
+    release_command,
+    service_command,
+    timer_command,
+)
+from ._images import TAG_SEPARATOR, Built, image_tag, relative_to_program, write_generated
+from ._policies import execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
 
 __all__ = [
+    "SETTINGS_LABEL",
     "App",
+    "Routing",
+    "image_lifecycle_policy",
+    "rotation_pattern",
 ]
 
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}[a-z0-9]$|^[a-z]$")
@@ -37,17 +50,56 @@ _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}[a-z0-9]$|^[a-z]$")
 _RELEASE_RUNTIME = "python3.13"  # the spot handler's too; supported until 2029
 _RELEASE_PACKAGE = Path(__file__).resolve().parent.parent / "release"
 _LAMBDA_TIMEOUT = 900
+_FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
+_VERIFY_TIMEOUT_SECONDS = 600
+"""How long the deploy check waits for a rollout that `wait_for_steady_state` left in progress."""
+
+_MUTABLE_TAGS_REASON = (
+    "Tasks run images by digest: a tag pushed again changes nothing deployed "
+    "and immutable tags fail redeploys of unchanged code from another checkout"
+)
+"""Why the repository's tags are mutable (a tag value: letters, digits, spaces and _.:/=+-@)."""
+
+SETTINGS_LABEL = "paaskit.settings"
+"""The docker label that carries the versions of the SSM parameters a container reads: a
+changed setting changes the task definition, so its services roll and no old task keeps
+the old value."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    """How a web service is reached: its target group, and what must exist before its ECS service.
+
+    ECS refuses to create a service whose target group no listener routes to, so the
+    service depends on `ready` (the listener rule, or whatever routes to the group).
+    """
+
+    target_group: aws.lb.TargetGroup
+    ready: list[pulumi.Resource] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A linked resource: how to connect, and the secret holding its URL and password."""
+
+    connection: DatabaseConnection
+    secret: aws.secretsmanager.Secret
+    services: list[str]
+    """The services that link it (their tasks read the secret)."""
 
 
 class App(Component):
     """The services, resources, releases and timers of one manifest, on a rack.
 
     Creates: an ECR repository with a lifecycle policy (when a service is
-    built); a log group; SSM parameters for the app's settings; an execution
-    role; per `postgres` resource a `Database`; per service an image, a task
-    role, a task definition and an ECS service (web services also a target
-    group, a listener rule, their static files and autoscaling); a release
-    function with one invocation per service that has `release`; and a
+    built); a log group; SSM parameters for the app's settings; per `postgres`
+    resource a `Database` (or the rack's shared one) and a link secret holding
+    its URL; an execution role; per service an image, a task role, a task
+    definition and an ECS service (web services also a target group, a
+    listener rule, their static files and autoscaling); the app's deploy
+    runner (a Lambda function) with an invocation per link secret (writes it),
+    per service with `release` (runs it) and per service (checks the deploy),
+    and a rule per link secret that rewrites it when its source rotates; and a
     schedule per timer.
     """
 
@@ -58,6 +110,7 @@ class App(Component):
         "log_group": one(aws.cloudwatch.LogGroup),
         "parameter": named(aws.ssm.Parameter),
         "database": named(Database),
+        "link_secret": named(aws.secretsmanager.Secret),
         "execution_role": one(aws.iam.Role),
         "execution_role_policy": one(aws.iam.RolePolicy),
         "image": named(docker.Image),
@@ -68,6 +121,9 @@ class App(Component):
         "release_log_group": one(aws.cloudwatch.LogGroup),
         "release_role_policy": one(aws.iam.RolePolicy),
         "release_function": one(aws.lambda_.Function),
+        "release_failures": one(aws.sqs.Queue),
+        "release_invoke_config": one(aws.lambda_.FunctionEventInvokeConfig),
+        "link": named(aws.lambda_.Invocation),
         "release": named(aws.lambda_.Invocation),
         "target_group": named(aws.lb.TargetGroup),
         "listener_rule": named(aws.lb.ListenerRule),
@@ -75,6 +131,10 @@ class App(Component):
         "static_asset": named(aws.s3.BucketObjectv2, tagged=False),
         "static_host": each(aws.cloudfront.KeyvaluestoreKey),
         "service": named(aws.ecs.Service),
+        "verify": named(aws.lambda_.Invocation),
+        "link_rule": named(aws.cloudwatch.EventRule),
+        "link_target": named(aws.cloudwatch.EventTarget),
+        "link_permission": named(aws.lambda_.Permission),
         "scaling_target": named(aws.appautoscaling.Target),
         "scaling_policy": named(aws.appautoscaling.Policy),
         "timer_role": one(aws.iam.Role),
@@ -83,9 +143,9 @@ class App(Component):
         "timer": named(aws.scheduler.Schedule),
     }
     """Every child by key (the keys of `nodes` and `transform`): per service by the
-    service's name (`web`), settings by variable, databases by resource, timers by
-    name, static files by `<service>/<object key>`, scaling policies by
-    `<service>/<metric>`."""
+    service's name (`web`), settings by variable, databases, link secrets and their
+    invocations and rules by resource, timers by name, static files by
+    `<service>/<object key>`, scaling policies by `<service>/<metric>`."""
 
     def __init__(
         self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None
@@ -122,6 +182,7 @@ class App(Component):
         self.parameters = self._parameters()
         self.databases: dict[str, Database] = {}
         self.connections = self._resources()
+        self.links = self._link_secrets()
         self.execution_role = self._execution_role()
 
         self.images: dict[str, Built] = {}
@@ -132,15 +193,20 @@ class App(Component):
             self.task_roles[service.name] = self._task_role(service)
             self.task_definitions[service.name] = self._task_definition(service)
 
+        self.runner = self._runner()
+        self.link_writes = self._link_writes()
         self.releases = self._releases()
         self.target_groups: dict[str, aws.lb.TargetGroup] = {}
         self.hosts: dict[str, list[pulumi.Output[str]]] = {}
         self.services: dict[str, aws.ecs.Service] = {}
+        self.verifications: dict[str, aws.lambda_.Invocation] = {}
         for service in self.manifest.services.values():
-            target_group = self._web(service) if service.web else None
-            self.services[service.name] = self._service(service, target_group)
+            routing = self._web(service) if service.web else None
+            self.services[service.name] = self._service(service, routing)
+            self.verifications[service.name] = self._verify(service)
             if service.scale.autoscaling:
-                self._autoscaling(service, target_group)
+                self._autoscaling(service, routing.target_group if routing else None)
+        self._link_rotations()
         self.timers = self._timers()
 
         self.urls: dict[str, pulumi.Output[str]] = {
@@ -161,45 +227,22 @@ class App(Component):
             "repository",
             aws.ecr.Repository,
             "images",
-            # Tags name content (service + digest of the build context): never reused.
-            image_tag_mutability="IMMUTABLE",
+            # A tag names the content (`<service>.<digest>`, see _images.py) and tasks run an
+            # image by its digest, so pushing a tag again (another checkout, another machine)
+            # must succeed, and can never change what a task definition runs.
+            image_tag_mutability="MUTABLE",
+            tags={"paaskit:waive:PK-ECR-003": _MUTABLE_TAGS_REASON},
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "AES256"}],
             force_delete=self.args.throwaway,
         )
+        built = [s.name for s in self.manifest.services.values() if s.build]
         self.child(
             "lifecycle_policy",
             aws.ecr.LifecyclePolicy,
             "images-lifecycle",
             repository=repository.name,
-            policy=json.dumps(
-                {
-                    "rules": [
-                        {
-                            "rulePriority": 1,
-                            "description": "untagged layers of interrupted pushes",
-                            "selection": {
-                                "tagStatus": "untagged",
-                                "countType": "sinceImagePushed",
-                                "countUnit": "days",
-                                "countNumber": 1,
-                            },
-                            "action": {"type": "expire"},
-                        },
-                        {
-                            "rulePriority": 2,
-                            "description": "keep the 30 newest images (rollbacks), expire older ones",
-                            "selection": {
-                                "tagStatus": "any",
-                                "countType": "imageCountMoreThan",
-                                "countNumber": 30,
-                            },
-                            "action": {"type": "expire"},
-                        },
-                    ]
-                },
-                sort_keys=True,
-            ),
+            policy=image_lifecycle_policy(built, self.args.image_history),
         )
         return repository
 
@@ -243,6 +286,7 @@ class App(Component):
                     database=shared.name,  # type: ignore[arg-type]
                     username=shared.username,  # type: ignore[arg-type]
                     secret_arn=pulumi.Output.from_input(shared.secret_arn),
+                    secret_kms_key_arn=shared.secret_kms_key_arn,
                 )
                 continue
             db = self.child(
@@ -283,6 +327,7 @@ class App(Component):
             "backup_retention_days": options.backup_retention_period,
             "backup_window": options.preferred_backup_window,
             "maintenance_window": options.preferred_maintenance_window,
+            "allow_major_version_upgrade": options.allow_major_version_upgrade,
             "throwaway": self.args.throwaway or not options.deletion_protection,
             "tags": dict(self.args.tags),
         }
@@ -301,8 +346,45 @@ class App(Component):
             allowed_security_group_ids=[self.rack.node_security_group_id],
         )
 
+    def _link_secrets(self) -> dict[str, _Link]:
+        """Per linked resource, a secret for its URL and password, written by the deploy runner.
+
+        Pulumi never sets its value, so the password is in no input, state or task
+        definition; tasks get `<NAME>_URL` and `<NAME>_PASS` from it as ECS secrets (any
+        image, any ENTRYPOINT). It is encrypted with the source secret's key, if that is a
+        customer key: it holds the same password.
+        """
+        users: dict[str, list[str]] = {}
+        for service in self.manifest.services.values():
+            for link in service.resources:
+                users.setdefault(link.resource, []).append(service.name)
+        links = {}
+        for res_name in sorted(users):
+            connection = self.connections[res_name]
+            secret = self.child(
+                "link_secret",
+                aws.secretsmanager.Secret,
+                f"{res_name}-url",
+                at=res_name,
+                description=(
+                    f"paaskit app {self.component_name}: how its services connect to {res_name} "
+                    "(url, password...), written by its deploy runner from the database's secret"
+                ),
+                kms_key_id=connection.secret_kms_key_arn,
+                # Derived data, rewritten from its source on every deploy: nothing to recover.
+                recovery_window_in_days=0,
+            )
+            links[res_name] = _Link(connection, secret, users[res_name])
+        return links
+
+    def _kms_keys(self) -> pulumi.Output[list[Any]]:
+        """The customer KMS keys of the linked resources' secrets (None where AWS's own key)."""
+        return pulumi.Output.all(
+            *(link.connection.secret_kms_key_arn for link in self.links.values())
+        )
+
     def _execution_role(self) -> aws.iam.Role:
-        """Pull this app's images, write its logs, read its own settings and database secrets: nothing else."""
+        """Pull this app's images, write its logs, read its own settings and link secrets: nothing else."""
         role = self.child(
             "execution_role",
             aws.iam.Role,
@@ -312,7 +394,7 @@ class App(Component):
         )
         repository_arn = self.repository.arn if self.repository is not None else None
         parameter_arns = [p.arn for p in self.parameters.values()]
-        secret_arns = [c.secret_arn for c in self.connections.values()]
+        secret_arns = [link.secret.arn for link in self.links.values()]
         self.child(
             "execution_role_policy",
             aws.iam.RolePolicy,
@@ -323,7 +405,8 @@ class App(Component):
                 self.log_group.arn,
                 pulumi.Output.all(*parameter_arns),
                 pulumi.Output.all(*secret_arns),
-            ).apply(lambda v: execution_policy(v[0], v[1], v[2], v[3])),
+                self._kms_keys(),
+            ).apply(lambda v: execution_policy(v[0], v[1], v[2], v[3], v[4])),
         )
         return role
 
@@ -331,7 +414,9 @@ class App(Component):
 
     def _image(self, service: Service) -> Built:
         if service.image is not None:
-            return Built(image=service.image, command=service.command_argv())
+            # What a prebuilt image runs is unknown offline, and needs not be known:
+            # paaskit sets only the command, never the entry point.
+            return Built(image=service.image, command=ImageCommand())
         assert service.build is not None
         assert self.repository is not None
         root = self.manifest.root or Path.cwd()
@@ -342,12 +427,15 @@ class App(Component):
         if dockerfile.is_file():
             text = dockerfile.read_text()
             dockerfile_path = dockerfile
+            dockerfile_input = relative_to_program(dockerfile)
         else:
+            process, command = generated_process(service, context)
             try:
                 text = buildpack.generate_dockerfile(
                     context,
                     python_version=self.args.python_version,
-                    command=service.command,
+                    process=process,
+                    command=command,
                     port=service.port.port if service.port else None,
                 )
             except buildpack.BuildpackError as exc:
@@ -355,17 +443,13 @@ class App(Component):
                     f"services.{service.name}.build: no {service.build.manifest} in {context}, and no "
                     f"Dockerfile can be generated: {exc}"
                 ) from None
+            # Outside the app, at a path named by its content: the same on every machine.
             dockerfile_path = write_generated(text)
-        entrypoint, cmd = buildpack.image_command(text)
-        if service.command_argv() is not None:
-            # `command` replaces CMD and keeps the image's ENTRYPOINT, as in ECS.
-            command: tuple[str, ...] | None = (*(entrypoint or ()), *(service.command_argv() or ()))
-        elif entrypoint is None and cmd is None:
-            command = None
-        else:
-            command = (*(entrypoint or ()), *(cmd or ()))
+            dockerfile_input = str(dockerfile_path)
         build_args = {a.name: a.value for a in service.build.args if a.value is not None}
-        tag = f"{service.name}-{context_digest(context, text, build_args)[:16]}"
+        tag = pulumi.Output.from_input(self.rack.docker_platform).apply(
+            lambda platform: image_tag(service.name, context, dockerfile_path, build_args, platform)
+        )
         registry = aws.ecr.get_authorization_token_output(
             registry_id=self.repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
         )
@@ -376,8 +460,10 @@ class App(Component):
             at=service.name,
             image_name=pulumi.Output.concat(self.repository.repository_url, ":", tag),
             build={
-                "context": str(context),
-                "dockerfile": str(dockerfile_path),
+                # Relative to the program's directory, where pulumi-docker resolves them: an
+                # absolute path would differ between checkouts and rebuild unchanged code.
+                "context": relative_to_program(context),
+                "dockerfile": dockerfile_input,
                 "platform": self.rack.docker_platform,
                 "args": build_args or None,
             },
@@ -387,7 +473,7 @@ class App(Component):
                 "password": pulumi.Output.secret(registry.password),
             },
         )
-        return Built(image=image.repo_digest, command=command)
+        return Built(image=image.repo_digest, command=ImageCommand.of_dockerfile(text))
 
     def _task_role(self, service: Service) -> aws.iam.Role:
         role = self.child(
@@ -411,8 +497,12 @@ class App(Component):
 
     def _environment(
         self, service: Service
-    ) -> tuple[pulumi.Output[Any], pulumi.Output[Any], str | None]:
-        """(environment, secrets, the sh prelude that builds resource URLs) for a service's container."""
+    ) -> tuple[pulumi.Output[Any], pulumi.Output[Any], pulumi.Output[str]]:
+        """(environment, secrets, settings label) of a service's container.
+
+        The label is a digest of the versions of the SSM parameters the service reads:
+        SSM bumps a parameter's version on every change of its value.
+        """
         declared = self.manifest.service_environment(service.name)
         environment: dict[str, Input] = {
             k: v for k, v in declared.defaults.items() if k not in self.parameters
@@ -431,43 +521,32 @@ class App(Component):
                 *[pulumi.Output.all(k, v) for k, v in sorted(environment.items())]
             ).apply(lambda pairs: [{"name": str(k), "value": str(v)} for k, v in pairs])
         ]
+        read = [key for key in declared.names if key in self.parameters]
         secret_parts: list[Any] = [
             pulumi.Output.all(
-                *[
-                    pulumi.Output.all(key, self.parameters[key].arn)
-                    for key in declared.names
-                    if key in self.parameters
-                ]
+                *[pulumi.Output.all(key, self.parameters[key].arn) for key in read]
             ).apply(lambda pairs: [{"name": n, "valueFrom": v} for n, v in pairs])
         ]
-        preludes = []
         for link in service.resources:
-            connection = self.connections[link.resource]
             prefix = link.env_prefix
-            env_parts.append(connection.environment(prefix))
-            secret_parts.append(connection.secrets(prefix))
-            preludes.append(
-                buildpack.url_env_snippet(prefix, url_var=link.url_env or f"{prefix}_URL")
+            env_parts.append(self.connections[link.resource].environment(prefix))
+            secret_parts.append(
+                self.links[link.resource].secret.arn.apply(
+                    lambda arn, p=prefix, u=link.url_env: _link_entries(arn, p, u)  # type: ignore[misc]
+                )
             )
         plain = pulumi.Output.all(*env_parts).apply(_merge_entries)
         secrets = pulumi.Output.all(*secret_parts).apply(_merge_entries)
-        return plain, secrets, "\n".join(preludes) or None
+        label = pulumi.Output.all(
+            *[pulumi.Output.all(key, self.parameters[key].version) for key in sorted(read)]
+        ).apply(_settings_digest)
+        return plain, secrets, label
 
     def _task_definition(self, service: Service) -> aws.ecs.TaskDefinition:
         built = self.images[service.name]
-        environment, secrets, prelude = self._environment(service)
-        entry_point: tuple[str, ...] | None = None
-        command = service.command_argv()
-        if prelude is not None:
-            if built.command is None:
-                pulumi.log.warn(
-                    f"services.{service.name}: its command is not known (a prebuilt image without "
-                    "`command`), so resource URLs cannot be built at start; the app reads "
-                    "<NAME>_HOST/_PORT/_NAME/_USER/_PASS (or libpq's PG* variables) instead",
-                    resource=self,
-                )
-            else:
-                entry_point, command = buildpack.wrap_command(built.command, prelude), None
+        environment, secrets, settings = self._environment(service)
+        # The command only: the image's ENTRYPOINT always runs (see _command.py).
+        command = service_command(service)
         port_mappings = []
         if service.port is not None:
             # Bridge networking, dynamic host port: many tasks of a service share a node.
@@ -484,7 +563,7 @@ class App(Component):
             )
 
         def container(values: list[Any]) -> str:
-            image, env, secret_values, log_group, region = values
+            image, env, secret_values, log_group, region, settings_digest = values
             definition: dict[str, Any] = {
                 "name": service.name,
                 "image": image,
@@ -511,8 +590,8 @@ class App(Component):
                     },
                 },
             }
-            if entry_point is not None:
-                definition["entryPoint"] = list(entry_point)
+            if settings_digest:
+                definition["dockerLabels"] = {SETTINGS_LABEL: settings_digest}
             if command is not None:
                 definition["command"] = list(command)
             return json.dumps([definition], sort_keys=True)
@@ -531,11 +610,11 @@ class App(Component):
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_roles[service.name].arn,
             container_definitions=pulumi.Output.all(
-                built.image, environment, secrets, self.log_group.name, self._region
+                built.image, environment, secrets, self.log_group.name, self._region, settings
             ).apply(container),
         )
 
-    def _web(self, service: Service) -> aws.lb.TargetGroup:
+    def _web(self, service: Service) -> Routing:
         assert service.port is not None
         health = service.health
         protocol = "HTTPS" if service.port.scheme == "https" else "HTTP"
@@ -570,7 +649,7 @@ class App(Component):
         if isinstance(header, str):
             # One read from another stack's outputs is checked where it was set: in that rack.
             check_origin_header_name(header)
-        self.child(
+        rule = self.child(
             "listener_rule",
             aws.lb.ListenerRule,
             f"{service.name}-route",
@@ -588,7 +667,8 @@ class App(Component):
         )
         if service.static is not None:
             self._static(service, hosts)
-        return target_group
+        # ECS refuses a target group that no listener routes to: the service waits for its rule.
+        return Routing(target_group=target_group, ready=[rule])
 
     def _hosts(self, service: Service) -> list[pulumi.Output[str]]:
         """The service's own domains, or `<app>-<service>.<rack domain>`, or the CDN's name."""
@@ -641,9 +721,7 @@ class App(Component):
                 **static_host_args(self.rack.static_hosts_arn, host, site),
             )
 
-    def _service(
-        self, service: Service, target_group: aws.lb.TargetGroup | None
-    ) -> aws.ecs.Service:
+    def _service(self, service: Service, routing: Routing | None) -> aws.ecs.Service:
         daemon = service.agent.enabled
         kwargs: dict[str, Any] = {
             "cluster": self.rack.cluster_arn,
@@ -653,7 +731,8 @@ class App(Component):
             "deployment_maximum_percent": service.deployment.maximum,
             "enable_ecs_managed_tags": True,
             "propagate_tags": "SERVICE",
-            # pulumi up reports success only once the new version is healthy.
+            # pulumi up waits for the new version to be healthy; the deploy check
+            # (`verify`) then makes sure it was not rolled back meanwhile.
             "wait_for_steady_state": True,
         }
         ignore: list[str] = []
@@ -674,24 +753,61 @@ class App(Component):
             )
             if service.scale.autoscaling:
                 ignore.append("desiredCount")  # the scaling policies own it
-        if target_group is not None and service.port is not None:
+        waits: list[pulumi.Resource] = [
+            *self.releases.values(),
+            *(self.link_writes[link.resource] for link in service.resources),
+        ]
+        if routing is not None and service.port is not None:
             kwargs["load_balancers"] = [
                 {
-                    "target_group_arn": target_group.arn,
+                    "target_group_arn": routing.target_group.arn,
                     "container_name": service.name,
                     "container_port": service.port.port,
                 }
             ]
             kwargs["health_check_grace_period_seconds"] = service.health.grace
-        releases = list(self.releases.values())
+            waits += routing.ready
         return self.child(
             "service",
             aws.ecs.Service,
             service.name,
             at=service.name,
             tags={SERVICE_TAG: service.name},
-            opts=pulumi.ResourceOptions(depends_on=releases, ignore_changes=ignore or None),
+            opts=pulumi.ResourceOptions(depends_on=waits, ignore_changes=ignore or None),
             **kwargs,
+        )
+
+    def _verify(self, service: Service) -> aws.lambda_.Invocation:
+        """Check, after the service's update, that its new task definition is what runs.
+
+        `wait_for_steady_state` also returns once the circuit breaker rolled a failed
+        deploy back (terraform-provider-aws#20858): the runner fails `pulumi up` then,
+        with the rollout's state, the service's events and why its tasks stopped.
+        """
+        ecs_service = self.services[service.name]
+        event = pulumi.Output.all(
+            self.rack.cluster_arn, ecs_service.name, self.task_definitions[service.name].arn
+        ).apply(
+            lambda v: json.dumps(
+                {
+                    "action": "verify",
+                    "cluster": v[0],
+                    "service": v[1],
+                    "taskDefinition": v[2],
+                    "timeoutSeconds": _VERIFY_TIMEOUT_SECONDS,
+                },
+                sort_keys=True,
+            )
+        )
+        return self.child(
+            "verify",
+            aws.lambda_.Invocation,
+            f"{service.name}-verify",
+            at=service.name,
+            function_name=self.runner.name,
+            # A new task definition is a new deploy to check.
+            input=event,
+            opts=pulumi.ResourceOptions(depends_on=[ecs_service]),
         )
 
     def _autoscaling(self, service: Service, target_group: aws.lb.TargetGroup | None) -> None:
@@ -759,51 +875,17 @@ class App(Component):
                 target_tracking_scaling_policy_configuration=config,
             )
 
-    # --- releases and timers ---------------------------------------------------------
+    # --- the deploy runner: links, releases, checks, timers ----------------------------
 
-    def _releases(self) -> dict[str, aws.lambda_.Invocation]:
-        """Run each service's release command with its new task definition, before services move."""
-        with_release = [s for s in self.manifest.services.values() if s.release_argv()]
-        if not with_release:
-            return {}
-        function = self._release_function()
-        made = {}
-        for service in with_release:
-            task_definition = self.task_definitions[service.name]
-            event = pulumi.Output.all(
-                self.rack.cluster_arn, task_definition.arn, self.rack.capacity_provider
-            ).apply(
-                lambda v, s=service: json.dumps(  # type: ignore[misc]
-                    {
-                        "cluster": v[0],
-                        "taskDefinition": v[1],
-                        "container": s.name,
-                        "command": list(s.release_argv() or ()),
-                        "capacityProvider": v[2],
-                        "timeoutSeconds": self.args.release_timeout_seconds,
-                    },
-                    sort_keys=True,
-                )
-            )
-            made[service.name] = self.child(
-                "release",
-                aws.lambda_.Invocation,
-                f"{service.name}-release",
-                at=service.name,
-                function_name=function.name,
-                input=event,
-                # A new task definition (new image, settings or command) runs the release again.
-                triggers={"taskDefinition": task_definition.arn},
-            )
-        return made
-
-    def _release_function(self) -> aws.lambda_.Function:
+    def _runner(self) -> aws.lambda_.Function:
+        """The app's deploy runner (`paaskit/release`): writes link secrets, runs releases and
+        checks deploys when `pulumi up` invokes it, rewrites link secrets on rotation."""
         role = self.child(
             "release_role",
             aws.iam.Role,
             "release-role",
             assume_role_policy=self._trust("lambda.amazonaws.com"),
-            description=f"paaskit app {self.component_name}: run release tasks on the rack",
+            description=f"paaskit app {self.component_name}: its deploy runner (releases, links, checks)",
         )
         log_group = self.child(
             "release_log_group",
@@ -818,9 +900,40 @@ class App(Component):
             ),
             retention_in_days=self.args.log_retention_days or self.rack.log_retention_days,
         )
+        # Rotations reach the runner asynchronously (EventBridge): one that fails after
+        # Lambda's retries is kept here, for the operator, instead of being dropped.
+        failures = (
+            self.child(
+                "release_failures",
+                aws.sqs.Queue,
+                "release-failures",
+                sqs_managed_sse_enabled=True,
+                message_retention_seconds=_FAILURE_RETENTION_SECONDS,
+            )
+            if self.links
+            else None
+        )
         families = [td.arn_without_revision for td in self.task_definitions.values()]
         passed = [self.execution_role.arn, *(r.arn for r in self.task_roles.values())]
-        self.child(
+        sources = [link.connection.secret_arn for link in self.links.values()]
+        link_secrets = [link.secret.arn for link in self.links.values()]
+        app = self.component_name
+
+        def document(v: list[Any]) -> str:
+            return runner_policy(
+                cluster=v[0],
+                log_group=v[1],
+                families=v[2],
+                passed_roles=v[3],
+                app=app,
+                rack=v[4],
+                source_secrets=v[5],
+                link_secrets=v[6],
+                kms_keys=v[7],
+                failure_queue=v[8],
+            )
+
+        policy = self.child(
             "release_role_policy",
             aws.iam.RolePolicy,
             "release-policy",
@@ -830,9 +943,14 @@ class App(Component):
                 log_group.arn,
                 pulumi.Output.all(*families),
                 pulumi.Output.all(*passed),
-            ).apply(lambda v: release_policy(v[0], v[1], v[2], v[3])),
+                self.rack.name,
+                pulumi.Output.all(*sources),
+                pulumi.Output.all(*link_secrets),
+                self._kms_keys(),
+                failures.arn if failures is not None else None,
+            ).apply(document),
         )
-        return self.child(
+        function = self.child(
             "release_function",
             aws.lambda_.Function,
             "release",
@@ -847,10 +965,151 @@ class App(Component):
             timeout=_LAMBDA_TIMEOUT,
             memory_size=128,
             # Called synchronously by `pulumi up`, which sees failures directly: no queue.
-            description="paaskit: run an app's release command as a one-off ECS task",
+            description="paaskit: an app's deploy runner: releases, link secrets, deploy checks",
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            opts=pulumi.ResourceOptions(depends_on=[log_group]),
+            # Every invocation needs its permissions in place (RunTask, PassRole, secrets).
+            opts=pulumi.ResourceOptions(depends_on=[log_group, policy]),
         )
+        if failures is not None:
+            self.child(
+                "release_invoke_config",
+                aws.lambda_.FunctionEventInvokeConfig,
+                "release-async",
+                function_name=function.name,
+                maximum_retry_attempts=2,
+                maximum_event_age_in_seconds=3600,
+                destination_config={"on_failure": {"destination": failures.arn}},
+            )
+        return function
+
+    def _link_event(self, res_name: str, link: _Link) -> pulumi.Output[dict[str, Any]]:
+        """What the runner needs to write a link secret: never the password, only where it is."""
+        connection = link.connection
+        return pulumi.Output.all(
+            connection.secret_arn,
+            link.secret.arn,
+            connection.host,
+            connection.port,
+            connection.database,
+        ).apply(
+            lambda v: {
+                "action": "link",
+                "resource": res_name,
+                "engine": "postgres",
+                "sourceSecret": v[0],
+                "linkSecret": v[1],
+                "host": v[2],
+                "port": int(v[3]),
+                "database": v[4],
+            }
+        )
+
+    def _link_writes(self) -> dict[str, aws.lambda_.Invocation]:
+        """Write each link secret from its source before anything reads it (releases, services).
+
+        Invoked again when the source secret, host, port or database change.
+        """
+        made = {}
+        for res_name, link in self.links.items():
+            made[res_name] = self.child(
+                "link",
+                aws.lambda_.Invocation,
+                f"{res_name}-link",
+                at=res_name,
+                function_name=self.runner.name,
+                input=self._link_event(res_name, link).apply(
+                    lambda e: json.dumps(e, sort_keys=True)
+                ),
+            )
+        return made
+
+    def _link_rotations(self) -> None:
+        """When a source secret's AWSCURRENT label moves (a rotation, RDS's or anyone's), the
+        runner rewrites the link secret and restarts the services that read it: ECS reads
+        secrets only when a task starts.
+
+        Secrets Manager's own `Secret Label Updated` event: no CloudTrail trail needed.
+        """
+        for res_name, link in self.links.items():
+            rule = self.child(
+                "link_rule",
+                aws.cloudwatch.EventRule,
+                f"{res_name}-rotated",
+                at=res_name,
+                description=(
+                    f"paaskit app {self.component_name}: {res_name}'s password changed; "
+                    "rewrite its link secret and restart its services"
+                ),
+                event_pattern=link.connection.secret_arn.apply(rotation_pattern),
+            )
+            services = [self.services[name].name for name in link.services]
+            event = pulumi.Output.all(
+                self._link_event(res_name, link), self.rack.cluster_arn, *services
+            ).apply(
+                lambda v: json.dumps(
+                    {**v[0], "cluster": v[1], "restart": sorted(v[2:])}, sort_keys=True
+                )
+            )
+            permission = self.child(
+                "link_permission",
+                aws.lambda_.Permission,
+                f"{res_name}-rotated-invoke",
+                at=res_name,
+                action="lambda:InvokeFunction",
+                function=self.runner.name,
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+            )
+            self.child(
+                "link_target",
+                aws.cloudwatch.EventTarget,
+                f"{res_name}-rotated-target",
+                at=res_name,
+                rule=rule.name,
+                arn=self.runner.arn,
+                input=event,
+                retry_policy={"maximum_retry_attempts": 8, "maximum_event_age_in_seconds": 3600},
+                opts=pulumi.ResourceOptions(depends_on=[permission]),
+            )
+
+    def _releases(self) -> dict[str, aws.lambda_.Invocation]:
+        """Run each service's release command with its new task definition, before services move."""
+        made = {}
+        # A release task reads the linked resources' URLs: they are written first.
+        links = list(self.link_writes.values())
+        for service in self.manifest.services.values():
+            command = release_command(service)
+            if command is None:
+                continue
+            task_definition = self.task_definitions[service.name]
+            event = pulumi.Output.all(
+                self.rack.cluster_arn, task_definition.arn, self.rack.capacity_provider
+            ).apply(
+                lambda v, s=service, c=command: json.dumps(  # type: ignore[misc]
+                    {
+                        "action": "release",
+                        "cluster": v[0],
+                        "taskDefinition": v[1],
+                        "container": s.name,
+                        "command": list(c),
+                        "capacityProvider": v[2],
+                        "timeoutSeconds": self.args.release_timeout_seconds,
+                    },
+                    sort_keys=True,
+                )
+            )
+            made[service.name] = self.child(
+                "release",
+                aws.lambda_.Invocation,
+                f"{service.name}-release",
+                at=service.name,
+                function_name=self.runner.name,
+                input=event,
+                # A new task definition (new image, settings or command) runs the release again.
+                triggers={"taskDefinition": task_definition.arn},
+                opts=pulumi.ResourceOptions(depends_on=links),
+            )
+        return made
 
     def _timers(self) -> dict[str, aws.scheduler.Schedule]:
         if not self.manifest.timers:
@@ -885,12 +1144,14 @@ class App(Component):
             aws.scheduler.ScheduleGroup,
             "timers",
         )
+        # No new code on a schedule before its migrations ran.
+        releases = list(self.releases.values())
         made = {}
         for timer in self.manifest.timers.values():
             overrides = json.dumps(
                 {
                     "containerOverrides": [
-                        {"name": timer.service, "command": list(timer.command_argv())}
+                        {"name": timer.service, "command": list(timer_command(timer))}
                     ]
                 },
                 sort_keys=True,
@@ -923,8 +1184,47 @@ class App(Component):
                         "propagate_tags": "TASK_DEFINITION",
                     },
                 },
+                opts=pulumi.ResourceOptions(depends_on=releases),
             )
         return made
+
+
+def image_lifecycle_policy(services: Sequence[str], kept: int) -> str:
+    """ECR's lifecycle policy: per built service, keep its `kept` newest images (the rollback window).
+
+    One count rule per service tag prefix (`web.`), so a service deployed often never
+    expires the images of one deployed rarely. No rule for untagged images: a tag pushed
+    again leaves its former image untagged, and a task definition may still run it by
+    digest; ECR's rules cannot see task definitions.
+    """
+    rules = [
+        {
+            "rulePriority": priority,
+            "description": f"service {name}: keep the {kept} newest images (the rollback window)",
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPrefixList": [f"{name}{TAG_SEPARATOR}"],
+                "countType": "imageCountMoreThan",
+                "countNumber": kept,
+            },
+            "action": {"type": "expire"},
+        }
+        for priority, name in enumerate(sorted(services), 1)
+    ]
+    return json.dumps({"rules": rules}, sort_keys=True)
+
+
+def rotation_pattern(source_secret_arn: str) -> str:
+    """The EventBridge pattern of a source secret's new current version (`Secret Label Updated`)."""
+    return json.dumps(
+        {
+            "source": ["aws.secretsmanager"],
+            "detail-type": ["Secret Label Updated"],
+            "resources": [source_secret_arn],
+            "detail": {"labelUpdated": ["AWSCURRENT"]},
+        },
+        sort_keys=True,
+    )
 
 
 def _check_manifest(args: AppArgs) -> None:
@@ -961,3 +1261,23 @@ def _merge_entries(groups: list[list[dict[str, Any]]]) -> list[dict[str, str]]:
         for entry in entries:
             merged.setdefault(str(entry["name"]), {k: str(v) for k, v in entry.items()})
     return [merged[name] for name in sorted(merged)]
+
+
+def _link_entries(arn: str, prefix: str, url_env: str | None) -> list[dict[str, str]]:
+    """ECS `secrets` of a link: the URL, and (unless the link renames its URL) the password,
+    by JSON key of the link secret (`<arn>:<key>::`, ECS agent 1.37+)."""
+    entries = [{"name": url_env or f"{prefix}_URL", "valueFrom": f"{arn}:url::"}]
+    if url_env is None:
+        entries += [
+            {"name": f"{prefix}_PASS", "valueFrom": f"{arn}:password::"},
+            {"name": "PGPASSWORD", "valueFrom": f"{arn}:password::"},
+        ]
+    return entries
+
+
+def _settings_digest(pairs: list[Any]) -> str:
+    """A short digest of (parameter, version) pairs: the same until a value changes."""
+    if not pairs:
+        return ""
+    text = "\n".join(f"{name}={version}" for name, version in sorted(pairs))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

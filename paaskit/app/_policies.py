@@ -1,4 +1,4 @@
-"""The IAM policies of an app's roles: task execution, releases and timers, each scoped to this app."""
+"""The IAM policies of an app's roles: task execution, the deploy runner and timers, each scoped to this app."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from paaskit._aws import policy_document
+from paaskit.tags import APP_TAG, RACK_TAG
 
 __all__ = [
     "execution_policy",
-    "release_policy",
     "run_task_policy",
+    "runner_policy",
 ]
 
 
@@ -20,10 +21,32 @@ def _statement(
     return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources, **extra}
 
 
+def _kms_statements(keys: Sequence[str | None], actions: Sequence[str]) -> list[dict[str, Any]]:
+    """Use of customer KMS keys, only on behalf of Secrets Manager in the key's own region."""
+    statements = []
+    for key in sorted({k for k in keys if k}):
+        region = key.split(":")[3]
+        statements.append(
+            _statement(
+                actions,
+                [key],
+                Condition={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                },
+            )
+        )
+    return statements
+
+
 def execution_policy(
-    repository: str | None, log_group: str, parameters: list[str], secrets: list[str]
+    repository: str | None,
+    log_group: str,
+    parameters: list[str],
+    secrets: list[str],
+    kms_keys: Sequence[str | None] = (),
 ) -> str:
-    """The execution role's policy: pull this app's images, write its logs, read its settings and database secrets."""
+    """The execution role's policy: pull this app's images, write its logs, read its settings and
+    its resources' link secrets (and decrypt them when a customer KMS key encrypts them)."""
     statements = [_statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"])]
     if repository:
         # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
@@ -42,6 +65,7 @@ def execution_policy(
         statements.append(_statement(["ssm:GetParameters"], sorted(parameters)))
     if secrets:
         statements.append(_statement(["secretsmanager:GetSecretValue"], sorted(set(secrets))))
+    statements += _kms_statements(kms_keys, ["kms:Decrypt"])
     return policy_document(statements, sort_keys=True)
 
 
@@ -72,20 +96,64 @@ def run_task_policy(cluster: str, families: list[str], passed_roles: list[str]) 
     return policy_document(_run_task_statements(cluster, families, passed_roles), sort_keys=True)
 
 
-def release_policy(
-    cluster: str, log_group: str, families: list[str], passed_roles: list[str]
+def runner_policy(
+    *,
+    cluster: str,
+    log_group: str,
+    families: list[str],
+    passed_roles: list[str],
+    app: str,
+    rack: str,
+    source_secrets: list[str],
+    link_secrets: list[str],
+    kms_keys: Sequence[str | None],
+    failure_queue: str | None = None,
 ) -> str:
-    """The release function's policy: run, watch and stop this app's release tasks, and write its logs."""
+    """The deploy runner's policy: run and watch this app's release tasks, check its services'
+    deployments, write its link secrets from their sources, restart its services, and keep
+    the rotation events it failed to handle in its failure queue.
+
+    Services are named by Pulumi (`<app>-<service>-<suffix>`) after the runner must exist
+    (they wait for its releases), so they are reached by the cluster and their tags.
+    """
     tasks = cluster.replace(":cluster/", ":task/") + "/*"
-    return policy_document(
-        [
-            *_run_task_statements(cluster, families, passed_roles),
+    services = cluster.replace(":cluster/", ":service/") + "/*"
+    statements = [
+        *_run_task_statements(cluster, families, passed_roles),
+        _statement(
+            ["ecs:DescribeTasks", "ecs:StopTask"],
+            [tasks],
+            Condition={"ArnEquals": {"ecs:cluster": cluster}},
+        ),
+        # ListTasks is granted on container instances, which a release task's cluster may not
+        # have yet; listing task ARNs reveals nothing the runner could act on elsewhere.
+        _statement(["ecs:ListTasks"], "*"),
+        _statement(["ecs:DescribeServices"], [services]),
+        _statement(
+            ["ecs:UpdateService"],
+            [services],
+            Condition={
+                "StringEquals": {
+                    f"aws:ResourceTag/{APP_TAG}": app,
+                    f"aws:ResourceTag/{RACK_TAG}": rack,
+                }
+            },
+        ),
+        _statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
+    ]
+    if source_secrets:
+        statements.append(
+            _statement(["secretsmanager:GetSecretValue"], sorted(set(source_secrets)))
+        )
+    if link_secrets:
+        statements.append(
             _statement(
-                ["ecs:DescribeTasks", "ecs:StopTask"],
-                [tasks],
-                Condition={"ArnEquals": {"ecs:cluster": cluster}},
-            ),
-            _statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
-        ],
-        sort_keys=True,
-    )
+                ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                sorted(set(link_secrets)),
+            )
+        )
+    if failure_queue:
+        # Lambda sends a failed asynchronous event to its on-failure destination as the function.
+        statements.append(_statement(["sqs:SendMessage"], [failure_queue]))
+    statements += _kms_statements(kms_keys, ["kms:Decrypt", "kms:GenerateDataKey"])
+    return policy_document(statements, sort_keys=True)

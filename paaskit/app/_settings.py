@@ -41,6 +41,11 @@ class AppArgs(ComponentArgs):
     """How long a release command may run before the deploy fails. Default 840 s,
     what a Lambda function can wait; longer work belongs in a timer."""
 
+    image_history: int = Field(20, ge=1, le=1000)
+    """How many images of each built service ECR keeps: the rollback window, in deploys
+    that changed that service's image. Default 20; older images expire (ECR's lifecycle
+    policy), and a task definition that runs one can no longer start tasks."""
+
     log_retention_days: RetentionDays | None = None
     """Days to keep the app's logs. Default: the rack's setting."""
 

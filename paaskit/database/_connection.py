@@ -32,8 +32,9 @@ class DatabaseConnection:
     """The master user."""
     secret_arn: pulumi.Output[str]
     """ARN of the Secrets Manager secret (JSON with `username` and `password`)."""
-    secret_kms_key_arn: str | None = None
-    """The customer KMS key of the secret, if any (reading it needs kms:Decrypt)."""
+    secret_kms_key_arn: pulumi.Input[str] | None = None
+    """The customer KMS key of the secret, if any (reading it needs kms:Decrypt); may be an
+    Output that resolves to None (a rack read from another stack)."""
 
     def environment(
         self, prefix: str = "DATABASE", *, sslmode: str = "require"
@@ -72,8 +73,9 @@ class DatabaseConnection:
     def secrets(self, prefix: str = "DATABASE") -> pulumi.Output[list[dict[str, str]]]:
         """ECS `secrets` entries: `<prefix>_PASS` and libpq's `PGPASSWORD`, from the secret's `password` key.
 
-        `<prefix>_PASS` is the name `paaskit.buildpack.url_env_snippet` (and
-        Convox) reads to compose `<prefix>_URL` inside the container.
+        For a container of your own that reads the database's secret directly. An App
+        links its services through a link secret instead (`<NAME>_URL` too), which its
+        deploy runner rewrites when the password changes.
         """
         _check_env_prefix(prefix)
         return self.secret_arn.apply(
@@ -85,9 +87,9 @@ class DatabaseConnection:
 
     def read_secret_statements(self) -> pulumi.Output[list[dict[str, Any]]]:
         """IAM statements an ECS task execution role needs to inject the password."""
-        key = self.secret_kms_key_arn
 
-        def statements(arn: str) -> list[dict[str, Any]]:
+        def statements(args: list[Any]) -> list[dict[str, Any]]:
+            arn, key = str(args[0]), args[1]
             out: list[dict[str, Any]] = [
                 {
                     "Sid": "ReadDatabaseSecret",
@@ -113,7 +115,7 @@ class DatabaseConnection:
                 )
             return out
 
-        return self.secret_arn.apply(statements)
+        return pulumi.Output.all(self.secret_arn, self.secret_kms_key_arn).apply(statements)
 
     def read_secret_policy(self) -> pulumi.Output[str]:
         """The statements of `read_secret_statements` as a policy document (JSON)."""

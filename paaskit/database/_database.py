@@ -318,9 +318,9 @@ class Database(Component):
             identifier=self.identifier,
             engine="postgres",
             engine_version=args.engine_version,
-            # Lets a change of `engine_version` to a newer major go through (in the
+            # Whether a change of `engine_version` to a newer major may go through (in the
             # maintenance window, with the new parameter group family).
-            allow_major_version_upgrade=True,
+            allow_major_version_upgrade=args.allow_major_version_upgrade,
             db_name=args.database_name,
             username=args.username,
             manage_master_user_password=True,

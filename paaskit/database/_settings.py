@@ -135,10 +135,20 @@ class DatabaseSettings(ComponentArgs):
     """ARN of a customer KMS key for the master password's secret. Default the
     AWS-managed `aws/secretsmanager` key, which needs no grant to read."""
 
-    password_rotation_days: int = Field(30, ge=0, le=365)
-    """Days between rotations of the master password; 0 turns rotation off (not
-    recommended). Default 30: within the 90 days common standards ask for, while
-    app tasks (which read the password at start) are replaced only monthly."""
+    password_rotation_days: int = Field(0, ge=0, le=365)
+    """Days between scheduled rotations of the master password; 0 turns RDS's
+    rotation off. Default 0, as on Heroku and Convox: apps read the password when a
+    task starts, and after a rotation an app's deploy runner restarts its tasks
+    within minutes, but until then new connections of old tasks fail, an outage for
+    apps that connect per request (Django's default). Turn it on (30 is common) for
+    apps that keep their connections, or whose tasks tolerate minutes of refused
+    connections."""
+
+    allow_major_version_upgrade: bool = False
+    """Let a change of `engine_version` upgrade across major versions (in the
+    maintenance window, or at once with `apply_immediately`). Default off: a major
+    upgrade takes the database down and cannot be undone, so it is opted into;
+    without it RDS refuses the change."""
 
     extended_support: bool = False
     """Stay on a major after RDS's end of standard support, billed as RDS Extended

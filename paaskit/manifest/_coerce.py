@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from paaskit.command import command_argv as _argv
+
 from ._errors import show
 
 __all__ = [
@@ -71,7 +73,7 @@ def nonblank(value: Any) -> Any:
 
 
 def _command(value: Any) -> Any:
-    """`command: bin/web` (run by `sh -c`) or `command: [bin/web, --flag]` (run as is)."""
+    """`command: bin/web` (split, or run by `sh -c` when it has shell syntax) or `command: [bin/web, --flag]` (run as is)."""
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("must not be empty")
@@ -107,14 +109,13 @@ Name = Annotated[str, BeforeValidator(_check_name)]
 
 
 def command_argv(command: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
-    """The argv a container runs for a manifest command, as Convox v2 on ECS does.
+    """The argv a container runs for a manifest command: paaskit's one rule (`paaskit.command`).
 
-    A string runs through `sh -c` so that `$PORT` and `&&` work as in a Procfile;
-    a list runs as written. Either way it replaces the image's CMD and is passed to
-    the image's ENTRYPOINT, if it has one.
+    A string with shell syntax runs through `/bin/sh -c`, so that `$PORT` and `&&` work
+    as in a Procfile; one without is split into words (Convox v3); a list runs as
+    written. Either way it replaces the image's CMD and is passed to the image's
+    ENTRYPOINT, if it has one.
     """
     if command is None:
         return None
-    if isinstance(command, str):
-        return ("sh", "-c", command)
-    return command
+    return _argv(command)

@@ -795,7 +795,8 @@ class Service(_Model):
     """How to build the image. Default `.` with `Dockerfile` when there is no `image` (Convox's)."""
 
     command: Command | None = None
-    """What the process runs: a string (through `sh -c`) or a list (as is). Default: the
+    """What the process runs, as arguments of the image's ENTRYPOINT: a string (split into
+    words, or run by `/bin/sh -c` when it has shell syntax) or a list (as is). Default: the
     image's CMD. See `command_argv`."""
 
     deployment: Deployment = Field(default_factory=Deployment)
@@ -980,11 +981,11 @@ class Service(_Model):
         return self.port is not None and not self.internal
 
     def command_argv(self) -> tuple[str, ...] | None:
-        """The command as an argv (`sh -c` for a string), or None for the image's CMD."""
+        """The command as an argv (`paaskit.command`'s rule), or None for the image's CMD."""
         return command_argv(self.command)
 
     def release_argv(self) -> tuple[str, ...] | None:
-        """The release command as an argv (`sh -c` for a string), or None."""
+        """The release command as an argv (`paaskit.command`'s rule), or None."""
         return command_argv(self.release)
 
 
@@ -1201,7 +1202,9 @@ class Timer(_Model):
     (`0 3 * * ? *`). See `aws_cron_expression`."""
 
     command: Command
-    """What the process runs: a string (through `sh -c`) or a list (as is)."""
+    """What the process runs: a string (split into words, or run by `/bin/sh -c` when it has
+    shell syntax) or a list (as is). It replaces the service's command; the image's
+    ENTRYPOINT still runs."""
 
     service: Name
     """The service whose image, environment, resources and size the process uses."""
@@ -1232,10 +1235,8 @@ class Timer(_Model):
         return aws_cron_expression(self.schedule)
 
     def command_argv(self) -> tuple[str, ...]:
-        """The command as an argv (`sh -c` for a string)."""
-        if isinstance(self.command, str):
-            return ("sh", "-c", self.command)
-        return self.command
+        """The command as an argv (`paaskit.command.command_argv`'s rule)."""
+        return command_argv(self.command) or ()
 
 
 # --------------------------------------------------------------------------- the manifest

@@ -40,6 +40,7 @@ __all__ = [
     "ROOT_TYPE",
     "STACK_REFERENCE_TYPE",
     "UNKNOWN_MARKER",
+    "InvokeFailed",
     "InvokeHandler",
     "MissingStackReference",
     "PlanMocks",
@@ -65,6 +66,12 @@ UNKNOWN_MARKER = "[unknown]"
 
 InvokeHandler = Callable[[dict[str, Any]], dict[str, Any]]
 """Answers one provider function (by token) in place of the built-in fakes."""
+
+
+class InvokeFailed(PaaskitError):
+    """Raised by an `invokes` handler to answer as a provider whose function failed (a role
+    that does not exist, say): the program sees the error the SDK raises for a failed invoke,
+    `invoke of <token> failed: <message>`, and may catch it."""
 
 
 class ProgramError(PaaskitError):
@@ -176,7 +183,11 @@ class PlanMocks(mocks.Mocks):
         # The SDK accepts a bare dict (no check failures); its own annotation says tuple.
         handler = self.invokes.get(args.token)
         if handler is not None:
-            return handler(dict(args.args))
+            try:
+                return handler(dict(args.args))
+            except InvokeFailed as exc:
+                # The SDK turns failures into the exception a failed provider call raises.
+                return ({}, [("", str(exc))])  # type: ignore[return-value]
         answer = fakes.INVOKES.get(args.token)
         if answer is None:
             raise ProgramError(

@@ -502,6 +502,11 @@ def _kms_key(r: Resource, ctx: Context) -> dict[str, Any]:
     return {"id": rid, "keyId": rid, "arn": ctx.arn("kms", f"key/{rid}")}
 
 
+def _ssm_parameter_resource(r: Resource, ctx: Context) -> dict[str, Any]:
+    """A parameter as SSM reports it after its first write: version 1."""
+    return {**_generic(r, ctx), "version": 1}
+
+
 def _provider(r: Resource, ctx: Context) -> dict[str, Any]:
     return {"id": _uuid(r.urn)}
 
@@ -576,6 +581,7 @@ STATES: dict[str, StateFn] = {
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _named("kms", "{name}"),
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:ssm/parameter:Parameter": _ssm_parameter_resource,
     "aws:appautoscaling/target:Target": _app_autoscaling_target,
     "aws:appautoscaling/policy:Policy": _named("autoscaling", "scalingPolicy:{name}"),
     # load balancing
@@ -791,6 +797,28 @@ def _random_password(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"id": ctx.region, "randomPassword": value, "passwordLength": length}
 
 
+def _iam_role(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Every role the program looks up exists (as ECS's service-linked role does in any account
+    that has used ECS); service-linked roles at their own path."""
+    name = str(args.get("name", ""))
+    linked = {"AWSServiceRoleForECS": "ecs.amazonaws.com"}
+    path = f"/aws-service-role/{linked[name]}/" if name in linked else "/"
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:{ctx.partition}:iam::{ctx.account}:role{path}{name}",
+        "path": path,
+        "uniqueId": "AROA" + _upper_alnum(name, 17),
+        "assumeRolePolicy": "{}",
+        "createDate": "2020-01-01T00:00:00Z",
+        "maxSessionDuration": 3600,
+        "tags": {},
+        "description": "",
+        "permissionsBoundary": "",
+        "roleLastUseds": [],
+    }
+
+
 def _instance_type_offerings(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Every instance type the program asks about (an `instance-type` filter) is offered."""
     names: list[str] = []
@@ -826,4 +854,5 @@ INVOKES: dict[str, InvokeFn] = {
     "aws:acm/getCertificate:getCertificate": _certificate_lookup,
     "aws:secretsmanager/getRandomPassword:getRandomPassword": _random_password,
     "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
+    "aws:iam/getRole:getRole": _iam_role,
 }

@@ -86,6 +86,7 @@ CONFIG_KEYS: dict[str, str] = {
     "databaseAlarmsTopicArn": "database.alarms_topic_arn",
     "databaseLogRetentionDays": "database.log_retention_days",
     "databasePasswordRotationDays": "database.password_rotation_days",
+    "databaseAllowMajorVersionUpgrade": "database.allow_major_version_upgrade",
     "databasePerformanceInsights": "database.performance_insights",
     "databaseIamAuth": "database.iam_auth",
     "databaseExtendedSupport": "database.extended_support",
