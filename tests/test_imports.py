@@ -53,7 +53,7 @@ ROOMS: dict[str, Room] = {
     "spot": Room(("spot",), third_party=LAMBDA_ONLY),
     "release": Room(("release",), third_party=LAMBDA_ONLY),
     # Depend on nothing else of paaskit; anyone outside Lambda may use them.
-    "leaves": Room(("errors", "naming", "tags", "_suggest", "_pydantic")),
+    "leaves": Room(("errors", "naming", "tags", "aws_api", "_suggest", "_pydantic", "_providers")),
     "data": Room(("data",), may_import=LEAVES),
     "settings": Room(("config",), may_import=LEAVES),
     "foundation": Room(("_component", "_aws"), may_import=LEAVES | {"settings"}),
