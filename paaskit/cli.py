@@ -70,7 +70,8 @@ def _add_plan_arguments(parser: argparse.ArgumentParser, *, optional_dir: bool =
         action="append",
         default=[],
         help="set one config value, as `pulumi config set KEY VALUE` would "
-        "(a key without a namespace belongs to the project); repeatable",
+        "(a key without a namespace belongs to the project; KEY.name or KEY[0] sets a "
+        "place inside a mapping or list, as with --path); repeatable",
     )
     parser.add_argument(
         "--ref",

@@ -359,3 +359,36 @@ def test_the_rack_refuses_a_region_that_does_not_exist_and_zones_of_another():
         r"not of the stack's region us-east-1",
     ):
         plan_directory(ROOT, overrides=['availabilityZones=["us-east-1a", "eu-west-1b"]'])
+
+
+# --- choices botocore's models enumerate ------------------------------------------------------
+
+MODEL_ENUMS = {
+    "priceClass": ("cloudfront", "PriceClass"),
+    "frameOptions": ("cloudfront", "FrameOptionsList"),
+}
+"""Rack keys whose choices a service model enumerates: (service, shape)."""
+
+
+@pytest.mark.parametrize("key", sorted(MODEL_ENUMS))
+def test_a_rack_choice_is_one_the_api_model_lists(key):
+    import typing
+
+    import botocore.session
+
+    from paaskit._pydantic import annotation_at, unwrap
+
+    service, shape = MODEL_ENUMS[key]
+    theirs = botocore.session.get_session().get_service_model(service).shape_for(shape).enum
+    ours = typing.get_args(unwrap(annotation_at(RackArgs, rack_config.CONFIG_KEYS[key].split("."))))
+    assert ours
+    assert set(ours) <= set(theirs)
+
+
+def test_every_instance_type_the_catalogue_knows_is_one_ec2s_model_lists():
+    import botocore.session
+
+    from paaskit.instance_types import catalogue
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    assert set(catalogue()) <= set(model.shape_for("InstanceType").enum)

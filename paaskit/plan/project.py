@@ -6,8 +6,13 @@ sees the same program and the same config as `pulumi up` in DIR would:
 - `Pulumi.yaml`: `name`, `runtime` (python), `main`, `stackConfigDir` and the
   project-level `config` block (values, and typed declarations with defaults);
 - `Pulumi.<stack>.yaml`: the stack's `config`, keys namespaced as Pulumi writes
-  them (`paaskit-rack:zones`, `aws:region`);
-- `-c KEY=VALUE` overrides, as `pulumi config set KEY VALUE` would set them.
+  them (`paaskit-rack:zones`, `aws:region`); as Pulumi, a key written twice,
+  or a file that is not a UTF-8 YAML mapping, is an error naming the line;
+- `-c KEY=VALUE` overrides, as `pulumi config set KEY VALUE` would set them
+  (`-c KEY.path=VALUE` as `pulumi config set --path` would).
+
+A stack the program reads (`pulumi.StackReference`) is planned when it reads
+it, from its project found nearby; it must exist (have its stack file).
 
 Encrypted (`secure:`) values cannot be decrypted offline: the plan runs with a
 placeholder in their place and marks them secret, so they are never printed.
