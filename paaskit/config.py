@@ -160,7 +160,11 @@ class ComponentArgs(Settings):
 
     tags: Tags = Field(default_factory=dict)
     """Tags for every AWS resource the component makes, beside paaskit's own
-    `paaskit:component`. Default: none."""
+    `paaskit:component` (and the rack, app and service tags). Checked against the
+    rules botocore's models state for every tagging API paaskit's resources go
+    through (`paaskit.aws_api`): keys of 1-128 and values of up to 256 letters,
+    digits, spaces and `_ . : / = + - @`, no `aws:` prefix, and at most 50 tags
+    on a resource, paaskit's own counted. Default: none."""
 
     transform: dict[str, Transform] = Field(default_factory=dict, exclude=True)
     """For what the component does not model, per child by its key in the
