@@ -6,6 +6,8 @@ its test fixture in `paaskit.testing`, the app manifest in `paaskit.manifest`,
 the exceptions in `paaskit.errors`; `docs/` describes each component.
 """
 
+# First: loads pulumi_aws without the deprecation warnings of modules paaskit never uses.
+from . import _providers  # noqa: F401  (isort: skip)
 from .app import App, AppArgs
 from .cdn import Cdn, CdnArgs, CdnSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings

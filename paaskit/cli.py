@@ -35,6 +35,7 @@ from .ops import commands as ops_commands
 from .plan import (
     Plan,
     PlanError,
+    counts,
     load_config,
     load_project,
     parse_ref_file,
@@ -74,7 +75,8 @@ def _add_plan_arguments(parser: argparse.ArgumentParser, *, optional_dir: bool =
         action="append",
         default=[],
         help="set one config value, as `pulumi config set KEY VALUE` would "
-        "(a key without a namespace belongs to the project); repeatable",
+        "(a key without a namespace belongs to the project; KEY.name or KEY[0] sets a "
+        "place inside a mapping or list, as with --path); repeatable",
     )
     parser.add_argument(
         "--ref",
@@ -306,7 +308,7 @@ def _cmd_policy(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(f"Checked {plan.project} ({plan.stack}): {len(plan)} resources, {report.rules} rules")
+        print(f"Checked {plan.project} ({plan.stack}): {counts(plan)}, {report.rules} rules")
         print(render_report(report))
     return 0 if report.passed else 1
 
@@ -321,7 +323,24 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writable(out: str) -> str | None:
+    """Why a file cannot be written at `out`, or None: checked before minutes of planning."""
+    folder = Path(out).parent
+    if not folder.is_dir():
+        return f"--out {out}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"--out {out}: the folder {folder} is not writable"
+    if Path(out).is_dir():
+        return f"--out {out}: is a folder; give a file name"
+    return None
+
+
 def _cmd_diagram(args: argparse.Namespace) -> int:
+    if args.out not in (None, "-"):
+        problem = _writable(args.out)
+        if problem is not None:
+            print(f"paaskit diagram: error: {problem}", file=sys.stderr)
+            return 1
     plan = _make_plan(args)
     picture = diagram.build(plan)
     fmt = args.format
@@ -338,7 +357,14 @@ def _cmd_diagram(args: argparse.Namespace) -> int:
         return 0
     extension = {"mermaid": "mmd"}.get(fmt, fmt)
     out = Path(args.out or f"{plan.project}-{plan.stack}.{extension}")
-    rendered = diagram.render(picture, out, fmt)
+    try:
+        rendered = diagram.render(picture, out, fmt)
+    except OSError as exc:
+        print(
+            f"paaskit diagram: error: --out {out}: cannot write: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     if rendered.note:
         print(rendered.note, file=sys.stderr)
     print(f"wrote {rendered.path} ({rendered.format})")

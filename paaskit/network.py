@@ -19,6 +19,8 @@ from pydantic import Field, field_validator, model_validator
 from ._aws import assume_role_policy, policy_document
 from ._component import Child, Component, each, named, one
 from .config import ComponentArgs, RetentionDays
+from .instance_types import InstanceTypeError
+from .instance_types import architecture as instance_architecture
 
 __all__ = [
     "ENDPOINT_SERVICES",
@@ -108,8 +110,10 @@ class NetworkArgs(ComponentArgs):
         try:
             net = ipaddress.ip_network(value, strict=True)
         except ValueError as exc:
+            # ipaddress repeats the value; a long one is shown, shortened, by the caller.
+            detail = f": {exc}" if len(value) <= 64 else ""
             raise ValueError(
-                f"not an IPv4 network in CIDR notation (like 10.0.0.0/16): {exc}"
+                f"not an IPv4 network in CIDR notation (like 10.0.0.0/16){detail}"
             ) from None
         if not isinstance(net, ipaddress.IPv4Network):
             raise ValueError(
@@ -127,6 +131,16 @@ class NetworkArgs(ComponentArgs):
             raise ValueError(
                 "use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)"
             )
+        return value
+
+    @field_validator("nat_instance_type")
+    @classmethod
+    def _check_nat_instance_type(cls, value: str) -> str:
+        # The catalogue (paaskit/data) knows every Linux, HVM, EBS-backed type AWS sells.
+        try:
+            instance_architecture(value)
+        except InstanceTypeError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @model_validator(mode="after")
@@ -495,7 +509,7 @@ class Network(Component):
         profile = self.child(
             "nat_instance_profile", aws.iam.InstanceProfile, "nat-profile", role=role.name
         )
-        arch = "arm64" if self.args.nat_instance_type.split(".")[0].endswith("g") else "x86_64"
+        arch = instance_architecture(self.args.nat_instance_type)
         ami = aws.ssm.get_parameter_output(
             name=f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}",
             opts=pulumi.InvokeOutputOptions(parent=self),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._component import Child, Component, merged, one
 from .cdn import Cdn, CdnArgs, CdnSettings
@@ -39,7 +39,8 @@ class RackArgs(ComponentArgs):
     """Settings of a Rack: a few rack-wide ones, then one section per component."""
 
     domain: str | None = None
-    """The rack's domain (`apps.example.com`): the load balancer and the CDN get
+    """The rack's domain (`apps.example.com`, taken in lowercase and without a final dot,
+    as AWS stores it): the load balancer and the CDN get
     certificates for it and `*.` it, and each web service is served at
     `<app>-<service>.<domain>`. Needs `zone_name` (or certificates of your own
     in `loadbalancer` and `cdn`). Default none: CloudFront's own domain, one app."""
@@ -74,6 +75,17 @@ class RackArgs(ComponentArgs):
     database: DatabaseSettings | None = None
     """A database shared by the apps on this rack. Default none: apps declare
     their own `postgres` resources, each its own database."""
+
+    @field_validator("domain", "zone_name")
+    @classmethod
+    def _normalise_domain(cls, value: str | None) -> str | None:
+        # As AWS stores names: DNS is case-insensitive (ACM, CloudFront and Route 53 keep
+        # them lowercase) and a fully qualified name's final dot (`apps.example.com.`)
+        # is not part of it.
+        if value is None:
+            return None
+        name = value.strip().lower()
+        return name[:-1] if name.endswith(".") else name
 
     @model_validator(mode="after")
     def _check_rack(self) -> RackArgs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -229,3 +230,81 @@ def test_a_wrong_command_line_exits_2():
     with pytest.raises(SystemExit) as info:
         main(["plan"])
     assert info.value.code == 2
+
+
+# --- what a new user meets ------------------------------------------------------------------
+
+
+def test_the_readme_app_plan_prints_nothing_on_stderr():
+    # The plan of an app reads its rack (planned in-process too): once that left Output
+    # coroutines nobody awaited, and Python said so on stderr after every successful plan.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "paaskit",
+            "plan",
+            "stacks/app",
+            "-c",
+            "paaskit-app:manifest=examples/flask/paaskit.yml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("Plan of paaskit-app (stack dev): ")
+
+
+def test_plan_and_policy_count_the_same_things(capsys):
+    assert main(["plan", str(ROOT)]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert main(["policy", str(ROOT)]) == 0
+    checked = capsys.readouterr().out.splitlines()[0]
+    counted = header.split(": ", 1)[1]
+    assert re.fullmatch(r"\d+ resources in \d+ components", counted)
+    assert checked.startswith(f"Checked paaskit-rack (dev): {counted}, ")
+
+
+def test_errors_start_with_the_directory_as_written(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = ["plan", "stacks/app", "-c", "paaskit-app:manifest=examples/flask/paaskit.yml"]
+    assert main([*args, "-c", "paaskit-app:releaseTimeoutSeconds=0"]) == 1
+    assert capsys.readouterr().err == (
+        "paaskit plan: error: stacks/app: paaskit-app:releaseTimeoutSeconds: "
+        "Input should be greater than or equal to 60 (got '0')\n"
+    )
+    assert main(["plan", ".", "-c", "natMode=gateway"]) == 1
+    assert capsys.readouterr().err.startswith("paaskit plan: error: paaskit-rack:natMode: ")
+
+
+def test_diagram_into_a_missing_folder_exits_1_before_planning(capsys, tmp_path):
+    out = tmp_path / "missing" / "rack.mmd"
+    assert main(["diagram", str(ROOT), "--format", "mermaid", "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"paaskit diagram: error: --out {out}: the folder {out.parent} does not exist\n"
+    )
+
+
+def test_diagram_that_cannot_be_written_exits_1(capsys, tmp_path, monkeypatch):
+    from paaskit import diagram
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(diagram, "render", refuse)
+    out = tmp_path / "rack.mmd"
+    assert main(["diagram", str(ROOT), "--format", "mermaid", "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"paaskit diagram: error: --out {out}: cannot write: Permission denied\n"
+    )
+
+
+def test_a_binary_waiver_file_exits_1_naming_it(capsys, tmp_path):
+    bad = tmp_path / "waivers.yaml"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert main(["policy", str(COMPLIANT), "--waivers", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"paaskit policy: error: {bad}: not UTF-8 text (byte 0x89 at offset 0)")
+    assert "Traceback" not in err

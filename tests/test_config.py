@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import pulumi
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from paaskit import RackArgs
-from paaskit.config import ComponentArgs, ConfigError, Settings, default_at, load_settings
+from paaskit.config import (
+    PAASKIT_TAGS,
+    ComponentArgs,
+    ConfigError,
+    Input,
+    Settings,
+    check_keys,
+    default_at,
+    key_path,
+    load_settings,
+    shown,
+)
 
 KEYS = {
     "vpcCidr": "network.cidr",
@@ -84,6 +96,7 @@ def test_default_at_reads_nested_defaults():
         ({"aws:x": "1"}, "reserved by AWS"),
         ({"k" * 129: "v"}, "1 to 128"),
         ({"k": "v" * 257}, "at most 256"),
+        ({"k": "a,b"}, "',' not allowed"),
     ],
 )
 def test_tags_are_checked(tags, message):
@@ -104,3 +117,107 @@ def test_a_value_equal_to_its_default_counts_as_not_set():
     )
     assert loaded.cluster.instance_type == "m6i.large"
     assert "architecture" not in loaded.cluster.model_fields_set
+
+
+# --- values as users write them, errors in their words ---------------------------------------
+
+
+class WithInputs(Settings):
+    """Fields that another resource may provide (an ARN), and text in a mapping."""
+
+    arn: Input | None = None
+    names: dict[str, str] = Field(default_factory=dict)
+    size: int = 1
+
+
+def test_a_field_that_takes_outputs_takes_a_string_from_config():
+    # Once refused every value with "Unable to generate pydantic-core schema for Output[Any]".
+    loaded = load_settings(WithInputs, "x", values={"x:arn": "arn:aws:sns:us-east-1:1:t"})
+    assert loaded.arn == "arn:aws:sns:us-east-1:1:t"
+
+
+def test_input_is_a_type_any_model_can_use():
+    from pydantic import BaseModel, TypeAdapter
+
+    class Plain(BaseModel):  # no arbitrary_types_allowed
+        arn: Input
+
+    assert Plain(arn="x").arn == "x"
+    assert TypeAdapter(Input).validate_python("y") == "y"
+
+
+def test_a_secret_value_becomes_a_pulumi_secret():
+    loaded = load_settings(WithInputs, "x", values={"x:arn": "hunter2"}, secret_keys={"x:arn"})
+    assert isinstance(loaded.arn, pulumi.Output)
+
+
+def test_numbers_and_booleans_in_a_mapping_of_text_are_taken_as_text():
+    # `ecsConfig: {ECS_RESERVED_MEMORY: 256}` in a stack file reaches the program as JSON.
+    loaded = load_settings(WithInputs, "x", values={"x:names": '{"a": 256, "b": true, "c": 1.5}'})
+    assert loaded.names == {"a": "256", "b": "true", "c": "1.5"}
+    with pytest.raises(ConfigError, match=r"x:names\.a: Input should be a valid string"):
+        load_settings(WithInputs, "x", values={"x:names": '{"a": null}'})
+
+
+def test_the_place_inside_a_value_is_named_as_pulumi_config_set_path_writes_it():
+    assert key_path("ns:environment", ["SECRET_KEY"]) == "ns:environment.SECRET_KEY"
+    assert key_path("ns:endpoints", [0]) == "ns:endpoints[0]"
+    assert key_path("ns:parameters", ["log.level"]) == 'ns:parameters["log.level"]'
+
+
+def test_fields_a_message_mentions_are_named_by_their_keys():
+    with pytest.raises(ConfigError) as info:
+        load_settings(
+            RackArgs,
+            "rk",
+            keys={
+                "domain": "domain",
+                "zoneName": "zone_name",
+                "lbCert": "loadbalancer.certificate_arn",
+            },
+            values={"rk:domain": "apps.example.com"},
+        )
+    assert str(info.value).startswith(
+        "rk:domain: needs its Route 53 zone (rk:zoneName) to issue certificates, or a "
+        "certificate of your own for both rk:lbCert and cdn.certificate_arn"
+    )
+
+
+def test_a_long_value_is_shortened_in_messages():
+    with pytest.raises(ConfigError) as info:
+        load_settings(WithInputs, "x", values={"x:size": "9" * 5000})
+    message = str(info.value)
+    assert message.startswith("x:size: ")
+    assert "(5000 characters)" in message
+    assert len(message) < 300
+    assert shown(10**5000) == "a number of about 5001 digits"
+
+
+def test_unknown_keys_are_refused_before_anything_is_read():
+    with pytest.raises(
+        ConfigError, match=r"ns:enviroment: unknown config key; did you mean ns:environment\?"
+    ):
+        check_keys("ns", ["environment", "manifest"], values={"ns:enviroment": "{}"})
+    check_keys("ns", ["environment"], values={"other:x": "1", "ns:environment": "{}"})
+
+
+def test_fields_the_stack_gives_are_not_read_from_config():
+    keys = {"arn": "arn", "size": "size", "label": None}
+    loaded = load_settings(
+        WithInputs,
+        "x",
+        keys=keys,
+        values={"x:arn": "ignored", "x:label": "a"},
+        given={"arn": "mine"},
+    )
+    assert loaded.arn == "mine"
+
+
+@pytest.mark.parametrize(("count", "ok"), [(50 - PAASKIT_TAGS, True), (51 - PAASKIT_TAGS, False)])
+def test_tags_leave_room_for_paaskits_own(count, ok):
+    tags = {f"t{i}": "x" for i in range(count)}
+    if ok:
+        assert ComponentArgs(tags=tags).tags == tags
+    else:
+        with pytest.raises(ValidationError, match=f"{count} tags; AWS allows 50 on a resource"):
+            ComponentArgs(tags=tags)

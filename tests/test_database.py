@@ -656,6 +656,8 @@ def test_args_can_be_made_from_settings_read_from_config():
         ({"username": "rdsadmin"}, "username.*pg_ or rds"),
         ({"username": "pg_app"}, "username.*pg_ or rds"),
         ({"username": "user"}, "username.*reserved word"),
+        ({"username": "admin"}, "username.*'admin' is reserved by RDS for PostgreSQL"),
+        ({"username": "public"}, "username.*'public' is reserved"),
         ({"username": "a" * 17}, "username.*1 to 16"),
         ({"identifier": "1db"}, "identifier.*a letter first"),
         ({"identifier": "db--x"}, "identifier.*no two hyphens"),

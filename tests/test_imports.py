@@ -55,7 +55,9 @@ ROOMS: dict[str, Room] = {
     # Depend on nothing else of paaskit; anyone outside Lambda may use them.
     # `command` is the one command rule: the App composes containers with it, and `ops`
     # (`paaskit run`) and `buildpack` (Procfile processes) apply the same one.
-    "leaves": Room(("errors", "naming", "tags", "command", "_suggest", "_pydantic")),
+    "leaves": Room(
+        ("errors", "naming", "tags", "command", "aws_api", "_suggest", "_pydantic", "_providers")
+    ),
     "data": Room(
         ("data",),
         may_import=LEAVES,

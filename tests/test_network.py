@@ -123,6 +123,19 @@ def test_nat_instance_is_a_hardened_forwarder():
     assert rule.inputs["cidrIpv4"] == "10.0.0.0/16"
 
 
+def test_the_nat_instance_runs_the_image_of_its_types_architecture():
+    from paaskit.testing import plan
+
+    def ami(instance_type: str) -> str:
+        args = NetworkArgs(nat="instance", nat_instance_type=instance_type)
+        records = plan(lambda: Network("n", args))
+        return str(records.one("aws:ec2/instance:Instance").inputs["ami"])
+
+    # The image is looked up by architecture (the plan answers each lookup with its own id).
+    # m7gd is Graviton, though its family does not end in "g": the catalogue knows.
+    assert ami("m7gd.medium") == ami("t4g.nano") != ami("t3.nano")
+
+
 def test_no_nat_means_no_default_route_from_private_subnets():
     p = plan_network(nat="none")
     assert private_default_routes(p) == {}
@@ -260,6 +273,10 @@ def test_an_unknown_transform_kind_is_an_error():
         ({"flow_logs_retention_days": 10}, "flow_logs_retention_days"),
         ({"endpoints": ["dynamodb"]}, "endpoints"),
         ({"zonez": 2}, "zonez"),
+        (
+            {"nat_instance_type": "t4g.huge"},
+            "nat_instance_type.*unknown EC2 instance type 't4g.huge'",
+        ),
     ],
 )
 def test_bad_settings_fail_naming_the_key(settings, message):

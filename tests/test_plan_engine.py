@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import warnings
 from typing import Any
 
 import pulumi
@@ -229,6 +231,46 @@ def test_a_stack_reference_without_outputs_is_reported_by_name():
     with pytest.raises(MissingStackReference) as info:
         run(program, RunOptions(project="proj"))
     assert info.value.names == ["organization/net/prod"]
+
+
+def test_a_stack_reference_is_answered_while_the_program_runs():
+    # The program runs once, to the end: a run abandoned half-way to fetch the outputs
+    # first left Output coroutines nobody awaited, which Python reported on stderr.
+    runs: list[int] = []
+    asked: list[str] = []
+
+    def resolve(name: str) -> dict[str, Any]:
+        asked.append(name)
+        return {"vpcId": "vpc-resolved"}
+
+    def program() -> None:
+        runs.append(1)
+        ref = pulumi.StackReference("organization/net/prod")
+        aws.ec2.Subnet("s", vpc_id=ref.require_output("vpcId"), cidr_block="10.0.0.0/24")
+        aws.ec2.Subnet("t", vpc_id=ref.get_output("vpcId"), cidr_block="10.0.1.0/24")
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        plan = run(program, RunOptions(project="proj", resolve_ref=resolve))
+        gc.collect()
+    assert runs == [1]
+    assert asked == ["organization/net/prod"]
+    assert plan.named("s").inputs["vpcId"] == "vpc-resolved"
+    assert [str(w.message) for w in seen if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_what_the_resolver_raises_is_raised_as_it_is():
+    class Refused(Exception):
+        pass
+
+    def resolve(name: str) -> dict[str, Any]:
+        raise Refused(name)
+
+    def program() -> None:
+        pulumi.StackReference("organization/net/prod").get_output("x")
+
+    with pytest.raises(Refused, match="organization/net/prod"):
+        run(program, RunOptions(project="proj", resolve_ref=resolve))
 
 
 def test_wire_values_are_summarised():

@@ -193,11 +193,54 @@ def test_a_referenced_project_nearby_is_planned_first(tmp_path):
     consumer = make_project(
         tmp_path / "stacks" / "app", name="consumer", program=CONSUMER, main=None
     )
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
     (tmp_path / ".git").mkdir()
     assert find_project("demo", consumer) == tmp_path
     producer_plan = plan_directory(tmp_path)
     plan = plan_directory(consumer)
     assert plan.named("subnet").inputs["vpcId"] == producer_plan.outputs["vpcId"]
+
+
+def test_a_referenced_stack_must_exist(tmp_path):
+    # Planning a stack nobody made, with its defaults, would show a consumer of a
+    # rack that is not there: the referenced stack's file must exist.
+    make_project(tmp_path, program=PRODUCER, main="stacks/net")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config: {}\n")
+    consumer = make_project(
+        tmp_path / "stacks" / "app",
+        name="consumer",
+        program=CONSUMER,
+        main=None,
+        extra="  ref:\n    type: string\n    default: organization/demo/dev\n",
+    )
+    (tmp_path / ".git").mkdir()
+    with pytest.raises(PlanError) as info:
+        plan_directory(consumer)
+    assert str(info.value) == (
+        "the program reads stack 'organization/demo/dev' (set by consumer:ref), but project "
+        f"demo has no stack 'dev': {tmp_path / 'Pulumi.dev.yaml'} does not exist (its stacks: "
+        "prod); create it, or give the stack's outputs with --ref organization/demo/dev=FILE"
+    )
+
+
+def test_a_reference_to_a_stack_of_the_same_project_is_refused(tmp_path):
+    program = 'import pulumi\npulumi.StackReference("nope").get_output("x")\n'
+    root = make_project(tmp_path / "p", program=program)
+    (root / "Pulumi.nope.yaml").write_text("config: {}\n")
+    with pytest.raises(PlanError, match="reads stack 'nope', a stack of its own project demo"):
+        plan_directory(root)
+
+
+def test_a_failing_referenced_stack_says_it_is_the_referenced_one(tmp_path):
+    make_project(tmp_path, program=PRODUCER + "pulumi.Config().require('missing')\n", main="net")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    consumer = make_project(tmp_path / "c", name="consumer", program=CONSUMER, main=None)
+    (tmp_path / ".git").mkdir()
+    with pytest.raises(
+        PlanError,
+        match=r"reads stack 'organization/demo/dev', which cannot be planned: .*demo:missing",
+    ):
+        plan_directory(consumer)
 
 
 def test_reference_outputs_can_come_from_a_file(tmp_path):
@@ -223,3 +266,119 @@ def test_an_unknown_reference_says_how_to_give_it(tmp_path):
         PlanError, match=r"no project named 'demo' was found.*--ref organization/demo/dev=FILE"
     ):
         plan_directory(consumer)
+
+
+# --- stack files as Pulumi reads them ------------------------------------------------------
+
+
+def test_a_key_written_twice_is_refused_as_pulumi_refuses_it(tmp_path):
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_text("config:\n  demo:size: 3\n  demo:size: 4\n")
+    with pytest.raises(
+        PlanError,
+        match=r"Pulumi\.dev\.yaml:3: not valid YAML: key 'demo:size' is written twice \(first at line 2\)",
+    ):
+        load_config(load_project(root), "dev")
+    (root / "Pulumi.dev.yaml").write_text("config:\n  size: 3\n  demo:size: 4\n")
+    with pytest.raises(PlanError, match=r"size and demo:size are the same key \(demo:size\)"):
+        load_config(load_project(root), "dev")
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "just words\n", "42\n"])
+def test_a_stack_file_that_is_not_a_mapping_is_refused(tmp_path, text):
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_text(text)
+    with pytest.raises(PlanError, match=r"Pulumi\.dev\.yaml: expected a mapping at the top level"):
+        load_config(load_project(root), "dev")
+
+
+def test_a_stack_file_that_is_not_utf8_is_named(tmp_path):
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_bytes(b"config:\n  demo:mode: \xff\xfe\n")
+    with pytest.raises(PlanError, match=r"Pulumi\.dev\.yaml:2: not UTF-8 text \(byte 0xff\)"):
+        load_config(load_project(root), "dev")
+
+
+def test_a_number_too_long_for_python_is_named_with_its_line(tmp_path):
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_text("config:\n  demo:size: " + "9" * 5000 + "\n")
+    with pytest.raises(
+        PlanError,
+        match=r"Pulumi\.dev\.yaml:2: not valid YAML: a number of 5000 digits is too long$",
+    ):
+        load_config(load_project(root), "dev")
+    with pytest.raises(PlanError) as info:
+        load_config(load_project(root), "other", ["size=" + "9" * 5000])
+    assert str(info.value) == (
+        "-c: demo:size: expected an integer, got a number of 5000 digits "
+        "(a Pulumi integer has at most 19)"
+    )
+
+
+def test_encrypted_values_inside_a_mapping_are_placeholders_and_secret(tmp_path):
+    # `pulumi config set --secret --path 'environment.SECRET_KEY' ...` writes this.
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_text(
+        "config:\n  demo:environment:\n    SECRET_KEY:\n      secure: v1:AAAA\n    DEBUG: false\n"
+    )
+    config = load_config(load_project(root), "dev")
+    assert json.loads(config.values["demo:environment"]) == {
+        "SECRET_KEY": SECRET_PLACEHOLDER,
+        "DEBUG": False,
+    }
+    assert "demo:environment" in config.secret_keys
+
+
+def test_a_key_with_a_path_sets_a_place_inside_the_value(tmp_path):
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_text("config:\n  demo:environment:\n    A: '1'\n")
+    project = load_project(root)
+    config = load_config(
+        project,
+        "dev",
+        ["environment.SECRET_KEY=x", 'demo:environment["a.b"]=y', "endpoints[0]=ecr"],
+    )
+    assert json.loads(config.values["demo:environment"]) == {
+        "A": "1",
+        "SECRET_KEY": "x",
+        "a.b": "y",
+    }
+    assert json.loads(config.values["demo:endpoints"]) == ["ecr"]
+    # The JSON form sets the whole mapping, as before.
+    config = load_config(project, "dev", ['environment={"B": "2"}'])
+    assert json.loads(config.values["demo:environment"]) == {"B": "2"}
+    with pytest.raises(PlanError, match=r"-c mode\.x=1: demo:mode is not a mapping"):
+        load_config(project, "dev", ["mode=fast", "mode.x=1"])
+
+
+def test_main_may_lie_outside_the_project_and_errors_still_read_well(tmp_path):
+    program = make_project(
+        tmp_path / "program",
+        program="import pulumi\npulumi.Config().require('missing')\n",
+        main=None,
+    )
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text(f"name: demo\nruntime: python\nmain: ../{program.name}\n")
+    with pytest.raises(PlanError) as info:
+        plan_directory(root)
+    assert str(info.value).startswith(
+        f"demo ({root}): Missing required configuration variable 'demo:missing'"
+    )
+
+
+def test_errors_name_the_directory_as_written_and_drop_what_says_nothing(tmp_path, monkeypatch):
+    # A message that names a key of the project needs no project name before it.
+    program = "from paaskit.config import ConfigError\nraise ConfigError('demo:size: too big')\n"
+    make_project(tmp_path / "p", program=program)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PlanError) as info:
+        plan_directory("p")
+    assert str(info.value) == "p: demo:size: too big"
+    monkeypatch.chdir(tmp_path / "p")
+    with pytest.raises(PlanError) as info:
+        plan_directory(".")
+    assert str(info.value) == "demo:size: too big"
+    make_project(tmp_path / "q", program="raise ValueError('odd')\n")
+    with pytest.raises(PlanError, match=r"^demo \(\.\./q\): ValueError: odd"):
+        plan_directory("../q")

@@ -254,3 +254,25 @@ def test_a_mapping_transform_of_the_distribution_keeps_the_racks_waiver():
     distribution = plan(lambda: Rack("rk", args)).one("aws:cloudfront/distribution:Distribution")
     assert distribution.inputs["comment"] == "mine"
     assert "paaskit:waive:PK-CF-007" in distribution.inputs["tags"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "zone"),
+    [("apps.example.com.", "example.com."), ("Apps.Example.COM", "EXAMPLE.com")],
+)
+def test_domains_are_taken_as_aws_stores_them(domain, zone):
+    args = RackArgs(domain=domain, zone_name=zone)
+    assert (args.domain, args.zone_name) == ("apps.example.com", "example.com")
+
+
+def test_the_tags_a_rack_allows_fit_on_every_resource():
+    # paaskit adds its own tags beside the user's: counted, every resource stays within
+    # AWS's 50, and one tag more is refused before anything is planned.
+    from paaskit.config import PAASKIT_TAGS
+
+    tags = {f"team-{i}": "x" for i in range(50 - PAASKIT_TAGS)}
+    records = plan_rack(tags=tags)
+    most = max(len(r.inputs.get("tags") or {}) for r in records if r.custom)
+    assert most <= 50
+    with pytest.raises(ValidationError, match="47 tags; AWS allows 50 on a resource"):
+        RackArgs(tags={**tags, "one-more": "x"})

@@ -50,3 +50,23 @@ def test_the_readmes_permissions_boundary_examples_plan_as_they_say():
     roles = plan(lambda: exec(stack_wide, {})).of_type("aws:iam/role:Role")  # noqa: S102
     assert len(roles) > 2
     assert all(r.inputs.get("permissionsBoundary") == BOUNDARY for r in roles)
+
+
+def test_the_readme_says_which_databases_are_multi_az():
+    # It once said an app's own postgres is Multi-AZ by default; `durable` is off, as in Convox.
+    from paaskit import RackArgs
+    from paaskit.config import default_at
+    from paaskit.manifest import parse_manifest
+
+    text = (ROOT / "README.md").read_text()
+    section = " ".join(text.split("### Database", 1)[1].split("\n## ", 1)[0].split())
+    assert "The rack's is Multi-AZ by default" in section
+    assert (
+        "an app's own is in one zone (~$14 a month) unless its resource says `durable: true`"
+        in section
+    )
+    assert default_at(RackArgs, "database.multi_az") is True
+    manifest = parse_manifest(
+        "resources:\n  db:\n    type: postgres\nservices:\n  web:\n    image: nginx\n"
+    )
+    assert manifest.resources["db"].options.durable is False

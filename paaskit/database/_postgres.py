@@ -13,6 +13,7 @@ __all__ = [
     "POSTGRES_MAJORS",
     "POSTGRES_MAJORS_AS_OF",
     "RDS_ROLES",
+    "RESERVED_MASTER_USERNAMES",
     "RETIRED_MAJORS",
     "STATIC_PARAMETERS",
     "PostgresMajor",
@@ -105,6 +106,12 @@ PG_RESERVED_WORDS = frozenset(_PG_RESERVED_TEXT.split())
 RDS_ROLES = frozenset(
     {"rdsadmin", "rdsrepladmin", "rdstopmgr", "rds_superuser", "rds_replication", "rds_password"}
 )
+
+# Master user names RDS refuses for PostgreSQL though they are not key words:
+# `admin` ("MasterUsername admin cannot be used as it is a reserved word used by the
+# engine"; cfn-lint's RDS rules verified it against CloudFormation), and the role
+# names PostgreSQL reserves itself (CREATE ROLE: 'role name "public" is reserved').
+RESERVED_MASTER_USERNAMES = frozenset({"admin", "public", "none"})
 
 # Databases every RDS PostgreSQL instance already has.
 EXISTING_DATABASES = frozenset({"postgres", "rdsadmin", "template0", "template1"})

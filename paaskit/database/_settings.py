@@ -19,6 +19,7 @@ from ._postgres import (
     POSTGRES_MAJORS,
     POSTGRES_MAJORS_AS_OF,
     RDS_ROLES,
+    RESERVED_MASTER_USERNAMES,
     RETIRED_MAJORS,
     default_max_connections,
 )
@@ -102,7 +103,8 @@ class DatabaseSettings(ComponentArgs):
 
     username: str = "app"
     """Master user: 1 to 16 lowercase letters, digits or `_`, letter first, not a
-    reserved word, nor an RDS role, nor starting with `pg_` or `rds`. Default "app";
+    reserved word, nor a name RDS reserves (`admin`, `public`, `none`), nor an RDS
+    role, nor starting with `pg_` or `rds`. Default "app";
     the password is RDS's, in Secrets Manager."""
 
     identifier: str | None = None
@@ -295,6 +297,11 @@ class DatabaseSettings(ComponentArgs):
             )
         if value in PG_RESERVED_WORDS:
             raise ValueError(f"{value!r} is a PostgreSQL reserved word; RDS refuses it")
+        if value in RESERVED_MASTER_USERNAMES:
+            raise ValueError(
+                f"{value!r} is reserved by RDS for PostgreSQL as a master user name; "
+                "choose another, like 'app'"
+            )
         if value in RDS_ROLES or value.startswith(("pg_", "rds")):
             raise ValueError(
                 f"{value!r}: names starting with pg_ or rds belong to PostgreSQL and RDS; "

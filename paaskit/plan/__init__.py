@@ -23,7 +23,7 @@ from .project import (
     parse_ref_file,
     plan_directory,
 )
-from .render import render_text
+from .render import counts, render_text
 
 __all__ = [
     "SECRET_MARKER",
@@ -35,6 +35,7 @@ __all__ = [
     "ProgramError",
     "ResourceRecord",
     "RunOptions",
+    "counts",
     "find_project",
     "load_config",
     "load_project",

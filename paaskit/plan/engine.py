@@ -46,6 +46,7 @@ __all__ = [
     "PlanMocks",
     "ProgramError",
     "RecordingMonitor",
+    "RefResolver",
     "RunOptions",
     "from_wire",
     "run",
@@ -66,6 +67,10 @@ UNKNOWN_MARKER = "[unknown]"
 
 InvokeHandler = Callable[[dict[str, Any]], dict[str, Any]]
 """Answers one provider function (by token) in place of the built-in fakes."""
+
+RefResolver = Callable[[str], Mapping[str, Any]]
+"""Gives the outputs of the stack a program reads (`pulumi.StackReference(name)`), by name,
+when the program reads it; what it raises stops the run and is raised as it is."""
 
 
 class InvokeFailed(PaaskitError):
@@ -150,11 +155,15 @@ class PlanMocks(mocks.Mocks):
         ctx: fakes.Context,
         refs: Mapping[str, Mapping[str, Any]],
         invokes: Mapping[str, InvokeHandler],
+        resolve_ref: RefResolver | None = None,
     ) -> None:
         self.ctx = ctx
         self.refs = dict(refs)
         self.invokes = dict(invokes)
+        self.resolve_ref = resolve_ref
         self.missing_refs: list[str] = []
+        self.ref_error: BaseException | None = None
+        self._ref_lock = threading.Lock()
         self.urns: dict[tuple[str, str], str] = {}
 
     def _lookup_ref(self, name: str) -> Mapping[str, Any] | None:
@@ -167,14 +176,33 @@ class PlanMocks(mocks.Mocks):
                 return outputs
         return None
 
+    def _resolve(self, name: str) -> Mapping[str, Any]:
+        """The outputs of stack `name`: given, or found now by the resolver.
+
+        Answering while the program runs (this is called from the SDK's executor
+        thread, and the referenced stack is planned on a thread of its own) means
+        the program runs once, to the end: no half-run program leaves outputs
+        nobody awaits.
+        """
+        with self._ref_lock:
+            outputs = self._lookup_ref(name)
+            if outputs is None and self.resolve_ref is not None and self.ref_error is None:
+                try:
+                    outputs = self.resolve_ref(name)
+                except BaseException as exc:
+                    self.ref_error = exc
+                    raise
+                self.refs[name] = outputs
+        if outputs is None:
+            # Without a resolver, fail fast: the caller runs again with the outputs.
+            self.missing_refs.append(name)
+            raise MissingStackReference([name])
+        return outputs
+
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == STACK_REFERENCE_TYPE:
             name = str(args.inputs.get("name") or args.resource_id or args.name)
-            outputs = self._lookup_ref(name)
-            if outputs is None:
-                # Fail fast: the run is repeated once the outputs are known.
-                self.missing_refs.append(name)
-                raise MissingStackReference([name])
+            outputs = self._resolve(name)
             return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": []}
         urn = self.urns.get((args.typ, args.name), "")
         return fakes.resource_state(args.typ, args.name, urn, dict(args.inputs), self.ctx)
@@ -442,6 +470,8 @@ class RunOptions:
     secret_keys: Sequence[str] = ()
     refs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Outputs of other stacks, by stack name, for `pulumi.StackReference`."""
+    resolve_ref: RefResolver | None = None
+    """Outputs of a stack `refs` does not hold, asked for when the program reads it."""
     invokes: Mapping[str, InvokeHandler] = field(default_factory=dict)
     organization: str = "organization"
 
@@ -450,11 +480,14 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
     """Run `program` as a Pulumi program and return what it registered.
 
     Raises `ProgramError` (with the program's own exception as `__cause__`) if
-    the program fails, and `MissingStackReference` if it read a stack whose
-    outputs were not given.
+    the program fails, what `options.resolve_ref` raised if it failed, and
+    `MissingStackReference` if it read a stack whose outputs were not given and
+    there is no resolver.
     """
     region = options.config.get("aws:region") or fakes.DEFAULT_REGION
-    plan_mocks = PlanMocks(fakes.Context(region=region), options.refs, options.invokes)
+    plan_mocks = PlanMocks(
+        fakes.Context(region=region), options.refs, options.invokes, options.resolve_ref
+    )
     monitor = RecordingMonitor(plan_mocks)
     outcome: dict[str, BaseException] = {}
 
@@ -502,8 +535,9 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
     sdk_wait = pulumi_stack.wait_for_rpcs
     pulumi_stack.wait_for_rpcs = _wait_for_rpcs
     with warnings.catch_warnings():
-        # A program stopped half-way (e.g. to fetch a stack reference first) leaves
-        # coroutines of its outputs unawaited; that is expected, not news.
+        # A program that failed half-way leaves coroutines of its outputs unawaited; its
+        # error is the news, not they. (A program that succeeds leaves none: stack
+        # references are answered while it runs, so it is never stopped to be rerun.)
         warnings.filterwarnings(
             "ignore", message="coroutine .* was never awaited", category=RuntimeWarning
         )
@@ -514,6 +548,8 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
             gc.collect()  # so the abandoned coroutines are collected while the filter is on
     pulumi_stack.wait_for_rpcs = sdk_wait
 
+    if plan_mocks.ref_error is not None:
+        raise plan_mocks.ref_error
     if plan_mocks.missing_refs:
         raise MissingStackReference(sorted(set(plan_mocks.missing_refs)))
     error = outcome.get("error")

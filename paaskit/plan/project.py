@@ -6,8 +6,13 @@ sees the same program and the same config as `pulumi up` in DIR would:
 - `Pulumi.yaml`: `name`, `runtime` (python), `main`, `stackConfigDir` and the
   project-level `config` block (values, and typed declarations with defaults);
 - `Pulumi.<stack>.yaml`: the stack's `config`, keys namespaced as Pulumi writes
-  them (`paaskit-rack:zones`, `aws:region`);
-- `-c KEY=VALUE` overrides, as `pulumi config set KEY VALUE` would set them.
+  them (`paaskit-rack:zones`, `aws:region`); as Pulumi, a key written twice,
+  or a file that is not a UTF-8 YAML mapping, is an error naming the line;
+- `-c KEY=VALUE` overrides, as `pulumi config set KEY VALUE` would set them
+  (`-c KEY.path=VALUE` as `pulumi config set --path` would).
+
+A stack the program reads (`pulumi.StackReference`) is planned when it reads
+it, from its project found nearby; it must exist (have its stack file).
 
 Encrypted (`secure:`) values cannot be decrypted offline: the plan runs with a
 placeholder in their place and marks them secret, so they are never printed.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -81,6 +87,8 @@ class Project:
     specs: dict[str, ConfigSpec] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
     """Values set directly in the project file (including provider keys like `aws:region`)."""
+    label: str = ""
+    """The directory as the user wrote it (`stacks/app`), for messages; "" for the current one."""
 
     def full_key(self, key: str) -> str:
         """`zones` -> `paaskit-rack:zones`; namespaced keys are kept as they are."""
@@ -94,11 +102,64 @@ class Project:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as Pulumi reads it: a key written twice in one mapping is an error, not a
+    silent overwrite; a number too long for Python to hold is an error at its line."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is written twice (first at line {seen[key]}); "
+                    "Pulumi refuses the file: keep one",
+                    key_node.start_mark,
+                )
+            if isinstance(key, str | int | float | bool):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            digits = len(str(node.value))
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of {digits} digits is too long", node.start_mark
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
+)
+
+
 def _read_yaml(path: Path) -> Any:
+    """A YAML file as data; any way it cannot be read is a PlanError naming the file."""
     try:
-        return yaml.safe_load(path.read_text()) or {}
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PlanError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "Pulumi reads project and stack files as UTF-8"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PlanError(f"{where}: not valid YAML: {problem}") from None
 
 
 def _as_config_string(value: Any) -> str:
@@ -108,6 +169,16 @@ def _as_config_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return str(value)
+
+
+def _label(directory: str | os.PathLike[str]) -> str:
+    """How to name a project directory in messages: as written, "" for the current one."""
+    text = os.fspath(directory)
+    path = Path(text)
+    if path.is_absolute():
+        with suppress(ValueError):
+            text = os.fspath(path.resolve().relative_to(Path.cwd().resolve()))
+    return "" if text in ("", ".", "./") else text
 
 
 def load_project(directory: str | os.PathLike[str]) -> Project:
@@ -130,11 +201,22 @@ def load_project(directory: str | os.PathLike[str]) -> Project:
         raise PlanError(
             f"{file}: runtime: the offline plan runs Python programs only, not {runtime_name!r}"
         )
-    main = (root / str(data.get("main") or ".")).resolve()
+    for key in ("main", "stackConfigDir"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise PlanError(f"{file}: {key}: expected a path (got {data[key]!r})")
+    # `main` may lie outside the project's directory (`main: ../program/`), as Pulumi allows.
+    main = (root / (data.get("main") or ".")).resolve()
     if not main.exists():
         raise PlanError(f"{file}: main: {data.get('main')} does not exist")
-    stack_dir = (root / str(data.get("stackConfigDir") or ".")).resolve()
-    project = Project(name=name, dir=root, file=file, main=main, stack_config_dir=stack_dir)
+    stack_dir = (root / (data.get("stackConfigDir") or ".")).resolve()
+    project = Project(
+        name=name,
+        dir=root,
+        file=file,
+        main=main,
+        stack_config_dir=stack_dir,
+        label=_label(directory),
+    )
     config = data.get("config") or {}
     if not isinstance(config, dict):
         raise PlanError(f"{file}: config: expected a mapping of keys")
@@ -176,6 +258,93 @@ class StackConfig:
     """Where each value came from (a file, or `-c`), for error messages."""
 
 
+def _without_secrets(value: Any) -> tuple[Any, bool]:
+    """A stack file's value with each `{secure: ...}` inside it replaced by the placeholder,
+    and whether there was one (`pulumi config set --secret --path` writes them nested)."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        out = {}
+        for key, item in value.items():
+            out[key], secret = _without_secrets(item)
+            found = found or secret
+        return out, found
+    if isinstance(value, list):
+        items = [_without_secrets(item) for item in value]
+        return [item for item, _ in items], any(secret for _, secret in items)
+    return value, False
+
+
+_PATH_PART = re.compile(r'\.([^.\[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+
+
+def _split_path(key: str) -> tuple[str, list[str | int]] | None:
+    """`ns:environment.SECRET_KEY` -> (`ns:environment`, ["SECRET_KEY"]); None for a plain key.
+
+    The path syntax is `pulumi config set --path`'s: `.name`, `[0]`, `["a.b"]`.
+    """
+    namespace, colon, rest = key.rpartition(":")
+    cut = min((i for i in (rest.find("."), rest.find("[")) if i > 0), default=-1)
+    if cut < 0:
+        return None
+    base, tail = rest[:cut], rest[cut:]
+    parts: list[str | int] = []
+    while tail:
+        found = _PATH_PART.match(tail)
+        if found is None:
+            raise PlanError(
+                f'-c {key}: {tail!r} is not a path; write .name, [0] or ["a.b"] '
+                "as `pulumi config set --path` takes them"
+            )
+        name, index, quoted = found.groups()
+        parts.append(int(index) if index is not None else (name if name is not None else quoted))
+        tail = tail[found.end() :]
+    return namespace + colon + base, parts
+
+
+def _set_path(item: str, key: str, current: str | None, parts: list[str | int], value: str) -> str:
+    """The JSON of `current` (a mapping or list, or nothing) with `value` set at `parts`."""
+    if current == SECRET_PLACEHOLDER:
+        raise PlanError(f"-c {item}: {key} is encrypted; an offline plan cannot change inside it")
+    try:
+        root: Any = json.loads(current) if current is not None else None
+    except ValueError:
+        root = current
+    if root is None:
+        root = [] if isinstance(parts[0], int) else {}
+    node: Any = root
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        fresh: Any = value if last else ([] if isinstance(parts[i + 1], int) else {})
+        if isinstance(part, int) and isinstance(node, list):
+            if part > len(node):
+                raise PlanError(f"-c {item}: index {part} is past the end of a list of {len(node)}")
+            if part == len(node):
+                node.append(fresh)
+            elif last:
+                node[part] = fresh
+        elif isinstance(part, str) and isinstance(node, dict):
+            if last or not isinstance(node.get(part), (dict, list)):
+                node[part] = fresh
+        else:
+            raise PlanError(
+                f"-c {item}: {_path_text(key, parts[:i])} is not a "
+                f"{'list' if isinstance(part, int) else 'mapping'}"
+            )
+        if not last:
+            node = node[part]
+    return json.dumps(root)
+
+
+def _path_text(key: str, parts: Sequence[str | int]) -> str:
+    """`key` and a path inside it, as `pulumi config set --path` writes them."""
+    out = key
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
 def load_config(
     project: Project,
     stack: str,
@@ -183,31 +352,52 @@ def load_config(
     *,
     stack_required: bool = False,
 ) -> StackConfig:
-    """Project defaults, then the stack file, then `-c KEY=VALUE` overrides."""
+    """Project defaults, then the stack file, then `-c KEY=VALUE` overrides.
+
+    A `-c` key with a path (`environment.SECRET_KEY`, `endpoints[0]`) sets that
+    place inside the key's mapping or list, as `pulumi config set --path` does.
+    """
     values = dict(project.values)
     sources = dict.fromkeys(values, project.file.name)
     secret_keys: set[str] = set()
     stack_file = project.stack_file(stack)
     if stack_file.exists():
         data = _read_yaml(stack_file)
-        config = data.get("config") or {} if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            raise PlanError(
+                f"{stack_file}: expected a mapping at the top level, with the stack's settings "
+                f"under config: (got {type(data).__name__} {_shown(data)})"
+            )
+        config = data.get("config") or {}
         if not isinstance(config, dict):
             raise PlanError(f"{stack_file}: config: expected a mapping of keys")
+        written: dict[str, str] = {}
         for key, value in config.items():
             full = project.full_key(str(key))
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                values[full] = SECRET_PLACEHOLDER
+            if full in written:
+                raise PlanError(
+                    f"{stack_file}: config: {written[full]!s} and {key!s} are the same key "
+                    f"({full}); Pulumi refuses the file: keep one"
+                )
+            written[full] = str(key)
+            plain, secret = _without_secrets(value)
+            values[full] = (
+                SECRET_PLACEHOLDER if plain == SECRET_PLACEHOLDER else _as_config_string(plain)
+            )
+            if secret:
                 secret_keys.add(full)
-            else:
-                values[full] = _as_config_string(value)
             sources[full] = stack_file.name
     elif stack_required:
         raise PlanError(f"{stack_file}: no such stack config file for stack {stack!r}")
     for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise PlanError(f"-c {item}: expected KEY=VALUE")
         full = project.full_key(key.strip())
+        split = None if full in project.specs else _split_path(full)
+        if split is not None:
+            full, parts = split
+            value = _set_path(item, full, values.get(full), parts, value)
         values[full] = value
         sources[full] = "-c"
     for key, spec in project.specs.items():
@@ -218,24 +408,38 @@ def load_config(
     return StackConfig(values=values, secret_keys=secret_keys, sources=sources)
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value for a message, shortened when long."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "(too large to show)"
+    return text if len(text) <= limit else f"{text[: limit - 4]}...({len(text)} characters)"
+
+
 def _check_type(spec: ConfigSpec, value: str, source: str) -> None:
     where = f"{source}: " if source else ""
     if value == SECRET_PLACEHOLDER:
         return
+    got = _shown(value)
     if spec.type == "integer":
-        try:
-            int(value)
-        except ValueError:
-            raise PlanError(f"{where}{spec.key}: expected an integer, got {value!r}") from None
+        digits = re.fullmatch(r"\s*[-+]?(\d+)\s*", value)
+        if digits is None:
+            raise PlanError(f"{where}{spec.key}: expected an integer, got {got}")
+        if len(digits.group(1)) > 19:
+            raise PlanError(
+                f"{where}{spec.key}: expected an integer, got a number of "
+                f"{len(digits.group(1))} digits (a Pulumi integer has at most 19)"
+            )
     elif spec.type == "boolean" and value.lower() not in ("true", "false"):
-        raise PlanError(f"{where}{spec.key}: expected true or false, got {value!r}")
+        raise PlanError(f"{where}{spec.key}: expected true or false, got {got}")
     elif spec.type == "array":
         try:
             parsed = json.loads(value)
         except ValueError:
             parsed = None
         if not isinstance(parsed, list):
-            raise PlanError(f"{where}{spec.key}: expected a list (JSON array), got {value!r}")
+            raise PlanError(f"{where}{spec.key}: expected a list (JSON array), got {got}")
 
 
 def _entry_point(project: Project) -> Path:
@@ -344,45 +548,85 @@ def plan_directory(
     known: dict[str, Mapping[str, Any]] = dict(refs or {})
     program = program_of(project)
     program_dir = project.main if project.main.is_dir() else project.main.parent
-    for _ in range(8):
-        options = engine.RunOptions(
-            project=project.name,
-            stack=stack,
-            config=config.values,
-            secret_keys=sorted(config.secret_keys),
-            refs=known,
-        )
-        try:
-            with _program_environment(program_dir):
-                return engine.run(program, options)
-        except engine.MissingStackReference as missing:
-            if _depth > 3:
-                raise PlanError(f"{project.file}: stack references nest too deeply") from missing
-            for ref in missing.names:
-                known[ref] = _plan_reference(ref, project, _depth)
-        except engine.ProgramError as exc:
-            raise PlanError(describe_program_error(exc, project)) from exc
-    raise PlanError(f"{project.file}: could not resolve stack references")
+    if _depth > 3:
+        raise PlanError(f"{project.file}: stack references nest too deeply")
+    options = engine.RunOptions(
+        project=project.name,
+        stack=stack,
+        config=config.values,
+        secret_keys=sorted(config.secret_keys),
+        refs=known,
+        resolve_ref=lambda ref: _plan_reference(ref, project, config, _depth),
+    )
+    try:
+        with _program_environment(program_dir):
+            return engine.run(program, options)
+    except engine.ProgramError as exc:
+        raise PlanError(describe_program_error(exc, project)) from exc
 
 
-def _plan_reference(ref: str, project: Project, depth: int) -> Mapping[str, Any]:
+def _set_by(ref: str, config: StackConfig) -> str:
+    """The config keys whose value is `ref` (`paaskit-app:rack`), for messages."""
+    keys = sorted(k for k, v in config.values.items() if v == ref)
+    return f" (set by {', '.join(keys)})" if keys else ""
+
+
+def _plan_reference(
+    ref: str, project: Project, config: StackConfig, depth: int
+) -> Mapping[str, Any]:
+    """The outputs of the stack `ref`, by planning its project, found near `project`.
+
+    The stack must exist: its stack file (`Pulumi.<stack>.yaml`) is where a
+    stack lives in a repository, and planning a stack nobody made, with
+    defaults, would show an app on a rack that is not there.
+    """
     ref_project, ref_stack = _split_ref(ref, project.name)
+    via = _set_by(ref, config)
+    if ref_project == project.name:
+        raise PlanError(
+            f"the program reads stack {ref!r}{via}, a stack of its own project {project.name}; "
+            "name the other stack in full, as organization/project/stack"
+        )
     where = find_project(ref_project, project.dir)
     if where is None:
         raise PlanError(
-            f"the program reads stack {ref!r}, but no project named {ref_project!r} was found "
-            f"near {project.dir}; give its outputs with --ref {ref}=FILE"
+            f"the program reads stack {ref!r}{via}, but no project named {ref_project!r} was "
+            f"found near {project.dir}; give its outputs with --ref {ref}=FILE"
         )
-    plan = plan_directory(where, stack=ref_stack, _depth=depth + 1)
+    referenced = load_project(where)
+    stack_file = referenced.stack_file(ref_stack)
+    if not stack_file.exists():
+        known = sorted(
+            p.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+            for p in referenced.stack_config_dir.glob("Pulumi.*.y*ml")
+        )
+        raise PlanError(
+            f"the program reads stack {ref!r}{via}, but project {ref_project} has no stack "
+            f"{ref_stack!r}: {stack_file} does not exist (its stacks: {', '.join(known) or 'none'}); "
+            f"create it, or give the stack's outputs with --ref {ref}=FILE"
+        )
+    try:
+        plan = plan_directory(where, stack=ref_stack, stack_required=True, _depth=depth + 1)
+    except PlanError as exc:
+        raise PlanError(
+            f"the program reads stack {ref!r}{via}, which cannot be planned: {exc}"
+        ) from exc
     return plan.outputs
 
 
 def describe_program_error(exc: engine.ProgramError, project: Project) -> str:
-    """A one-paragraph account of why the program failed: the key or file, not a traceback."""
+    """A one-paragraph account of why the program failed: the key or file, not a traceback.
+
+    It starts with the project and its directory as the user wrote it
+    (`paaskit-app (stacks/app): ...`); the directory is left out when it is the
+    current one, and the project when the message names one of its keys first.
+    """
     from .errors import describe
 
     cause = exc.__cause__ if exc.__cause__ is not None else exc
-    return (
-        f"{project.name} ({project.main.relative_to(project.dir) if project.main != project.dir else '.'}): "
-        + describe(cause)
-    )
+    message = describe(cause)
+    names_a_key = message.startswith(f"{project.name}:")
+    where = [] if names_a_key else [project.name]
+    if project.label:
+        where.append(f"({project.label})" if where else project.label)
+    return f"{' '.join(where)}: {message}" if where else message

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .engine import ROOT_TYPE
 from .model import Plan, ResourceRecord
 
 __all__ = [
+    "counts",
     "render_text",
     "tree",
 ]
@@ -48,17 +50,25 @@ def _short(value: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
+def counts(plan: Plan) -> str:
+    """What a plan holds, in the words every verb uses: "81 resources in 5 components".
+
+    Resources are what the providers create (custom resources, AWS's); components
+    (`paaskit:rack:Rack`, ...) group them and create nothing themselves; the stack
+    (`pulumi:pulumi:Stack`) is neither. So `plan` and `policy` count the same thing.
+    """
+    resources = sum(1 for r in plan.resources if r.custom)
+    components = sum(1 for r in plan.resources if not r.custom and r.type != ROOT_TYPE)
+    return f"{resources} resources in {components} component{'s' if components != 1 else ''}"
+
+
 def render_text(plan: Plan) -> str:
-    custom = [r for r in plan.resources if r.custom]
-    lines = [
-        f"Plan of {plan.project} (stack {plan.stack}): {len(custom)} resources in {len(plan) - len(custom)} components",
-        "",
-    ]
+    lines = [f"Plan of {plan.project} (stack {plan.stack}): {counts(plan)}", ""]
     lines += tree(plan)
     lines += ["", "Resources by type:"]
-    counts = plan.count_by_type()
-    width = max((len(str(n)) for n in counts.values()), default=1)
-    for type_, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+    by_type = plan.count_by_type()
+    width = max((len(str(n)) for n in by_type.values()), default=1)
+    for type_, count in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {count:>{width}}  {type_}")
     if plan.outputs:
         lines += ["", "Outputs:"]

@@ -133,12 +133,20 @@ def load_waivers(path: str | os.PathLike[str], rules: Mapping[str, Rule]) -> lis
     """Read and check a waiver file against the rules that exist."""
     file = Path(path)
     try:
-        text = file.read_text()
+        text = file.read_text(encoding="utf-8")
         data = yaml.safe_load(text) or {}
     except OSError as exc:
         raise WaiverError(f"{file}: cannot read it: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise WaiverError(
+            f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "a waiver file is YAML"
+        ) from None
     except yaml.YAMLError as exc:
         raise WaiverError(f"{file}: not valid YAML: {exc}") from exc
+    except ValueError as exc:
+        # PyYAML's own conversions (a number too long for Python, a bad date) raise this.
+        raise WaiverError(f"{file}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or set(data) - {"waivers"}:
         raise WaiverError(
             f"{file}: expected one key, waivers: a list of {{rule, resource, reason}}"

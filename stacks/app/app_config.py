@@ -2,6 +2,8 @@
 
 Keys are those of `Pulumi.yaml` beside this file (`paaskit-app:<key>`);
 `environment` is a mapping of the manifest's variables, kept encrypted.
+A key nothing reads is an error with a did-you-mean, and every error names
+the key as it is written here (`paaskit-app:releaseTimeoutSeconds`).
 Fork this file to read more (or fewer) settings without touching the library.
 """
 
@@ -17,11 +19,27 @@ import pulumi
 from pulumi.runtime.config import get_config
 
 from paaskit.app import AppArgs
-from paaskit.config import ConfigError
+from paaskit.aws_api import region_problem
+from paaskit.config import ConfigError, check_keys, key_path, load_settings, shown
 from paaskit.manifest import Manifest, load_manifest
 from paaskit.rack import RackRef
 
 NAMESPACE = "paaskit-app"
+
+CONFIG_KEYS: dict[str, str | None] = {
+    "manifest": "manifest",
+    "rack": "rack",
+    "name": None,
+    "environment": "environment",
+    "pythonVersion": "python_version",
+    "releaseTimeoutSeconds": "release_timeout_seconds",
+    "logRetentionDays": "log_retention_days",
+    "throwaway": "throwaway",
+}
+"""Each config key and the field of `AppArgs` it sets; None: read here, not a field."""
+
+DEFAULT_RACK = "organization/paaskit-rack/dev"
+_STACK = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def manifest_path(value: str) -> Path:
@@ -46,45 +64,101 @@ def manifest_path(value: str) -> Path:
     )
 
 
+_APP_NAME = re.compile(r"[a-z]([a-z0-9-]{0,29}[a-z0-9])?")
+"""What `App` takes as a name: it is part of the app's hosts and AWS names."""
+
+
 def app_name(config: pulumi.Config, manifest: Manifest, path: Path) -> str:
+    """`paaskit-app:name`, or the manifest folder's name made into one."""
     given = config.get("name")
-    if given:
-        return given
-    folder = path if path.is_dir() else path.parent
-    return re.sub(r"[^a-z0-9-]+", "-", folder.name.lower()).strip("-") or "app"
+    if given is None:
+        folder = path if path.is_dir() else path.parent
+        derived = re.sub(r"[^a-z0-9-]+", "-", folder.name.lower()).strip("-") or "app"
+        if _APP_NAME.fullmatch(derived):
+            return derived
+        raise ConfigError(
+            f"{NAMESPACE}:name: not set, and the manifest folder's name {folder.name!r} "
+            "makes no app name; set one: 1-31 lowercase letters, digits and '-', "
+            "starting with a letter"
+        )
+    if not _APP_NAME.fullmatch(given):
+        raise ConfigError(
+            f"{NAMESPACE}:name: an app's name is part of its hosts and AWS names: 1-31 "
+            f"lowercase letters, digits and '-', starting with a letter (got {shown(given)})"
+        )
+    return given
 
 
-def environment() -> dict[str, Any]:
-    """The manifest's variables from `paaskit-app:environment`, each a Pulumi secret."""
+def rack_stack(config: pulumi.Config) -> str:
+    """The rack's stack, fully qualified: a bare name would be a stack of this app's project."""
+    value = config.get("rack") or DEFAULT_RACK
+    if not _STACK.fullmatch(value):
+        raise ConfigError(
+            f"{NAMESPACE}:rack: expected the rack's stack as organization/project/stack, "
+            f"like {DEFAULT_RACK} (got {shown(value)})"
+        )
+    return value
+
+
+def environment() -> dict[str, str]:
+    """The manifest's variables from `paaskit-app:environment`, as text.
+
+    Written in the stack file as a mapping (`pulumi config set --secret --path
+    'environment.SECRET_KEY' ...`), or as JSON. Numbers and booleans are taken
+    as the text they were written as; a variable without a value, or with a
+    list or mapping for one, is an error naming it.
+    """
     raw = get_config(f"{NAMESPACE}:environment")
     if raw is None:
         return {}
     try:
         values = json.loads(raw)
     except ValueError:
-        raise ConfigError(
-            f"{NAMESPACE}:environment: expected a mapping of variables to values"
-        ) from None
+        values = None
     if not isinstance(values, dict):
-        raise ConfigError(f"{NAMESPACE}:environment: expected a mapping of variables to values")
-    return {str(k): pulumi.Output.secret(str(v)) for k, v in values.items()}
+        raise ConfigError(
+            f"{NAMESPACE}:environment: expected a mapping of variables to values, like "
+            f'{{"SECRET_KEY": "..."}} or -c {NAMESPACE}:environment.SECRET_KEY=... '
+            f"(got {shown(raw)})"
+        )
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            out[key] = value if isinstance(value, str) else json.dumps(value)
+        else:
+            what = (
+                "no value"
+                if value is None
+                else ("a list" if isinstance(value, list) else "a mapping")
+            )
+            raise ConfigError(
+                f"{key_path(NAMESPACE + ':environment', [key])}: expected a text value, got {what}"
+            )
+    return out
 
 
 def load() -> tuple[str, AppArgs]:
     """The app's name and settings from this stack's config; errors name the config key."""
+    check_keys(NAMESPACE, CONFIG_KEYS)
+    region = get_config("aws:region")
+    if region is not None and (problem := region_problem(region)) is not None:
+        raise ConfigError(f"aws:region: {problem}")
     config = pulumi.Config(NAMESPACE)
+    env = environment()
     path = manifest_path(config.require("manifest"))
     manifest = load_manifest(path)
-    rack = RackRef(config.get("rack") or "organization/paaskit-rack/dev")
-    settings: dict[str, Any] = {
-        "manifest": manifest,
-        "rack": rack.info,
-        "environment": environment(),
-        "python_version": config.get("pythonVersion"),
-        "release_timeout_seconds": config.get_int("releaseTimeoutSeconds") or 840,
-        "throwaway": config.get_bool("throwaway") or False,
-    }
-    retention = config.get_int("logRetentionDays")
-    if retention is not None:
-        settings["log_retention_days"] = retention
-    return app_name(config, manifest, path), AppArgs(**settings)
+    rack = RackRef(rack_stack(config))
+    args = load_settings(
+        AppArgs,
+        NAMESPACE,
+        keys=CONFIG_KEYS,
+        given={"manifest": manifest, "rack": rack.info, "environment": _secrets(env)},
+    )
+    return app_name(config, manifest, path), args
+
+
+def _secrets(values: dict[str, str]) -> dict[str, Any]:
+    # Every variable is kept encrypted: in the state, and masked in every plan.
+    return {key: pulumi.Output.secret(value) for key, value in values.items()}

@@ -9,9 +9,11 @@ Fork this file to expose more settings (or fewer) without touching the library.
 from __future__ import annotations
 
 import pulumi
+from pulumi.runtime.config import get_config
 
 from paaskit import RackArgs
-from paaskit.config import load_settings
+from paaskit.aws_api import region_problem, zone_problem
+from paaskit.config import ConfigError, key_path, load_settings
 
 CONFIG_KEYS: dict[str, str] = {
     # the rack
@@ -99,7 +101,20 @@ SECTIONS: dict[str, str] = {"database": "database"}
 
 
 def load(namespace: str | None = None) -> RackArgs:
-    """The rack's settings from this stack's config; errors name the config key."""
-    return load_settings(
-        RackArgs, namespace or pulumi.get_project(), keys=CONFIG_KEYS, sections=SECTIONS
-    )
+    """The rack's settings from this stack's config; errors name the config key.
+
+    The stack's region (`aws:region`) must be an AWS region, and zones pinned with
+    `availabilityZones` must be zones of it.
+    """
+    namespace = namespace or pulumi.get_project()
+    args = load_settings(RackArgs, namespace, keys=CONFIG_KEYS, sections=SECTIONS)
+    region = get_config("aws:region")
+    if region is not None:
+        problem = region_problem(region)
+        if problem is not None:
+            raise ConfigError(f"aws:region: {problem}")
+        for i, zone in enumerate(args.network.availability_zones or []):
+            problem = zone_problem(zone, region)
+            if problem is not None:
+                raise ConfigError(f"{key_path(namespace + ':availabilityZones', [i])}: {problem}")
+    return args
