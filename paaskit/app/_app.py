@@ -24,6 +24,7 @@ from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
 
+from . import _prelude
 from ._images import Built, context_digest, write_generated
 from ._policies import execution_policy, release_policy, run_task_policy
 from ._settings import AppArgs
@@ -447,7 +448,7 @@ class App(Component):
             env_parts.append(connection.environment(prefix))
             secret_parts.append(connection.secrets(prefix))
             preludes.append(
-                buildpack.url_env_snippet(prefix, url_var=link.url_env or f"{prefix}_URL")
+                _prelude.url_env_snippet(prefix, url_var=link.url_env or f"{prefix}_URL")
             )
         plain = pulumi.Output.all(*env_parts).apply(_merge_entries)
         secrets = pulumi.Output.all(*secret_parts).apply(_merge_entries)
@@ -467,7 +468,7 @@ class App(Component):
                     resource=self,
                 )
             else:
-                entry_point, command = buildpack.wrap_command(built.command, prelude), None
+                entry_point, command = _prelude.wrap_command(built.command, prelude), None
         port_mappings = []
         if service.port is not None:
             # Bridge networking, dynamic host port: many tasks of a service share a node.
