@@ -5,12 +5,14 @@
     paaskit cost DIR    [plan options] [--json]
     paaskit diagram DIR [plan options] [--out PATH] [--format svg|png|mermaid|dot]
     paaskit permissions DIR [plan options] [--out PREFIX] [--json]
+    paaskit start [DIR] [SERVICE ...] [--port N] [--env FILE] [--grace SECONDS]
 
 Every verb reads the project in DIR the way `pulumi` would (its Pulumi.yaml,
 `main:`, and Pulumi.<stack>.yaml) and runs it offline, in-process: no Pulumi
 CLI, no plugins, no AWS credentials. `plan` shows every resource, then the
 policy findings, AWS limits and the monthly cost; the other verbs show one of
-those in full.
+those in full. `start` runs an app's services on this machine, as `heroku local` does
+(paaskit/local.py).
 
 Exit status: 0 when all is well; 1 when the program or its settings are wrong
 (the message names the key or file), a waiver is wrong, or, for `policy`, an
@@ -30,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import cost, diagram, permissions
+from . import cost, diagram, local, permissions
 from .ops import commands as ops_commands
 from .plan import (
     Plan,
@@ -184,6 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the policies, the actions by type, and what is uncovered",
     )
     ops_commands.add_parsers(verbs)
+    start = verbs.add_parser(
+        "start",
+        help="run an app's services on this machine, as `heroku local` does",
+        description="Run the services of the app in DIR (its paaskit.yml or convox.yml, else its "
+        "Procfile) with the commands its image would run, the manifest's environment, .env and "
+        "PORT; output prefixed by process name. Ctrl-C stops them all. Exit status: the first "
+        "failing process's.",
+    )
+    local.add_arguments(start)
     return parser
 
 
@@ -400,12 +411,17 @@ def _cmd_permissions(args: argparse.Namespace) -> int:
     return 1 if data["uncovered"] else 0
 
 
+def _cmd_start(args: argparse.Namespace) -> int:
+    return local.main(args)
+
+
 COMMANDS = {
     "plan": _cmd_plan,
     "policy": _cmd_policy,
     "cost": _cmd_cost,
     "diagram": _cmd_diagram,
     "permissions": _cmd_permissions,
+    "start": _cmd_start,
 }
 
 

@@ -106,6 +106,8 @@ ROOMS: dict[str, Room] = {
         },
     ),
     "testing": Room(("testing",), may_import=LEAVES | {"plan"}),
+    # `paaskit start`: an app's processes on this machine, from its manifest and Procfile.
+    "local": Room(("local",), may_import=LEAVES | {"settings", "helpers"}),
     # Day-2 operations on a deployed rack: boto3, and resources found by their tags.
     "ops": Room(("ops",), may_import=LEAVES | {"release"}, third_party=LAMBDA_ONLY),
     # The deployer's IAM policy, read from a plan's resource types.
