@@ -427,7 +427,10 @@ class Cdn(Component):
             policy=pulumi.Output.all(self.bucket.arn, self.distribution.arn).apply(
                 lambda v: static_bucket_policy(v[0], v[1])
             ),
-            opts=pulumi.ResourceOptions(depends_on=self._bucket_guards),
+            # A kept bucket keeps its policy too: TLS only, this distribution alone reads.
+            opts=pulumi.ResourceOptions.merge(
+                self._retain(), pulumi.ResourceOptions(depends_on=self._bucket_guards)
+            ),
         )
 
     def _dns_records(self) -> list[aws.route53.Record]:
