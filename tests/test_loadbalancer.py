@@ -378,7 +378,7 @@ def test_a_rule_has_at_most_five_condition_values_counting_the_origin_header():
     ("kwargs", "message"),
     [
         ({}, "give hosts, paths, a route header value, or several"),
-            ({"route": "Shop.Web"}, "route .Shop.Web.: use lowercase"),
+        ({"route": "Shop.Web"}, "route .Shop.Web.: use lowercase"),
         ({"hosts": ["bad_host.example.com"]}, "hosts: 'bad_host.example.com'"),
         ({"hosts": ["localhost"]}, "hosts: 'localhost'"),
         ({"paths": ["static/*"]}, "paths: 'static/\\*'"),
