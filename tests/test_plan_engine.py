@@ -248,7 +248,7 @@ def test_a_per_resource_region_gets_ids_and_arns_of_that_region():
 
 
 def test_a_read_resource_keeps_its_id_and_a_certificate_read_back_awaits_validation():
-    seen = {}
+    seen: dict[str, str] = {}
 
     def program() -> None:
         cert = aws.acm.Certificate(
