@@ -7,7 +7,7 @@ the exceptions in `paaskit.errors`; `docs/` describes each component.
 """
 
 from .app import App, AppArgs
-from .cdn import Cdn, CdnArgs, CdnSettings
+from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
@@ -23,6 +23,9 @@ __all__ = [
     "Database",
     "DatabaseArgs",
     "DatabaseSettings",
+    "Edge",
+    "EdgeArgs",
+    "EdgeSettings",
     "LoadBalancer",
     "LoadBalancerArgs",
     "LoadBalancerSettings",

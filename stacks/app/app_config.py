@@ -87,4 +87,12 @@ def load() -> tuple[str, AppArgs]:
     retention = config.get_int("logRetentionDays")
     if retention is not None:
         settings["log_retention_days"] = retention
+    zones = config.get_object("zones")
+    if zones is not None:
+        if not isinstance(zones, list):
+            raise ConfigError(f"{NAMESPACE}:zones: expected a list of zone names (got {zones!r})")
+        settings["zones"] = zones
+    cdn_logs = config.get_bool("cdnLogs")
+    if cdn_logs is not None:
+        settings["cdn_logs"] = cdn_logs
     return app_name(config, manifest, path), AppArgs(**settings)
