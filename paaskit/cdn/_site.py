@@ -131,19 +131,20 @@ def site_distribution_args(
     bucket, cached and compressed. `certificate` is `viewer_certificate(...)`
     (or an Output of one) and must cover `aliases`.
     """
-    origins: list[dict[str, Any]] = [
-        {
-            "origin_id": APP_ORIGIN,
-            "domain_name": origin_domain,
-            "vpc_origin_config": {
-                "vpc_origin_id": vpc_origin_id,
-                "origin_read_timeout": origin_read_timeout,
-                "origin_keepalive_timeout": _KEEPALIVE_SECONDS,
-            },
-            "custom_headers": [{"name": name, "value": value} for name, value in origin_headers]
-            or None,
-        }
-    ]
+    app_origin: dict[str, Any] = {
+        "origin_id": APP_ORIGIN,
+        "domain_name": origin_domain,
+        "vpc_origin_config": {
+            "vpc_origin_id": vpc_origin_id,
+            "origin_read_timeout": origin_read_timeout,
+            "origin_keepalive_timeout": _KEEPALIVE_SECONDS,
+        },
+    }
+    if origin_headers:
+        app_origin["custom_headers"] = [
+            {"name": name, "value": value} for name, value in origin_headers
+        ]
+    origins: list[dict[str, Any]] = [app_origin]
     default = {
         "target_origin_id": APP_ORIGIN,
         "viewer_protocol_policy": "redirect-to-https",
