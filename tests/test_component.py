@@ -166,9 +166,8 @@ def _rack(transform: dict[str, Any]) -> Iterator[Build]:
 
 def _app(root: Path) -> Callable[[dict[str, Any]], Iterator[Build]]:
     def builds(transform: dict[str, Any]) -> Iterator[Build]:
-        # The api's domain in two steps, then in one (its zone given).
-        for zones in ([], ["shop.com"]):
-            yield lambda t, zones=zones: App(
+        def make(t: dict[str, Any], zones: list[str]) -> App:
+            return App(
                 "shop",
                 AppArgs(
                     manifest=load_manifest(root),
@@ -178,6 +177,10 @@ def _app(root: Path) -> Callable[[dict[str, Any]], Iterator[Build]]:
                     transform=t,
                 ),
             )
+
+        # The api's domain in two steps, then in one (its zone given).
+        yield lambda t: make(t, [])
+        yield lambda t: make(t, ["shop.com"])
 
     return builds
 
