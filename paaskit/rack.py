@@ -19,6 +19,7 @@ from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .config import ComponentArgs, ConfigError, Input, RetentionDays, Transform, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
+from .instance_types import instance_type
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
 from .tags import RACK_TAG
@@ -359,18 +360,24 @@ class Rack(Component):
         return {**self._shared_tags, **section.tags}
 
     def _nodes(self) -> pulumi.Output[dict[str, Any]]:
-        """What the rack's nodes are, for the cost of an app read from its own plan."""
+        """What the rack's nodes are, for the cost of an app read from its own plan: its
+        share of them, by the CPU and memory its tasks reserve (`paaskit cost`)."""
         settings = self.args.cluster
-        return self.cluster.instance_types.apply(
-            lambda types: {
+
+        def describe(types: list[str]) -> dict[str, Any]:
+            first = instance_type(types[0]) if types else None
+            return {
                 "instanceType": types[0] if types else "",
                 "instanceTypes": list(types),
+                "vcpus": first.vcpus if first else 0,
+                "memoryMib": first.memory_mib if first else 0,
                 "minNodes": settings.min_size,
                 "maxNodes": settings.max_size,
                 "onDemandBase": settings.on_demand_base,
                 "onDemandPercentage": settings.on_demand_percentage,
             }
-        )
+
+        return self.cluster.instance_types.apply(describe)
 
     # --- a rack deployed before the edge ----------------------------------------
 
