@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.errors import PydanticSchemaGenerationError
 
 from ._pydantic import annotation_at, model_in, wants_json
 from ._suggest import suggestions
@@ -174,7 +175,9 @@ def default_at(model: type[BaseModel], path: str) -> Any:
 def _is_default(model: type[BaseModel], path: str, annotation: Any, value: Any) -> bool:
     try:
         typed = TypeAdapter(annotation).validate_python(value)
-    except ValidationError:
+    except (ValidationError, PydanticSchemaGenerationError):
+        # A field that takes a Pulumi Input (`originSecret`, `webAclId`) has no schema:
+        # a value given for it is a value set.
         return False
     return bool(typed == default_at(model, path))
 
