@@ -159,3 +159,38 @@ def test_two_apps_racing_for_one_host_one_wins_and_the_other_is_told(aws):
 def test_an_event_without_its_app_is_refused(aws):
     with pytest.raises(ClaimError, match="no 'app'"):
         handler({"rack": "rack", "owner": SHOP})
+
+
+def test_the_registrys_lambda_archive_imports_alone_without_pulumi(tmp_path):
+    """The zip the rack ships holds the registry and an empty paaskit: it imports alone."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    from tests.test_rack import default_rack
+
+    # The archive the rack registers, read from its plan.
+    archive = default_rack().named("rk-edge-registry").inputs["code"]["@archive"]
+    root = tmp_path / "lambda"
+    with zipfile.ZipFile(tmp_path / "code.zip", "w") as zf:
+        for name, asset in archive.items():
+            path = asset["@asset"].get("path")
+            zf.writestr(name, Path(path).read_text() if path else "")
+    with zipfile.ZipFile(tmp_path / "code.zip") as zf:
+        zf.extractall(root)
+    assert sorted(archive) == [
+        "paaskit/__init__.py",
+        "paaskit/registry/__init__.py",
+        "paaskit/registry/claims.py",
+        "paaskit/registry/handler.py",
+    ]
+    probe = (
+        "import sys; sys.modules['pulumi'] = None; sys.path.insert(0, sys.argv[1]);"
+        "import paaskit.registry.handler as h;"
+        "assert h.__file__.startswith(sys.argv[1]), h.__file__; print(h.handler.__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(root)], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "handler"), done.stderr

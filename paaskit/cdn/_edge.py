@@ -387,7 +387,6 @@ class Edge(Component):
             timeout=60,
             memory_size=128,
             description=f"paaskit rack {rack}: claims of app names, hosts and rule priorities",
-            environment={"variables": {"PAASKIT_RACK": rack}},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
             opts=pulumi.ResourceOptions(depends_on=[log_group, policy]),
         )
