@@ -339,6 +339,7 @@ class Rack(Component):
                 static_version_days=args.edge.noncurrent_version_days,
                 origin_header_name=lb.origin_header_name,
                 origin_secret=lb.origin_secret,
+                max_rules=args.loadbalancer.max_rules,
             ),
             nodes=self._nodes(),
             listener_arn=served_by.listener_arn,
@@ -563,6 +564,8 @@ class EdgeInfo:
     origin_header_name: pulumi.Input[str]
     origin_secret: Input | None
     """The secret header value the load balancer's rules require (a Pulumi secret)."""
+    max_rules: pulumi.Input[int] = 100
+    """Listener rules the load balancer may have: the claims registry refuses more."""
 
     KEYS: ClassVar[dict[str, str]] = {
         "listener_arn": "listenerArn",
@@ -581,6 +584,7 @@ class EdgeInfo:
         "origin_read_timeout": "originReadTimeout",
         "static_version_days": "staticVersionRetentionDays",
         "origin_header_name": "originHeaderName",
+        "max_rules": "maxRules",
     }
     """The keys of the rack's `edge` output (a contract between stacks); the secret is
     the separate output `edgeOriginSecret`."""

@@ -132,6 +132,7 @@ def test_the_app_claims_its_name_hosts_and_priorities_from_the_racks_registry(sh
             "web": route_priority("shop-web-route"),
             "api": route_priority("shop-api-route"),
         },
+        "maxRules": 100,
     }
     # The plan cannot run the registry: it shows the hashed priority, which the rule asks for.
     rule = shop.named("shop-web-route")

@@ -139,10 +139,14 @@ def test_the_edge_shares_what_every_apps_distributions_use():
     assert registry.inputs["handler"] == "paaskit.registry.handler.handler"
     policy = json.loads(records.named("rk-edge-registry-policy").inputs["policy"])
     claims = next(s for s in policy["Statement"] if s["Sid"] == "Claims")
-    assert claims["Resource"].endswith(":parameter/paaskit/rk/claims/*")
-    assert sorted(claims["Action"]) == [
+    assert [r.split(":parameter")[1] for r in claims["Resource"]] == [
+        "/paaskit/rk/claims/*",
+        "/paaskit/rk/claims",
+    ]
+    assert claims["Action"] == [
         "ssm:DeleteParameter",
         "ssm:GetParameter",
+        "ssm:GetParametersByPath",
         "ssm:PutParameter",
     ]
 

@@ -88,6 +88,18 @@ def test_a_taken_priority_moves_the_newcomer_to_the_next_free_one(aws):
     assert again["priorities"] == {"site": 40001, "api": 40002}
 
 
+def test_a_route_past_the_racks_rule_quota_is_refused_before_aws_would(aws):
+    handler({**event("shop", SHOP, routes={"web": 1, "api": 2}), "maxRules": 3})
+    # A redeploy asks for nothing new: always fine.
+    handler({**event("shop", SHOP, routes={"web": 1, "api": 2}), "maxRules": 2})
+    with pytest.raises(ClaimError, match=r"holds 2 listener rules of the 3 .* needs 2 more"):
+        handler({**event("blog", BLOG, routes={"site": 3, "admin": 4}), "maxRules": 3})
+    assert "apps/blog" not in stored()
+    # An app swapping one route for another fits in the same room.
+    swapped = handler({**event("shop", SHOP, routes={"web": 1, "admin": 9}), "maxRules": 2})
+    assert swapped["priorities"] == {"web": 1, "admin": 9}
+
+
 def test_priorities_wrap_at_awss_maximum(aws):
     handler(event("shop", SHOP, routes={"web": MAX_PRIORITY}))
     result = handler(event("blog", BLOG, routes={"site": MAX_PRIORITY}))

@@ -227,7 +227,9 @@ class AppEdge:
             hosts += [pulumi.Output.all(host, service.name) for host in names]
             routes[service.name] = route_priority(self._rule_name(service))
         owner = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-        event = pulumi.Output.all(self.rack.name, pulumi.Output.all(*hosts)).apply(
+        event = pulumi.Output.all(
+            self.rack.name, pulumi.Output.all(*hosts), self.edge.max_rules
+        ).apply(
             lambda v: json.dumps(
                 {
                     "rack": v[0],
@@ -235,6 +237,7 @@ class AppEdge:
                     "owner": owner,
                     "hosts": {h: s for h, s in v[1] if h},
                     "routes": routes,
+                    **({"maxRules": int(v[2])} if v[2] else {}),
                 },
                 sort_keys=True,
             )

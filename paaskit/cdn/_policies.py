@@ -75,8 +75,16 @@ def registry_policy(
             {
                 "Sid": "Claims",
                 "Effect": "Allow",
-                "Action": ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"],
-                "Resource": f"arn:{partition}:ssm:{region}:{account}:parameter/paaskit/{rack}/claims/*",
+                "Action": [
+                    "ssm:DeleteParameter",
+                    "ssm:GetParameter",
+                    "ssm:GetParametersByPath",
+                    "ssm:PutParameter",
+                ],
+                "Resource": [
+                    f"arn:{partition}:ssm:{region}:{account}:parameter/paaskit/{rack}/claims/*",
+                    f"arn:{partition}:ssm:{region}:{account}:parameter/paaskit/{rack}/claims",
+                ],
             },
             {
                 "Sid": "Logs",

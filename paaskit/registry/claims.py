@@ -141,24 +141,32 @@ class Registry:
         owner: str,
         hosts: Mapping[str, str],
         routes: Mapping[str, int],
+        *,
+        max_rules: int | None = None,
     ) -> dict[str, Any]:
         """Claim the app's name, its hosts (host -> service) and a priority per route
         (service -> the priority it hashes to); release what it no longer asks for.
 
         Returns `{"app", "hosts", "priorities"}`: the priority each route was
         given, the hashed one unless another app holds it (then the next free
-        one). Raises `ClaimError` naming both apps when a name or host is taken.
+        one). Raises `ClaimError` naming both apps when a name or host is taken,
+        and when the rack's listener would hold more than `max_rules` rules.
         """
         self.made = []
         try:
-            return self._claim_all(app, owner, dict(hosts), dict(routes))
+            return self._claim_all(app, owner, dict(hosts), dict(routes), max_rules)
         except BaseException:
             for name in reversed(self.made):
                 self._delete(name)
             raise
 
     def _claim_all(
-        self, app: str, owner: str, hosts: dict[str, str], routes: dict[str, int]
+        self,
+        app: str,
+        owner: str,
+        hosts: dict[str, str],
+        routes: dict[str, int],
+        max_rules: int | None,
     ) -> dict[str, Any]:
         def ours(holder: Mapping[str, Any]) -> bool:
             return holder.get("app") == app and holder.get("owner") == owner
@@ -195,6 +203,8 @@ class Registry:
                 )
 
         held: dict[str, int] = {k: int(v) for k, v in (record.get("priorities") or {}).items()}
+        if max_rules is not None:
+            self._check_quota(app, routes, held, max_rules)
         granted: dict[str, int] = {}
         for service, wanted in sorted(routes.items()):
             current = held.get(service)
@@ -222,6 +232,27 @@ class Registry:
             overwrite=True,
         )
         return {"app": app, "hosts": sorted(hosts), "priorities": granted}
+
+    def _check_quota(
+        self, app: str, routes: Mapping[str, int], held: Mapping[str, int], max_rules: int
+    ) -> None:
+        """Refuse a route that would make the rack's listener hold more rules than AWS allows."""
+        new = [s for s in routes if s not in held]
+        if not new:
+            return
+        taken = 0
+        pages = self.ssm.get_paginator("get_parameters_by_path").paginate(
+            Path=f"{self.prefix}/priorities"
+        )
+        for page in pages:
+            taken += len(page.get("Parameters", []))
+        leaving = len([s for s in held if s not in routes])
+        if taken - leaving + len(new) > max_rules:
+            raise ClaimError(
+                f"rack {self.rack!r} holds {taken} listener rules of the {max_rules} its load "
+                f"balancer may have (AWS's quota, maxRules): app {app!r} needs {len(new)} more "
+                f"({', '.join(sorted(new))}); request a quota increase and raise maxRules"
+            )
 
     def _allocate(self, app: str, owner: str, service: str, wanted: int) -> int:
         """The priority `wanted`, or the next free one after it (wrapping at AWS's maximum)."""

@@ -10,12 +10,14 @@ what happened to the invocation resource:
       "owner": "organization/paaskit-app/prod",
       "hosts": {"shop.example.com": "web"},
       "routes": {"web": 43210},
+      "maxRules": 100,
       "lifecycle": {"action": "create" | "update" | "delete", "prev_input": {...} | null}
     }
 
 `routes` holds each web service's wanted listener-rule priority (hashed
 from its name); the answer holds the granted ones, which the app's rules
-use. On delete (the app destroyed, or renamed: a new invocation replaces
+use. `maxRules` (the rack's load balancer's quota) refuses a route that would
+exceed it, before AWS would. On delete (the app destroyed, or renamed: a new invocation replaces
 the old) everything the app held is released. Raising fails the
 invocation, and `pulumi up` shows the message: the app and stack that hold
 what was asked for. A retried invocation finds its own claims and keeps
@@ -48,11 +50,13 @@ def handler(event: dict[str, Any], context: Any = None, *, ssm: Any = None) -> d
     if action == "delete":
         result = registry.release(event["app"], event["owner"])
     else:
+        max_rules = event.get("maxRules")
         result = registry.claim(
             event["app"],
             event["owner"],
             {str(h): str(s) for h, s in (event.get("hosts") or {}).items()},
             {str(s): int(p) for s, p in (event.get("routes") or {}).items()},
+            max_rules=int(max_rules) if max_rules else None,
         )
     print(json.dumps({"message": f"claims {action}", **result}, default=str))
     return result
