@@ -9,7 +9,7 @@ the exceptions in `paaskit.errors`; `docs/` describes each component.
 # First: loads pulumi_aws without the deprecation warnings of modules paaskit never uses.
 from . import _providers  # noqa: F401  (isort: skip)
 from .app import App, AppArgs
-from .cdn import Cdn, CdnArgs, CdnSettings
+from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
@@ -25,6 +25,9 @@ __all__ = [
     "Database",
     "DatabaseArgs",
     "DatabaseSettings",
+    "Edge",
+    "EdgeArgs",
+    "EdgeSettings",
     "LoadBalancer",
     "LoadBalancerArgs",
     "LoadBalancerSettings",

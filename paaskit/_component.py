@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal, TypeVar, cast
 import pulumi
 
 from ._suggest import suggestions
-from .config import ComponentArgs, ConfigError
+from .config import ComponentArgs, ConfigError, Input
 from .tags import APP_TAG, COMPONENT_TAG, RACK_TAG, SERVICE_TAG
 
 __all__ = [
@@ -187,6 +187,7 @@ class Component(pulumi.ComponentResource):
         *,
         at: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        read: Input | None = None,
         **kwargs: Any,
     ) -> R:
         """Create a child `cls(f"{name}-{role}", **kwargs)` parented to this component.
@@ -194,7 +195,10 @@ class Component(pulumi.ComponentResource):
         `key` is its key in `CHILDREN` (whose class must be `cls`): the child goes
         into `nodes[key]` (appended to a list, or at `at` in a map) and the
         `transform[key]` hook applies to it. Tags are merged in when the class
-        takes tags and the key is `tagged`.
+        takes tags and the key is `tagged`. With `read` (an id), the child is an
+        existing resource read back (`cls.get(name, read, **kwargs)`, kwargs being
+        state such as `region`), which Pulumi reads live on every run and never
+        changes.
         """
         spec = self.CHILDREN.get(key)
         if spec is None or spec.cls is not cls:
@@ -205,7 +209,8 @@ class Component(pulumi.ComponentResource):
             raise AssertionError(f"{type(self).__name__}: child {key!r}: `at` is for maps only")
         options = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts)
         type_token = getattr(cls, "pulumi_type", "")
-        if spec.tagged and _takes_tags(cast(type, cls)) and type_token not in _LIST_TAGGED:
+        taggable = spec.tagged and read is None and type_token not in _LIST_TAGGED
+        if taggable and _takes_tags(cast(type, cls)):
             kwargs["tags"] = {**self._tags, **(kwargs.get("tags") or {})}
         hook = self._transforms.get(key)
         if isinstance(hook, Mapping):
@@ -215,7 +220,13 @@ class Component(pulumi.ComponentResource):
             problem = _unknown_arguments(type(self).__name__, key, cls, kwargs)
             if problem is not None:
                 raise problem
-        resource = cls(f"{self.component_name}-{role}", opts=options, **kwargs)
+        if read is not None:
+            getter = cast(Any, cls).get
+            resource = cast(
+                R, getter(f"{self.component_name}-{role}", read, opts=options, **kwargs)
+            )
+        else:
+            resource = cls(f"{self.component_name}-{role}", opts=options, **kwargs)
         if spec.cardinality == "one":
             if key in self.nodes:
                 raise AssertionError(f"{type(self).__name__}: child {key!r} is made twice")

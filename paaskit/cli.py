@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     picture.add_argument(
         "--out",
         metavar="PATH",
-        help="where to write it (default: <project>-<stack>.<format> here; - for text on stdout)",
+        help="where to write it (default: <project>-<stack>.<format> here, or in the temporary "
+        "directory when here is an app's folder, which a build copies; - for text on stdout)",
     )
 
     deployer = verbs.add_parser(
@@ -367,7 +368,12 @@ def _cmd_diagram(args: argparse.Namespace) -> int:
         )
         return 0
     extension = {"mermaid": "mmd"}.get(fmt, fmt)
-    out = Path(args.out or f"{plan.project}-{plan.stack}.{extension}")
+    # By default here, but never inside a folder an image is built from (an app's).
+    out = (
+        Path(args.out)
+        if args.out
+        else diagram.default_output(plan, extension, program_dir=load_project(args.dir).main)
+    )
     try:
         rendered = diagram.render(picture, out, fmt)
     except OSError as exc:

@@ -19,6 +19,12 @@ moves, so the real bill does too. The same stack all on-demand is shown beside.
 Assumed: one load balancer capacity unit (LCU) on average, a quiet site's
 traffic; Container Insights at the middle of the range the price table gives.
 
+An app on a rack of another stack runs on nodes its plan does not hold: it is
+priced its share of them, read from the rack's `nodes` output (the stack
+reference's record): each task takes the larger of the fractions of a node's
+CPU and memory it reserves, times the service's desired count (a daemon runs
+on every node), at the node's price with the rack's spot mix.
+
 Not counted, because they depend on use rather than on the plan: see
 `NOT_COUNTED`. A resource with an hourly price the table does not know (an
 instance type, an RDS class) gets a "no price" line, never a silent zero.
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -57,7 +63,7 @@ NOT_COUNTED: tuple[str, ...] = (
     "load balancer capacity beyond the assumed 1 LCU ($0.008 per LCU-hour)",
     "CloudFront traffic and requests beyond the always-free 1 TB and 10M requests a month",
     "S3 and ECR storage and requests (images at $0.10/GB-month, objects at $0.023/GB-month)",
-    "CloudWatch Logs ingestion ($0.50/GB) and storage ($0.03/GB-month), including flow logs",
+    "CloudWatch Logs ingestion ($0.50/GB) and storage ($0.03/GB-month), including flow logs and CloudFront's standard logs",
     "Lambda, SQS and EventBridge requests (a rack's spot handler stays inside the free tier)",
     "RDS backup storage beyond the free allowance ($0.095/GB-month) and snapshots",
     "taxes, support plans; Savings Plans or reserved instances would lower the on-demand lines",
@@ -387,6 +393,91 @@ class _Pricer:
     def unpriced(self, r: ResourceRecord, item: str) -> None:
         self.add(item, r, None, "no price in the table")
 
+    # --- an app on another stack's rack ----------------------------------------------
+
+    def rack_nodes(self) -> Mapping[str, Any] | None:
+        """The nodes of the rack an app's plan reads from another stack, if it says."""
+        for record in self.index.of_type(t.STACK_REFERENCE):
+            nodes = record.outputs.get("nodes")
+            if isinstance(nodes, Mapping) and nodes.get("instanceType"):
+                return nodes
+        return None
+
+    @staticmethod
+    def reserved(task: ResourceRecord) -> tuple[float, float]:
+        """(CPU units, MiB) one task reserves: the sum over its containers."""
+        try:
+            containers = json.loads(str(task.inputs.get("containerDefinitions") or "[]"))
+        except ValueError:
+            return 0.0, 0.0
+        cpu = sum(number(c.get("cpu")) or 0.0 for c in containers if isinstance(c, Mapping))
+        memory = sum(
+            number(c.get("memory")) or number(c.get("memoryReservation")) or 0.0
+            for c in containers
+            if isinstance(c, Mapping)
+        )
+        return cpu, memory
+
+    def rack_share(self) -> None:
+        """Each ECS service's share of the rack's nodes, when they are not in this plan."""
+        if self.index.of_type(t.ASG):
+            return  # the nodes are in this plan, priced in full above
+        nodes = self.rack_nodes()
+        if nodes is None:
+            return
+        kind = str(nodes["instanceType"])
+        vcpus, memory = number(nodes.get("vcpus")) or 0.0, number(nodes.get("memoryMib")) or 0.0
+        count = int(number(nodes.get("minNodes")) or 0)
+        services = [s for s in self.index.of_type(t.ECS_SERVICE) if s.custom and not s.read]
+        if kind not in self.ec2 or not vcpus or not memory:
+            for service in services:
+                self.add(
+                    f"Share of the rack's nodes ({kind})",
+                    service,
+                    None,
+                    f"no price or size for {kind} in the table",
+                )
+            return
+        hourly = self.ec2[kind]
+        base = int(number(nodes.get("onDemandBase")) or 0)
+        above = number(nodes.get("onDemandPercentage"))
+        percent = 100.0 if above is None else above
+        saving, why = self.discount(kind)
+        on_demand_nodes = min(count, base) + max(0, count - base) * percent / 100
+        spot_nodes = max(0, count - on_demand_nodes)
+        # The rack's mix of on-demand and spot nodes, per node on average.
+        average = (
+            hourly * (on_demand_nodes + spot_nodes * (1 - saving)) / count if count else hourly
+        )
+        for service in services:
+            tasks = _task_of(self.index, service)
+            if tasks is None:
+                continue
+            cpu, mib = self.reserved(tasks)
+            strategy = service.inputs.get("schedulingStrategy")
+            desired = (
+                count
+                if strategy == "DAEMON"
+                else int(number(service.inputs.get("desiredCount")) or 1)
+            )
+            fraction = max(cpu / (vcpus * 1024), mib / memory)
+            monthly = HOURS * average * fraction * desired
+            self.add(
+                f"Share of the rack's nodes: {desired} x ({cpu:g} CPU units, {mib:g} MiB) of a {kind}",
+                service,
+                monthly,
+                f"{desired} task(s) x {fraction:.3f} of a {kind} ({vcpus:g} vCPU, {memory:g} MiB; "
+                f"the larger of its CPU and memory shares) x {HOURS} h x ${average:.4f}/h "
+                f"(the rack's {count} nodes: {on_demand_nodes:g} on-demand, {spot_nodes:g} spot "
+                f"at {saving:.0%} off, {why})",
+                on_demand=HOURS * hourly * fraction * desired,
+            )
+
+
+def _task_of(index: PlanIndex, service: ResourceRecord) -> ResourceRecord | None:
+    found: Sequence[ResourceRecord] = index.dependencies(service, t.TASK_DEFINITION)
+    return found[0] if found else None
+
 
 def estimate(
     plan: Plan, *, region: str = "us-east-1", prices: Mapping[str, Any] | None = None
@@ -415,12 +506,19 @@ def estimate(
             handler(record)
         elif record.type in unpriced:
             pricer.unpriced(record, unpriced[record.type])
+    pricer.rack_share()
     assumptions = [
         f"{HOURS} hours a month; us-east-1 list prices gathered {table['as_of']}",
         "nodes: an autoscaling group's desired capacity, else its minimum size; priced as its first instance type",
         f"spot nodes: the on-demand price less the type's typical saving (Spot Instance Advisor, {table['spot_savings']['as_of']}), else the median {table['spot_savings']['typical']:.0%}",
         f"load balancer: {ASSUMED_LCUS:g} LCU on average",
     ]
+    if pricer.rack_nodes() is not None and not pricer.index.of_type(t.ASG):
+        assumptions.append(
+            "an app on a rack of another stack: each task's share of a node, the larger of "
+            "the CPU and memory it reserves, at the rack's node price and spot mix; the "
+            "rack's own lines (NAT, load balancer, Container Insights) are the rack's"
+        )
     if region != table["region"]:
         assumptions.insert(
             0, f"the stack deploys to {region}, but these are {table['region']} prices"

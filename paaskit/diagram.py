@@ -1,17 +1,23 @@
-"""A picture of a planned rack: viewers, CloudFront, the load balancer, services, nodes per zone.
+"""A picture of a planned rack or app: viewers, domains, CloudFront, the load balancer, services, nodes.
 
 `build(plan)` reads the plan's records (never paaskit's components) into a small
 graph: who reaches what, and where it runs. `to_dot` and `to_mermaid` write it
 as Graphviz or Mermaid text; `render` runs Graphviz's `dot` to make SVG or PNG
 when it is installed, and writes Mermaid (which GitHub and most wikis draw)
-when it is not, saying so.
+when it is not, saying so. `default_output` says where a picture goes when
+no path is given: never inside a folder the plan builds an image from.
 
 What is drawn and how it is found:
-- viewers (the internet) reach CloudFront distributions and internet-facing
-  load balancers;
-- a distribution's origins: the buckets and load balancers it depends on;
+- viewers (the internet) reach each distribution through its domains (its
+  aliases; a domain still awaiting its certificate is dashed; without any,
+  its own `*.cloudfront.net` name), and reach internet-facing load balancers;
+- a distribution's origins: the buckets and load balancers it depends on, and
+  a VPC origin's load balancer; an app's plan holds no load balancer, so the
+  rack's (another stack's) is drawn for the listener its rules are on;
 - a load balancer's services: ECS services whose target groups its listeners
-  or listener rules forward to (with the rules' hosts and paths);
+  or listener rules forward to (with the rules' hosts, paths and routes);
+- a service's resources: the databases its task definition reads;
+- timers: the service whose task definition each schedule runs;
 - services run on their ECS cluster; the cluster's nodes are the autoscaling
   groups behind its capacity providers, drawn in each zone of their subnets;
 - databases sit in a private subnet of their zone (a Multi-AZ standby in the
@@ -24,6 +30,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -44,6 +52,7 @@ __all__ = [
     "Place",
     "Rendered",
     "build",
+    "default_output",
     "graphviz",
     "kinds",
     "render",
@@ -108,7 +117,10 @@ class Diagram:
 _COLORS = {
     "viewer": "#ffffff",
     "internet": "#ffffff",
+    "domain": "#ffffff",
+    "timer": "#fce4ec",
     "cdn": "#f3e5f5",
+    "origin": "#ede7f6",
     "bucket": "#e8f5e9",
     "lb": "#e3f2fd",
     "service": "#fff3e0",
@@ -117,7 +129,13 @@ _COLORS = {
     "database": "#e0f2f1",
     "nat": "#eceff1",
 }
-_SHAPES = {"viewer": "oval", "internet": "oval", "bucket": "cylinder", "database": "cylinder"}
+_SHAPES = {
+    "viewer": "oval",
+    "internet": "oval",
+    "domain": "note",
+    "bucket": "cylinder",
+    "database": "cylinder",
+}
 
 
 class _Builder:
@@ -144,12 +162,17 @@ class _Builder:
             self.d.vpc_label = f"VPC {cidr}" if known(cidr) else "VPC"
         self.d.zones = sorted({z for s in self.managed(t.SUBNET) if (z := self.zone_of(s))})
         self.distributions()
+        self.vpc_origins()
         self.load_balancers()
         self.services()
         self.clusters()
         self.databases()
+        self.service_resources()
+        self.timers()
         self.lb_to_nodes()
         self.nat()
+        if not any(self.viewer in (e.source, e.target) for e in self.d.edges):
+            self.d.nodes = [n for n in self.d.nodes if n.id != self.viewer]  # nothing public
         return self.d
 
     # --- edge ------------------------------------------------------------------------
@@ -159,13 +182,121 @@ class _Builder:
             aliases = strings(dist.inputs.get("aliases"))
             label = "CloudFront\n" + (aliases[0] if aliases else dist.name)
             node = self.d.add(Node(dist.urn, label, "cdn", "edge"))
-            self.d.link(self.viewer, node, "HTTPS")
+            self.domains(dist, node, aliases)
             for bucket in self.index.dependencies(dist, *t.BUCKETS):
                 target = self.d.add(Node(bucket.urn, f"S3 bucket\n{bucket.name}", "bucket", "edge"))
                 self.d.link(node, target, "origin (OAC)")
             for lb in self.index.dependencies(dist, *t.LOAD_BALANCERS):
                 self.d.add(self.lb_node(lb))
                 self.d.link(node, lb.urn, "origin")
+            for origin in self.index.dependencies(dist, t.VPC_ORIGIN):
+                self.d.add(self.vpc_origin_node(origin))
+                self.d.link(node, origin.urn, "VPC origin")
+            if self.uses_vpc_origin(dist) and not self.index.dependencies(dist, t.VPC_ORIGIN):
+                # An app's distribution, through its rack's VPC origin (another stack's).
+                self.d.link(node, self.rack_lb(), "VPC origin (HTTP)")
+
+    def domains(self, dist: ResourceRecord, node: str, aliases: Sequence[str]) -> None:
+        """Viewers reach a distribution by its domains; with none, by its own name."""
+        names = list(aliases)
+        for name in names:
+            domain = self.d.add(Node(f"domain:{name}", name, "domain", "outside"))
+            self.d.link(self.viewer, domain, "HTTPS")
+            self.d.link(domain, node)
+        pending = [
+            name
+            for cert in self.certificates_of(dist)
+            for name in [
+                cert.inputs.get("domainName"),
+                *strings(cert.inputs.get("subjectAlternativeNames")),
+            ]
+            if isinstance(name, str) and known(name) and name not in names
+        ]
+        for name in pending:
+            domain = self.d.add(
+                Node(
+                    f"domain:{name}",
+                    f"{name}\n(once its certificate is issued)",
+                    "domain",
+                    "outside",
+                )
+            )
+            self.d.link(self.viewer, domain, "HTTPS", dashed=True)
+            self.d.link(domain, node, dashed=True)
+        if not names:
+            own = self.d.add(
+                Node(f"domain:{dist.urn}", "its own\n*.cloudfront.net name", "domain", "outside")
+            )
+            self.d.link(self.viewer, own, "HTTPS")
+            self.d.link(own, node)
+
+    def certificates_of(self, dist: ResourceRecord) -> list[ResourceRecord]:
+        """The certificates made for a distribution that does not use them yet: same service."""
+        service = _tag(dist, "paaskit:service")
+        if service is None:
+            return []
+        return [
+            c
+            for c in self.managed("aws:acm/certificate:Certificate")
+            if _tag(c, "paaskit:service") == service
+            and _tag(c, "paaskit:app") == _tag(dist, "paaskit:app")
+        ]
+
+    @staticmethod
+    def uses_vpc_origin(dist: ResourceRecord) -> bool:
+        return any(
+            isinstance(origin, dict) and isinstance(origin.get("vpcOriginConfig"), dict)
+            for origin in items(dist.inputs.get("origins"))
+        )
+
+    def vpc_origin_node(self, origin: ResourceRecord) -> Node:
+        return Node(origin.urn, f"CloudFront VPC origin\n{origin.name}", "origin", "edge")
+
+    def rack_lb(self) -> str:
+        """The load balancer of the rack an app's plan runs on (not in the plan)."""
+        rack = next(
+            (
+                str(r.outputs.get("rackName"))
+                for r in self.index.of_type(t.STACK_REFERENCE)
+                if r.outputs.get("rackName")
+            ),
+            "",
+        )
+        label = "internal Application Load Balancer\n" + (
+            f"(on rack {rack})" if rack else "(the rack's)"
+        )
+        return self.d.add(Node("rack-load-balancer", label, "lb", "vpc"))
+
+    def vpc_origins(self) -> None:
+        """A VPC origin reaches its load balancer; a rack's serves apps of other stacks."""
+        for origin in self.managed(t.VPC_ORIGIN):
+            node = self.d.add(self.vpc_origin_node(origin))
+            for lb in self.index.dependencies(origin, *t.LOAD_BALANCERS):
+                self.d.add(self.lb_node(lb))
+                self.d.link(node, lb.urn, "HTTP, inside AWS")
+            users = [
+                d for d in self.index.dependents(origin, t.DISTRIBUTION) if self.uses_vpc_origin(d)
+            ]
+            if not any(_tag(d, "paaskit:app") for d in users):
+                apps = self.d.add(
+                    Node(
+                        "apps-distributions",
+                        "CloudFront\napps' distributions\n(one per web service)",
+                        "cdn",
+                        "edge",
+                    )
+                )
+                own = self.d.add(
+                    Node(
+                        "domain:apps",
+                        "each web service's\ndomains, or its own\n*.cloudfront.net name",
+                        "domain",
+                        "outside",
+                    )
+                )
+                self.d.link(self.viewer, own, "HTTPS")
+                self.d.link(own, apps)
+                self.d.link(apps, node, "route header + secret")
 
     def lb_node(self, lb: ResourceRecord) -> Node:
         internal = flag(lb.inputs.get("internal")) is True
@@ -186,8 +317,8 @@ class _Builder:
 
     # --- services --------------------------------------------------------------------
 
-    def routes(self, group: ResourceRecord) -> list[tuple[ResourceRecord, str]]:
-        """(load balancer, what routes there) for a target group."""
+    def routes(self, group: ResourceRecord) -> list[tuple[str, str]]:
+        """(load balancer node, what routes there) for a target group."""
         out = []
         for holder in self.index.dependents(group, *t.LISTENERS, *t.LISTENER_RULES):
             listeners = (
@@ -199,9 +330,18 @@ class _Builder:
             for condition in items(holder.inputs.get("conditions")):
                 what += strings(dig(condition, "hostHeader", "values"))
                 what += strings(dig(condition, "pathPattern", "values"))
-            for listener in listeners:
-                for lb in self.index.dependencies(listener, *t.LOAD_BALANCERS):
-                    out.append((lb, " ".join(what) or "default"))
+                if dig(condition, "httpHeader", "httpHeaderName") == "X-Paaskit-Route":
+                    what += [f"route {v}" for v in strings(dig(condition, "httpHeader", "values"))]
+            label = " ".join(what) or "default"
+            lbs = [
+                lb
+                for listener in listeners
+                for lb in self.index.dependencies(listener, *t.LOAD_BALANCERS)
+            ]
+            for lb in lbs:
+                out.append((self.d.add(self.lb_node(lb)), label))
+            if not lbs and holder.type in t.LISTENER_RULES:
+                out.append((self.rack_lb(), label))  # the rack's, in another stack
         return out
 
     def services(self) -> None:
@@ -212,9 +352,8 @@ class _Builder:
             )
             node = self.d.add(Node(service.urn, label, "service", "vpc"))
             for group in self.index.dependencies(service, *t.TARGET_GROUPS):
-                for lb, what in self.routes(group):
-                    self.d.add(self.lb_node(lb))
-                    self.d.link(lb.urn, node, what)
+                for lb_node, what in self.routes(group):
+                    self.d.link(lb_node, node, what)
             for cluster in self.index.dependencies(service, t.ECS_CLUSTER):
                 self.d.add(Node(cluster.urn, f"ECS cluster\n{cluster.name}", "cluster", "vpc"))
                 self.d.link(node, cluster.urn, "runs on")
@@ -316,6 +455,41 @@ class _Builder:
             target = nats.get(node.zone) or next(iter(nats.values()))
             self.d.link(node.id, target, "egress", dashed=True, weak=True)
 
+    def task_definition_of(self, service: ResourceRecord) -> ResourceRecord | None:
+        found = self.index.dependencies(service, t.TASK_DEFINITION)
+        return found[0] if found else None
+
+    def service_resources(self) -> None:
+        """A service reads the databases its task definition names (their host, their secret)."""
+        for service in self.managed(t.ECS_SERVICE):
+            task = self.task_definition_of(service)
+            if task is None:
+                continue
+            near = [task, *self.index.dependencies(task)]
+            found = {r.urn: r for r in near if r.type == t.DB_INSTANCE}
+            for record in near:
+                found.update({d.urn: d for d in self.index.dependencies(record, t.DB_INSTANCE)})
+            for db in found.values():
+                if any(n.id == db.urn for n in self.d.nodes):
+                    port = db.inputs.get("port") or (
+                        5432 if db.inputs.get("engine") == "postgres" else ""
+                    )
+                    self.d.link(service.urn, db.urn, str(port or "reads"))
+
+    def timers(self) -> None:
+        """A timer starts tasks of its service's task definition on a schedule."""
+        for schedule in self.managed(t.SCHEDULE):
+            expression = schedule.inputs.get("scheduleExpression", "")
+            label = (
+                f"timer {schedule.name}\n{expression}"
+                if known(expression)
+                else f"timer {schedule.name}"
+            )
+            node = self.d.add(Node(schedule.urn, label, "timer", "outside"))
+            for task in self.index.dependencies(schedule, t.TASK_DEFINITION):
+                for service in self.index.dependents(task, t.ECS_SERVICE):
+                    self.d.link(node, service.urn, "runs a task")
+
     def lb_to_nodes(self) -> None:
         """Load balancer to nodes, as its security group's egress rules say."""
         for lb in self.managed(*t.LOAD_BALANCERS):
@@ -329,9 +503,46 @@ class _Builder:
                                 self.d.link(lb.urn, user, "app traffic")
 
 
+def _tag(record: ResourceRecord, key: str) -> str | None:
+    tags = record.inputs.get("tags")
+    value = tags.get(key) if isinstance(tags, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def build(plan: Plan) -> Diagram:
     """The topology of a planned stack."""
     return _Builder(plan).build()
+
+
+def default_output(
+    plan: Plan,
+    extension: str,
+    *,
+    cwd: Path | None = None,
+    program_dir: Path | None = None,
+) -> Path:
+    """Where a picture of `plan` goes when no path is given: `<project>-<stack>.<ext>` here.
+
+    Never inside a folder the plan builds an image from (an app's folder): a
+    build copies that folder, picture and all. There, the picture goes to
+    `paaskit-diagrams/` in the system's temporary directory instead.
+    `program_dir` resolves build contexts given relative to the program.
+    """
+    here = (cwd or Path.cwd()).resolve()
+    name = f"{plan.project}-{plan.stack}.{extension}"
+    for image in plan.of_type("docker:index/image:Image"):
+        context = dig(image.inputs, "build", "context")
+        if not isinstance(context, str) or not known(context):
+            continue
+        folder = Path(context)
+        if not folder.is_absolute():
+            folder = (program_dir or here) / folder
+        folder = folder.resolve()
+        if here == folder or folder in here.parents:
+            out = Path(tempfile.gettempdir()) / "paaskit-diagrams"
+            out.mkdir(parents=True, exist_ok=True)
+            return out / name
+    return here / name
 
 
 # --- writing ---------------------------------------------------------------------------

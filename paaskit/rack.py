@@ -9,22 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
 from ._component import Child, Component, merged, one
-from .cdn import Cdn, CdnArgs, CdnSettings
+from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
-from .config import ComponentArgs, Input, RetentionDays, Transform, derive
+from .config import ComponentArgs, ConfigError, Input, RetentionDays, Transform, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
+from .instance_types import instance_type
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
 from .tags import RACK_TAG
 
 __all__ = [
     "HTTP_ORIGIN_REASON",
+    "EdgeInfo",
+    "LegacyEdge",
     "Rack",
     "RackArgs",
     "RackInfo",
@@ -34,20 +37,40 @@ __all__ = [
 
 _NAT_FREE_ENDPOINTS = {"ecs", "ecr", "logs"}
 
+LegacyEdge = Literal["keep", "retire"]
+"""What a rack does with the public load balancer and shared distribution of racks
+deployed before the edge (docs/rack.md, "Moving a rack to the internal load balancer"):
+`keep` them as they were, serving apps not yet moved; `retire` them (unprotected, and
+the domain's names handed to the new edge) so that turning the setting off deletes them."""
+
+_SHARED_CDN_FIELDS = (
+    "price_class",
+    "web_acl_id",
+    "origin_read_timeout",
+    "certificate_arn",
+    "noncurrent_version_days",
+    "hsts_max_age",
+    "hsts_include_subdomains",
+    "hsts_preload",
+    "frame_options",
+)
+"""Settings the new edge and a legacy rack distribution share: set once, in `edge`."""
+
 
 class RackArgs(ComponentArgs):
     """Settings of a Rack: a few rack-wide ones, then one section per component."""
 
     domain: str | None = None
     """The rack's domain (`apps.example.com`, taken in lowercase and without a final dot,
-    as AWS stores it): the load balancer and the CDN get
-    certificates for it and `*.` it, and each web service is served at
-    `<app>-<service>.<domain>`. Needs `zone_name` (or certificates of your own
-    in `loadbalancer` and `cdn`). Default none: CloudFront's own domain, one app."""
+    as AWS stores it): a certificate for it and `*.domain` in us-east-1, and each web
+    service without a domain of its own is also served at `<app>-<service>.<domain>`.
+    Needs `zone_name` (or a certificate of your own in `edge.certificate_arn`). Default
+    none: every web service at its own `*.cloudfront.net` name."""
 
     zone_name: str | None = None
     """The public Route 53 zone that holds `domain`, for DNS validation and alias
-    records. Default none."""
+    records; apps in the same program may also make their own domains' records in
+    it. Default none."""
 
     throwaway: bool = False
     """This rack is disposable: `pulumi destroy` may delete its data (database,
@@ -65,12 +88,23 @@ class RackArgs(ComponentArgs):
     nodes, one of them on-demand."""
 
     loadbalancer: LoadBalancerSettings = Field(default_factory=lambda: LoadBalancerSettings())
-    """The load balancer: TLS policy, logs, quotas. Its network, nodes and domain
-    come from the rack, and so do its `ipv6` and `throwaway` (the rack's)."""
+    """The load balancer: internal, reached by CloudFront only; logs, quotas, the
+    origin secret. Its network and nodes come from the rack, and so do its `ipv6`
+    and `throwaway` (the rack's)."""
+
+    edge: EdgeSettings = Field(default_factory=lambda: EdgeSettings())
+    """What every app's distributions share: price class, WAF, timeout, headers,
+    CloudFront logs, the domain's certificate. Its `throwaway` is the rack's."""
 
     cdn: CdnSettings = Field(default_factory=lambda: CdnSettings())
-    """The CDN: price class, WAF, logging, headers. Its origin and domains come
-    from the rack, and so does its `throwaway` (the rack's)."""
+    """The legacy rack distribution's own settings (`static_paths`, `bucket_name`,
+    `logging` to S3): used only with `legacy_edge`. What it shares with the new
+    edge is set in `edge`."""
+
+    legacy_edge: LegacyEdge | None = None
+    """Keep the public load balancer and shared distribution of a rack deployed before
+    the edge beside the new one, while its apps move (`keep`), then let them go
+    (`retire`, then unset). Default none: a rack deployed now has no legacy."""
 
     database: DatabaseSettings | None = None
     """A database shared by the apps on this rack. Default none: apps declare
@@ -89,14 +123,41 @@ class RackArgs(ComponentArgs):
 
     @model_validator(mode="after")
     def _check_rack(self) -> RackArgs:
+        legacy = self.legacy_edge is not None
+        for key in sorted(self.cdn.model_fields_set - {"tags", "transform"}):
+            if key in _SHARED_CDN_FIELDS:
+                raise ValueError(
+                    f"cdn.{key}: the new edge and a legacy distribution share it: set edge.{key}"
+                )
+            if not legacy:
+                raise ValueError(
+                    f"cdn.{key}: only the legacy rack distribution uses it (legacy_edge); "
+                    "apps have distributions and buckets of their own now"
+                )
+        if not legacy:
+            if self.loadbalancer.certificate_arn is not None:
+                raise ValueError(
+                    "loadbalancer.certificate_arn: the load balancer is internal and serves "
+                    "HTTP to CloudFront's VPC origin; certificates belong to CloudFront "
+                    "(edge.certificate_arn)"
+                )
+            if not self.loadbalancer.cloudfront_only:
+                raise ValueError(
+                    "loadbalancer.cloudfront_only: the rack's load balancer is internal, "
+                    "reached through CloudFront only; leave cloudfront_only on"
+                )
         if self.domain is not None:
+            has_edge_cert = self.edge.certificate_arn is not None
             has_lb_cert = self.loadbalancer.certificate_arn is not None
-            has_cdn_cert = self.cdn.certificate_arn is not None
-            if self.zone_name is None and not (has_lb_cert and has_cdn_cert):
+            if self.zone_name is None and not has_edge_cert:
                 raise ValueError(
                     "domain: needs its Route 53 zone (zone_name) to issue certificates, or a "
-                    "certificate of your own for both loadbalancer.certificate_arn and "
-                    "cdn.certificate_arn (in us-east-1)"
+                    "certificate of your own in edge.certificate_arn (in us-east-1)"
+                )
+            if self.zone_name is None and legacy and not has_lb_cert:
+                raise ValueError(
+                    "domain: the legacy load balancer needs the zone (zone_name) or "
+                    "loadbalancer.certificate_arn"
                 )
             if self.zone_name is not None and not (
                 self.domain == self.zone_name or self.domain.endswith("." + self.zone_name)
@@ -105,11 +166,10 @@ class RackArgs(ComponentArgs):
         elif self.zone_name is not None:
             raise ValueError("zone_name: only used with a domain; set domain too")
         else:
-            for section in ("loadbalancer", "cdn"):
-                if getattr(self, section).certificate_arn is not None:
-                    raise ValueError(
-                        f"{section}.certificate_arn: only used with a domain; set domain too"
-                    )
+            for key in ("loadbalancer.certificate_arn", "edge.certificate_arn"):
+                section, field = key.split(".")
+                if getattr(getattr(self, section), field) is not None:
+                    raise ValueError(f"{key}: only used with a domain; set domain too")
             if not self.loadbalancer.cloudfront_only:
                 raise ValueError(
                     "loadbalancer.cloudfront_only: without a domain the load balancer serves "
@@ -130,13 +190,16 @@ class RackArgs(ComponentArgs):
 
 
 class Rack(Component):
-    """A self-contained platform: network, spot cluster, load balancer, CDN, and a shared database.
+    """A self-contained platform: network, spot cluster, internal load balancer, edge, and a shared database.
 
-    Creates: a `Network`; a `SpotCluster` in its private subnets; a
-    `LoadBalancer` in its public subnets that admits CloudFront only and
-    reaches the nodes on their dynamic ports; a `Cdn` in front of it that
-    serves each host's static files from a private bucket; and, when
-    `database` is set, a `Database` that admits the nodes only.
+    Creates: a `Network`; a `SpotCluster` in its private subnets; an internal
+    `LoadBalancer` in the private subnets that reaches the nodes on their
+    dynamic ports and admits only CloudFront's VPC origin; the `Edge` every
+    app's distributions share (the VPC origin, policies, CloudFront's log
+    destination, the domain's certificate and distribution, the claims
+    registry); and, when `database` is set, a `Database` that admits the
+    nodes only. With `legacy_edge`, also the public load balancer and shared
+    `Cdn` of a rack deployed before the edge, exactly as they were.
 
     `outputs` holds everything an app needs, by the names `RackRef` reads; a
     stack exports them all.
@@ -146,11 +209,14 @@ class Rack(Component):
     CHILDREN: ClassVar[Mapping[str, Child]] = {
         "network": one(Network),
         "cluster": one(SpotCluster),
+        "legacy_loadbalancer": one(LoadBalancer),
         "loadbalancer": one(LoadBalancer),
+        "edge": one(Edge),
         "cdn": one(Cdn),
         "database": one(Database),
     }
-    """Its components by key (the keys of `nodes` and `transform`)."""
+    """Its components by key (the keys of `nodes` and `transform`); `legacy_loadbalancer`
+    and `cdn` exist only with `legacy_edge`."""
 
     def __init__(
         self, name: str, args: RackArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -159,19 +225,19 @@ class Rack(Component):
         super().__init__(name, args, opts)
         self.args = args
         # Every resource of the rack carries its name, whichever component made it.
-        shared_tags = {**args.tags, RACK_TAG: name}
+        self._shared_tags = {**args.tags, RACK_TAG: name}
 
         self.network = self.child(
             "network",
             Network,
             "network",
-            args=derive(NetworkArgs, args.network, tags={**shared_tags, **args.network.tags}),
+            args=derive(NetworkArgs, args.network, tags=self._section_tags(args.network)),
         )
         private_subnets = [s.id for s in self.network.private_subnets]
         # Nodes boot and register with ECS at once: their subnets must have routes out.
         routed_subnets = self.network.routed_private_subnet_ids
         cluster_settings = derive(
-            SpotClusterSettings, args.cluster, tags={**shared_tags, **args.cluster.tags}
+            SpotClusterSettings, args.cluster, tags=self._section_tags(args.cluster)
         )
         self.cluster = self.child(
             "cluster",
@@ -181,54 +247,55 @@ class Rack(Component):
                 cluster_settings, vpc_id=self.network.vpc_id, subnet_ids=routed_subnets
             ),
         )
+        self.legacy_loadbalancer: LoadBalancer | None = None
+        self.cdn: Cdn | None = None
+        if args.legacy_edge is not None:
+            self.legacy_loadbalancer = self._legacy_loadbalancer()
         lb_settings = derive(
             LoadBalancerSettings,
             args.loadbalancer,
-            tags={**shared_tags, **args.loadbalancer.tags},
+            tags=self._section_tags(args.loadbalancer),
             ipv6=args.network.ipv6,
             throwaway=args.throwaway,
+            cloudfront_only=True,
+            certificate_arn=None,
         )
         self.loadbalancer = self.child(
             "loadbalancer",
             LoadBalancer,
-            "lb",
+            "ilb",
             args=LoadBalancerArgs.from_settings(
                 lb_settings,
                 vpc_id=self.network.vpc_id,
-                public_subnet_ids=[s.id for s in self.network.public_subnets],
+                internal=True,
+                private_subnet_ids=private_subnets,
                 node_security_group_id=self.cluster.node_security_group_id,
-                domain=args.domain,
-                zone_name=args.zone_name,
             ),
         )
+        if args.legacy_edge is not None:
+            self.cdn = self._legacy_cdn()
         lb = self.loadbalancer
-        cdn_transforms = dict(args.cdn.transform)
-        if not args.domain:
-            cdn_transforms["distribution"] = _waive_http_origin(cdn_transforms.get("distribution"))
-        cdn_settings = derive(
-            CdnSettings,
-            args.cdn,
-            tags={**shared_tags, **args.cdn.tags},
-            transform=cdn_transforms,
+        edge_settings = derive(
+            EdgeSettings,
+            args.edge,
+            tags=self._section_tags(args.edge),
             throwaway=args.throwaway,
         )
-        self.cdn = self.child(
-            "cdn",
-            Cdn,
-            "cdn",
-            args=CdnArgs.from_settings(
-                cdn_settings,
-                origin_domain=lb.dns_name,
-                origin_protocol=lb.origin_protocol,
-                origin_secret=lb.origin_secret,
-                origin_header_name=lb.origin_header_name,
-                domains=[args.domain, f"*.{args.domain}"] if args.domain else [],
+        self.edge = self.child(
+            "edge",
+            Edge,
+            "edge",
+            args=EdgeArgs.from_settings(
+                edge_settings,
+                load_balancer_arn=lb.arn,
+                load_balancer_dns_name=lb.dns_name,
+                rack_name=name,
+                domain=args.domain,
                 zone_name=args.zone_name,
-                # The load balancer's certificate already makes the (identical) validation records.
-                dns_validation_records=not (
-                    args.domain and args.zone_name and args.loadbalancer.certificate_arn is None
-                ),
-                static_by_host=True,
+                # While the legacy distribution holds the domain's names, it keeps them;
+                # retiring it hands them over (it lets them go first).
+                serve_domain=args.legacy_edge != "keep",
+                after=[self.cdn.distribution] if self.cdn is not None else [],
             ),
         )
         self.database: Database | None = None
@@ -236,7 +303,7 @@ class Rack(Component):
             db_settings = derive(
                 DatabaseSettings,
                 args.database,
-                tags={**shared_tags, **args.database.tags},
+                tags=self._section_tags(args.database),
                 throwaway=args.throwaway or args.database.throwaway,
             )
             self.database = self.child(
@@ -251,6 +318,11 @@ class Rack(Component):
                 ),
             )
 
+        # Apps built before the edge read these; while a legacy edge serves, they are its.
+        served_by = self.legacy_loadbalancer or lb
+        cdn_domain: Input | None = (
+            self.cdn.domain_name if self.cdn is not None else self.edge.domain_name
+        )
         self.info = RackInfo(
             name=name,
             vpc_id=self.network.vpc_id,
@@ -260,16 +332,37 @@ class Rack(Component):
             capacity_provider=self.cluster.capacity_provider_name,
             docker_platform=self.cluster.docker_platform,
             node_security_group_id=self.cluster.node_security_group_id,
-            listener_arn=lb.listener_arn,
-            load_balancer_arn_suffix=lb.arn_suffix,
-            origin_header_name=lb.origin_header_name,
-            origin_secret=lb.origin_secret,
             domain=args.domain or "",
-            cdn_domain_name=self.cdn.domain_name,
-            static_bucket=self.cdn.bucket_name,
-            static_paths=list(self.cdn.static_paths),
-            static_hosts_arn=self.cdn.static_hosts_arn or "",
             log_retention_days=args.log_retention_days,
+            edge=EdgeInfo(
+                listener_arn=lb.listener_arn,
+                load_balancer_arn_suffix=lb.arn_suffix,
+                origin_domain_name=self.edge.origin_domain_name,
+                vpc_origin_id=self.edge.vpc_origin_id,
+                origin_access_control_id=self.edge.origin_access_control_id,
+                response_headers_policy_id=self.edge.response_headers_policy_id,
+                log_destination_arn=self.edge.log_destination_arn or "",
+                certificate_arn=self.edge.certificate_arn or "",
+                zone_name=args.zone_name or "",
+                zone_id=self.edge.zone_id or "",
+                registry_function_name=self.edge.registry_function_name,
+                price_class=args.edge.price_class,
+                web_acl_id=args.edge.web_acl_id or "",
+                origin_read_timeout=args.edge.origin_read_timeout,
+                static_version_days=args.edge.noncurrent_version_days,
+                origin_header_name=lb.origin_header_name,
+                origin_secret=lb.origin_secret,
+                max_rules=args.loadbalancer.max_rules,
+            ),
+            nodes=self._nodes(),
+            listener_arn=served_by.listener_arn,
+            load_balancer_arn_suffix=served_by.arn_suffix,
+            origin_header_name=served_by.origin_header_name,
+            origin_secret=served_by.origin_secret,
+            cdn_domain_name=cdn_domain,
+            static_bucket=self.cdn.bucket_name if self.cdn is not None else None,
+            static_paths=list(self.cdn.static_paths) if self.cdn is not None else None,
+            static_hosts_arn=(self.cdn.static_hosts_arn or "") if self.cdn is not None else None,
             database=_shared_database(self.database),
         )
         """What an app needs from this rack, for `App(..., rack=rack)`."""
@@ -277,13 +370,135 @@ class Rack(Component):
         """Everything an app needs, by the names `RackRef` reads: export them all."""
         self.register_outputs(self.outputs)
 
+    def _section_tags(self, section: ComponentArgs) -> dict[str, str]:
+        return {**self._shared_tags, **section.tags}
+
+    def _nodes(self) -> pulumi.Output[dict[str, Any]]:
+        """What the rack's nodes are, for the cost of an app read from its own plan: its
+        share of them, by the CPU and memory its tasks reserve (`paaskit cost`)."""
+        settings = self.args.cluster
+
+        def describe(types: list[str]) -> dict[str, Any]:
+            first = instance_type(types[0]) if types else None
+            return {
+                "instanceType": types[0] if types else "",
+                "instanceTypes": list(types),
+                "vcpus": first.vcpus if first else 0,
+                "memoryMib": first.memory_mib if first else 0,
+                "minNodes": settings.min_size,
+                "maxNodes": settings.max_size,
+                "onDemandBase": settings.on_demand_base,
+                "onDemandPercentage": settings.on_demand_percentage,
+            }
+
+        return self.cluster.instance_types.apply(describe)
+
+    # --- a rack deployed before the edge ----------------------------------------
+
+    def _legacy_loadbalancer(self) -> LoadBalancer:
+        """The public load balancer as it was (same names, same inputs), while apps move."""
+        args = self.args
+        settings = derive(
+            LoadBalancerSettings,
+            args.loadbalancer,
+            tags=self._section_tags(args.loadbalancer),
+            ipv6=args.network.ipv6,
+            throwaway=args.throwaway,
+            transform=_keep_records(args.loadbalancer.transform, "validation_record"),
+        )
+        if args.legacy_edge == "retire":
+            settings = derive(LoadBalancerSettings, settings, deletion_protection=False)
+        return self.child(
+            "legacy_loadbalancer",
+            LoadBalancer,
+            "lb",
+            args=LoadBalancerArgs.from_settings(
+                settings,
+                vpc_id=self.network.vpc_id,
+                public_subnet_ids=[s.id for s in self.network.public_subnets],
+                node_security_group_id=self.cluster.node_security_group_id,
+                domain=args.domain,
+                zone_name=args.zone_name,
+            ),
+        )
+
+    def _legacy_cdn(self) -> Cdn:
+        """The shared distribution as it was (same names, same inputs), while apps move.
+
+        Retiring, it lets the domain's names go, for the new edge to take.
+        """
+        args = self.args
+        lb = self.legacy_loadbalancer
+        assert lb is not None
+        transforms = _keep_records(args.cdn.transform, "validation_record", "dns_record")
+        if not args.domain:
+            transforms["distribution"] = _waive_http_origin(transforms.get("distribution"))
+        shared = {
+            f: getattr(args.edge, f) for f in _SHARED_CDN_FIELDS if f in args.edge.model_fields_set
+        }
+        settings = derive(
+            CdnSettings,
+            args.cdn,
+            tags=self._section_tags(args.cdn),
+            transform=transforms,
+            throwaway=args.throwaway,
+            **shared,
+        )
+        with_names = args.domain is not None and args.legacy_edge == "keep"
+        return self.child(
+            "cdn",
+            Cdn,
+            "cdn",
+            args=CdnArgs.from_settings(
+                settings,
+                origin_domain=lb.dns_name,
+                origin_protocol=lb.origin_protocol,
+                origin_secret=lb.origin_secret,
+                origin_header_name=lb.origin_header_name,
+                domains=[args.domain, f"*.{args.domain}"] if with_names and args.domain else [],
+                zone_name=args.zone_name if with_names else None,
+                # The load balancer's certificate already makes the (identical) validation records.
+                dns_validation_records=not (
+                    args.domain and args.zone_name and args.loadbalancer.certificate_arn is None
+                ),
+                static_by_host=True,
+                # Its certificate stays with the provider it was made with.
+                own_us_east_1_provider=True,
+            ),
+        )
+
+
+def _keep_records(then: Mapping[str, Transform], *keys: str) -> dict[str, Transform]:
+    """The user's transforms, with DNS records kept in the zone when their resources go.
+
+    A legacy component's validation and alias records name what the new edge
+    writes too (the same certificate validation record, `*.domain`): when the
+    legacy component is deleted, its records must stay, owned by the edge.
+    """
+    transforms = dict(then)
+
+    def keep(hook: Transform | None) -> Transform:
+        def transform(kwargs: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+            opts.retain_on_delete = True
+            if isinstance(hook, Mapping):
+                kwargs.update(merged(kwargs, hook))
+            elif hook is not None:
+                hook(kwargs, opts)
+
+        return transform
+
+    for key in keys:
+        transforms[key] = keep(transforms.get(key))
+    return transforms
+
 
 HTTP_ORIGIN_REASON = (
     "No domain: CloudFront reaches the load balancer over HTTP. Viewers still get HTTPS "
     "and the load balancer admits only CloudFront with the secret header. "
     "Set domain for TLS end to end"
 )
-"""Why a rack without a domain accepts policy rule PK-CF-007 (HTTPS to the origin)."""
+"""Why a legacy rack distribution without a domain accepts policy rule PK-CF-007
+(HTTPS to a custom origin). The new edge needs no waiver: its origin is a VPC origin."""
 
 
 def _waive_http_origin(then: Transform | None) -> Transform:
@@ -333,6 +548,69 @@ def _shared_database(db: Database | None) -> SharedDatabase | None:
 
 
 @dataclass(frozen=True)
+class EdgeInfo:
+    """What an app's distributions and routes need from the rack's edge.
+
+    Every value may be a `pulumi.Output` (read from another stack). Strings that
+    may be absent are "" (no log destination, no domain's certificate, no zone).
+    """
+
+    listener_arn: Input
+    """The internal load balancer's listener, which never changes: every route's rule."""
+    load_balancer_arn_suffix: Input
+    """The internal load balancer, as CloudWatch names it (request-count autoscaling)."""
+    origin_domain_name: Input
+    """The internal load balancer's DNS name: the domain of every distribution's VPC origin."""
+    vpc_origin_id: Input
+    origin_access_control_id: Input
+    response_headers_policy_id: Input
+    log_destination_arn: Input
+    """CloudFront's log delivery destination (us-east-1), or "" with logging off."""
+    certificate_arn: Input
+    """The rack domain's certificate in us-east-1 (`domain`, `*.domain`), or ""."""
+    zone_name: pulumi.Input[str]
+    """The rack's Route 53 zone, or ""."""
+    zone_id: Input
+    registry_function_name: Input
+    """The claims registry every app invokes while it deploys."""
+    price_class: pulumi.Input[str]
+    web_acl_id: Input
+    """A WAFv2 web ACL for every distribution, or ""."""
+    origin_read_timeout: pulumi.Input[int]
+    static_version_days: pulumi.Input[int]
+    origin_header_name: pulumi.Input[str]
+    origin_secret: Input | None
+    """The secret header value the load balancer's rules require (a Pulumi secret)."""
+    max_rules: pulumi.Input[int] = 100
+    """Listener rules the load balancer may have: the claims registry refuses more."""
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "listener_arn": "listenerArn",
+        "load_balancer_arn_suffix": "loadBalancerArnSuffix",
+        "origin_domain_name": "originDomainName",
+        "vpc_origin_id": "vpcOriginId",
+        "origin_access_control_id": "originAccessControlId",
+        "response_headers_policy_id": "responseHeadersPolicyId",
+        "log_destination_arn": "logDestinationArn",
+        "certificate_arn": "certificateArn",
+        "zone_name": "zoneName",
+        "zone_id": "zoneId",
+        "registry_function_name": "registryFunctionName",
+        "price_class": "priceClass",
+        "web_acl_id": "webAclId",
+        "origin_read_timeout": "originReadTimeout",
+        "static_version_days": "staticVersionRetentionDays",
+        "origin_header_name": "originHeaderName",
+        "max_rules": "maxRules",
+    }
+    """The keys of the rack's `edge` output (a contract between stacks); the secret is
+    the separate output `edgeOriginSecret`."""
+
+    def to_output(self) -> pulumi.Output[dict[str, Any]]:
+        return pulumi.Output.all(**{key: getattr(self, field) for field, key in self.KEYS.items()})
+
+
+@dataclass(frozen=True)
 class RackInfo:
     """What an app needs from a rack: the same whether the rack is in this stack or another.
 
@@ -348,18 +626,26 @@ class RackInfo:
     capacity_provider: Input
     docker_platform: pulumi.Input[str]
     node_security_group_id: Input
-    listener_arn: Input
-    load_balancer_arn_suffix: Input
-    origin_header_name: pulumi.Input[str]
-    origin_secret: Input | None
     domain: pulumi.Input[str]
     """The rack's domain, or "" when it has none."""
-    cdn_domain_name: Input
-    static_bucket: Input
-    static_paths: pulumi.Input[list[str]]
-    static_hosts_arn: Input
-    """The CDN's key value store of host -> static files prefix (see `Cdn.static_by_host`)."""
     log_retention_days: pulumi.Input[int]
+    edge: EdgeInfo
+    """The internal load balancer and the edge: what an app's routes and distributions use."""
+    nodes: pulumi.Input[dict[str, Any]] | None = None
+    """The rack's nodes (`instanceType`, `minNodes`, ...), for an app's share of their cost."""
+    listener_arn: Input | None = None
+    """The listener apps built before the edge attach their rules to: a legacy load
+    balancer's while the rack keeps one (`legacy_edge`), else the internal one's."""
+    load_balancer_arn_suffix: Input | None = None
+    origin_header_name: pulumi.Input[str] | None = None
+    origin_secret: Input | None = None
+    cdn_domain_name: Input | None = None
+    """A legacy rack distribution's domain, or the distribution `*.domain` points at."""
+    static_bucket: Input | None = None
+    """A legacy rack distribution's shared bucket (apps have their own now)."""
+    static_paths: pulumi.Input[list[str]] | None = None
+    static_hosts_arn: Input | None = None
+    """A legacy rack distribution's key value store of host -> static files prefix."""
     database: SharedDatabase | None = None
 
     OUTPUT_NAMES: ClassVar[dict[str, str]] = {
@@ -381,8 +667,26 @@ class RackInfo:
         "static_paths": "staticPaths",
         "static_hosts_arn": "staticHostsArn",
         "log_retention_days": "logRetentionDays",
+        "nodes": "nodes",
     }
-    """The stack output that carries each field (the names are a contract between stacks)."""
+    """The stack output that carries each field (the names are a contract between stacks);
+    the edge is the output `edge` (`EdgeInfo.KEYS`) and its secret `edgeOriginSecret`."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = (
+        "name",
+        "vpc_id",
+        "private_subnet_ids",
+        "cluster_name",
+        "cluster_arn",
+        "capacity_provider",
+        "docker_platform",
+        "node_security_group_id",
+        "domain",
+        "log_retention_days",
+    )
+    """The outputs every rack has; the others may be absent (a rack without a legacy edge)."""
+
+    SECRET_OUTPUTS: ClassVar[frozenset[str]] = frozenset({"originSecret", "edgeOriginSecret"})
 
     DATABASE_OUTPUTS: ClassVar[dict[str, str]] = {
         "host": "databaseHost",
@@ -399,13 +703,31 @@ class RackInfo:
         for field, output in self.OUTPUT_NAMES.items():
             value = getattr(self, field)
             if value is not None:
-                out[output] = pulumi.Output.secret(value) if field == "origin_secret" else value
+                out[output] = (
+                    pulumi.Output.secret(value) if output in self.SECRET_OUTPUTS else value
+                )
+        out["edge"] = self.edge.to_output()
+        if self.edge.origin_secret is not None:
+            out["edgeOriginSecret"] = pulumi.Output.secret(self.edge.origin_secret)
         if self.database is not None:
             for field, output in self.DATABASE_OUTPUTS.items():
                 value = getattr(self.database, field)
                 if value is not None:
                     out[output] = value
         return out
+
+
+def _require_edge(stack: str) -> Any:
+    def check(edge: Any) -> dict[str, Any]:
+        if not isinstance(edge, dict):
+            raise ConfigError(
+                f"rack: the stack {stack} has no `edge` output: it was deployed before the edge. "
+                "Upgrade the rack first, keeping its public load balancer while apps move "
+                '(legacy_edge: keep; docs/rack.md, "Moving a rack to the internal load balancer")'
+            )
+        return edge
+
+    return check
 
 
 class RackRef:
@@ -423,10 +745,16 @@ class RackRef:
         ref = self.reference
         values: dict[str, Any] = {
             field: ref.require_output(output)
+            if field in RackInfo.REQUIRED
+            else ref.get_output(output)
             for field, output in RackInfo.OUTPUT_NAMES.items()
-            if field != "origin_secret"
         }
-        values["origin_secret"] = ref.get_output("originSecret")
+        edge = ref.get_output("edge").apply(_require_edge(stack))
+        edge_values: dict[str, Any] = {
+            field: edge.apply(lambda e, key=key: e.get(key, ""))  # type: ignore[misc]
+            for field, key in EdgeInfo.KEYS.items()
+        }
+        values["edge"] = EdgeInfo(**edge_values, origin_secret=ref.get_output("edgeOriginSecret"))
         database = SharedDatabase(
             **{field: ref.get_output(output) for field, output in RackInfo.DATABASE_OUTPUTS.items()}
         )

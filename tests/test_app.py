@@ -15,11 +15,31 @@ from paaskit.app import App, AppArgs
 from paaskit.config import ConfigError
 from paaskit.manifest import ManifestError, parse_manifest
 from paaskit.plan import Plan
-from paaskit.rack import RackInfo, SharedDatabase
+from paaskit.rack import EdgeInfo, RackInfo, SharedDatabase
 from paaskit.testing import plan
 
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/rack-cluster-1a2b3c4"
+EDGE = EdgeInfo(
+    listener_arn=f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/rack-ilb/1/2",
+    load_balancer_arn_suffix="app/rack-ilb/0123456789abcdef",
+    origin_domain_name="internal-rack-ilb-1234567890.us-east-1.elb.amazonaws.com",
+    vpc_origin_id="vo_ABCDEFGHIJKLMNOPQRSTUV",
+    origin_access_control_id="E2QWRUHAPOMQZL",
+    response_headers_policy_id="67f7725c-6f97-4210-82d7-5512b31e9d03",
+    log_destination_arn=f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery-destination:rack-edge-logs",
+    certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/00000000-0000-4000-8000-000000000001",
+    zone_name="example.com",
+    zone_id="Z0123456789ABCDEFGHIJ",
+    registry_function_name="rack-edge-registry-1a2b3c4",
+    price_class="PriceClass_100",
+    web_acl_id="",
+    origin_read_timeout=30,
+    static_version_days=30,
+    origin_header_name="X-Origin-Verify",
+    origin_secret="origin-secret-value",
+)
+
 RACK = RackInfo(
     name="rack",
     vpc_id="vpc-0123456789abcdef0",
@@ -29,16 +49,9 @@ RACK = RackInfo(
     capacity_provider="rack-cluster-cp",
     docker_platform="linux/arm64",
     node_security_group_id="sg-0nodes00000000000",
-    listener_arn=f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/rack-lb/1/2",
-    load_balancer_arn_suffix="app/rack-lb/0123456789abcdef",
-    origin_header_name="X-Origin-Verify",
-    origin_secret="origin-secret-value",
     domain="apps.example.com",
-    cdn_domain_name="d111111abcdef8.cloudfront.net",
-    static_bucket="rack-cdn-static-1234567",
-    static_paths=["/static/*"],
-    static_hosts_arn=f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/0d9e5a9c-0000-4000-8000-000000000000",
     log_retention_days=30,
+    edge=EDGE,
 )
 
 MANIFEST = """
@@ -427,37 +440,6 @@ def test_only_web_services_get_a_target_group_and_a_route(shop):
     assert [r.name for r in shop.of_type("aws:lb/listenerRule:ListenerRule")] == ["shop-web-route"]
 
 
-def test_the_route_serves_the_default_host_with_the_origin_header(shop):
-    rule = shop.named("shop-web-route")
-    conditions = {next(iter(c)): c for c in rule.inputs["conditions"]}
-    assert conditions["hostHeader"]["hostHeader"]["values"] == ["shop-web.apps.example.com"]
-    assert conditions["httpHeader"]["httpHeader"]["values"] == ["[secret]"]
-    assert rule.inputs["listenerArn"] == RACK.listener_arn
-
-
-def test_custom_domains_must_be_under_the_racks_domain(tmp_path):
-    manifest = MANIFEST.replace(
-        "    port: 8000\n", "    port: 8000\n    domain: shop.apps.example.com\n"
-    )
-    records = plan_app(make_app(tmp_path / "ok", manifest))
-    conditions = records.named("shop-web-route").inputs["conditions"]
-    assert conditions[0]["hostHeader"]["values"] == ["shop.apps.example.com"]
-    outside = MANIFEST.replace("    port: 8000\n", "    port: 8000\n    domain: www.shop.com\n")
-    with pytest.raises(
-        Exception,
-        match=r"services\.web\.domain: \['www\.shop\.com'\] are not under the rack's domain",
-    ):
-        plan_app(make_app(tmp_path / "bad", outside))
-
-
-def test_without_a_rack_domain_the_app_is_served_at_the_cdns_name(tmp_path):
-    from dataclasses import replace
-
-    records = plan_app(make_app(tmp_path / "app"), rack=replace(RACK, domain=""))
-    conditions = records.named("shop-web-route").inputs["conditions"]
-    assert conditions[0]["hostHeader"]["values"] == ["d111111abcdef8.cloudfront.net"]
-
-
 def test_autoscaling_tracks_cpu_and_requests_per_target(shop):
     target = shop.named("shop-web-scaling")
     assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (2, 6)
@@ -472,7 +454,8 @@ def test_autoscaling_tracks_cpu_and_requests_per_target(shop):
     ]
     spec = requests["predefinedMetricSpecification"]
     assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
-    assert spec["resourceLabel"].startswith("app/rack-lb/0123456789abcdef/targetgroup/")
+    # The internal load balancer's requests per target (the rack's edge).
+    assert spec["resourceLabel"].startswith("app/rack-ilb/0123456789abcdef/targetgroup/")
 
 
 # --- release -----------------------------------------------------------------------
@@ -520,22 +503,6 @@ def test_the_release_role_runs_only_this_apps_tasks_on_this_cluster(shop):
 
 
 # --- static files and timers -------------------------------------------------------
-
-
-def test_static_files_go_to_the_racks_bucket_under_the_apps_own_prefix(shop):
-    objects = {
-        r.inputs["key"]: r.inputs for r in shop.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-    }
-    assert set(objects) == {"shop/web/static/app.3f9a1c2e.css", "shop/web/static/robots.txt"}
-    assert (
-        objects["shop/web/static/app.3f9a1c2e.css"]["cacheControl"]
-        == "public, max-age=31536000, immutable"
-    )
-    assert objects["shop/web/static/app.3f9a1c2e.css"]["contentType"] == "text/css; charset=utf-8"
-    assert all(o["bucket"] == "rack-cdn-static-1234567" for o in objects.values())
-    key = shop.one("aws:cloudfront/keyvaluestoreKey:KeyvaluestoreKey")
-    assert (key.inputs["key"], key.inputs["value"]) == ("shop-web.apps.example.com", "shop/web")
-    assert key.inputs["keyValueStoreArn"] == RACK.static_hosts_arn
 
 
 def test_timers_run_their_command_as_a_task_of_their_service(shop):

@@ -224,16 +224,16 @@ def test_a_web_acl_protects_the_distribution():
 
 def test_custom_domains_get_a_dns_validated_certificate_issued_in_us_east_1():
     p = plan_cdn(**WITH_DOMAIN)
-    provider = p.one("pulumi:providers:aws")
-    assert provider.inputs["region"] == "us-east-1"
-    assert provider.parent == p.one("paaskit:cdn:Cdn").urn
+    # pulumi-aws's per-resource region: the stack's own provider (its profile, role and
+    # default tags), no second provider configured from the environment alone.
+    assert not p.of_type("pulumi:providers:aws")
     certificate = p.one("aws:acm/certificate:Certificate")
-    assert certificate.provider == provider.urn
+    assert (certificate.provider, certificate.inputs["region"]) == (None, "us-east-1")
     assert certificate.inputs["domainName"] == "example.com"
     assert certificate.inputs["subjectAlternativeNames"] == ["*.example.com"]
     assert certificate.inputs["validationMethod"] == "DNS"
     validation = p.one("aws:acm/certificateValidation:CertificateValidation")
-    assert validation.provider == provider.urn
+    assert (validation.provider, validation.inputs["region"]) == (None, "us-east-1")
     (record,) = [r for r in p.of_type(RECORD) if r.inputs.get("type") == "CNAME"]
     assert record.urn in validation.dependencies
     d = distribution(p)
@@ -292,6 +292,17 @@ def test_a_us_east_1_provider_of_your_own_is_used():
 # --- logging ---------------------------------------------------------------------------
 
 
+def test_a_provider_of_its_own_in_us_east_1_is_kept_where_one_was_made_before():
+    # A rack's legacy distribution keeps the provider its certificate was made with.
+    p = plan_cdn(own_us_east_1_provider=True, **WITH_DOMAIN)
+    provider = p.one("pulumi:providers:aws")
+    assert provider.inputs["region"] == "us-east-1"
+    assert provider.parent == p.one("paaskit:cdn:Cdn").urn
+    certificate = p.one("aws:acm/certificate:Certificate")
+    assert certificate.provider == provider.urn
+    assert "region" not in certificate.inputs
+
+
 def test_logging_delivers_v2_logs_to_a_private_bucket_scoped_to_this_account():
     p = plan_cdn(logging=True, **APP)
     assert p.named("cdn-logs").retain_on_delete is True
@@ -308,7 +319,6 @@ def test_logging_delivers_v2_logs_to_a_private_bucket_scoped_to_this_account():
     assert write["Resource"].endswith("/AWSLogs/123456789012/*")
     assert write["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
-    provider = p.one("pulumi:providers:aws")
     source = p.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
     assert source.inputs["logType"] == "ACCESS_LOGS"
     assert p.one(DISTRIBUTION).urn in source.dependencies
@@ -318,7 +328,7 @@ def test_logging_delivers_v2_logs_to_a_private_bucket_scoped_to_this_account():
         delivery,
         p.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"),
     ):
-        assert record.provider == provider.urn
+        assert (record.provider, record.inputs["region"]) == (None, "us-east-1")
     assert p.named("cdn-logs-policy").urn in delivery.dependencies
     assert "loggingConfig" not in distribution(p)
 

@@ -131,12 +131,19 @@ def test_policy_passes_on_the_reference_rack_with_a_domain(capsys):
     assert "Policy: 0 error(s), 0 warning(s)" in capsys.readouterr().out
 
 
-def test_the_reference_rack_passes_and_shows_what_it_waives(capsys):
+def test_the_reference_rack_passes_with_nothing_to_waive(capsys):
+    # CloudFront reaches the internal load balancer through a VPC origin: no waiver.
     assert main(["policy", str(ROOT)]) == 0
     out = capsys.readouterr().out
     assert "Passed: no error without a waiver." in out
-    # Without a domain CloudFront reaches the load balancer over HTTP: waived by the
-    # rack with a tag, and shown with its reason.
+    assert "waived" not in out.replace("0 waived", "")
+
+
+def test_a_rack_keeping_its_legacy_edge_shows_what_it_waives(capsys):
+    # The legacy shared distribution reaches the public load balancer over HTTP: waived
+    # by the rack with a tag, shown with its reason, until the rack retires it.
+    assert main(["policy", str(ROOT), "-c", "legacyEdge=keep"]) == 0
+    out = capsys.readouterr().out
     assert (
         "  waived   PK-CF-007       rack-cdn-distribution: origin app: originProtocolPolicy is http-only"
         in out

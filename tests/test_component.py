@@ -23,6 +23,8 @@ from paaskit import (
     Database,
     DatabaseArgs,
     DatabaseSettings,
+    Edge,
+    EdgeArgs,
     LoadBalancer,
     LoadBalancerArgs,
     Network,
@@ -62,6 +64,10 @@ services:
     release: python manage.py migrate
     static: static
     policies: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]
+  api:
+    image: ghcr.io/example/api:1
+    port: 9000
+    domain: api.shop.com
   worker:
     image: public.ecr.aws/docker/library/python:3.12
     command: python worker.py
@@ -113,6 +119,7 @@ def _cdn(static: Path) -> Callable[[dict[str, Any]], Iterator[Build]]:
                     zone_name="example.com",
                     logging=True,
                     static_by_host=True,
+                    own_us_east_1_provider=True,
                     transform=t,
                 ),
             )
@@ -122,6 +129,20 @@ def _cdn(static: Path) -> Callable[[dict[str, Any]], Iterator[Build]]:
         yield make
 
     return builds
+
+
+def _edge(transform: dict[str, Any]) -> Iterator[Build]:
+    yield lambda t: Edge(
+        "edge",
+        EdgeArgs(
+            load_balancer_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1",
+            load_balancer_dns_name=ALB,
+            rack_name="rack",
+            domain="apps.example.com",
+            zone_name="example.com",
+            transform=t,
+        ),
+    )
 
 
 def _database(transform: dict[str, Any]) -> Iterator[Build]:
@@ -140,19 +161,26 @@ def _database(transform: dict[str, Any]) -> Iterator[Build]:
 
 def _rack(transform: dict[str, Any]) -> Iterator[Build]:
     yield lambda t: Rack("rk", RackArgs(database=DatabaseSettings(), transform=t))
+    yield lambda t: Rack("rk", RackArgs(legacy_edge="keep", transform=t))
 
 
 def _app(root: Path) -> Callable[[dict[str, Any]], Iterator[Build]]:
     def builds(transform: dict[str, Any]) -> Iterator[Build]:
-        yield lambda t: App(
-            "shop",
-            AppArgs(
-                manifest=load_manifest(root),
-                rack=RACK,
-                environment={"SECRET_KEY": "s3cr3t-value"},
-                transform=t,
-            ),
-        )
+        def make(t: dict[str, Any], zones: list[str]) -> App:
+            return App(
+                "shop",
+                AppArgs(
+                    manifest=load_manifest(root),
+                    rack=RACK,
+                    environment={"SECRET_KEY": "s3cr3t-value"},
+                    zones=zones,
+                    transform=t,
+                ),
+            )
+
+        # The api's domain in two steps, then in one (its zone given).
+        yield lambda t: make(t, [])
+        yield lambda t: make(t, ["shop.com"])
 
     return builds
 
@@ -167,6 +195,7 @@ def builders(tmp_path_factory) -> dict[type[Component], Callable[..., Iterator[B
         SpotCluster: _cluster,
         LoadBalancer: _loadbalancer,
         Cdn: _cdn(static),
+        Edge: _edge,
         Database: _database,
         Rack: _rack,
         App: _app(app),
@@ -190,7 +219,7 @@ def _direct_children(p: Plan, component: Component) -> set[str]:
     return {r.name for r in p if r.parent == record.urn}
 
 
-COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Database, Rack, App]
+COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Rack, App]
 
 
 @pytest.mark.parametrize("cls", COMPONENTS, ids=lambda c: c.__name__)

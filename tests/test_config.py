@@ -173,13 +173,13 @@ def test_fields_a_message_mentions_are_named_by_their_keys():
             keys={
                 "domain": "domain",
                 "zoneName": "zone_name",
-                "lbCert": "loadbalancer.certificate_arn",
+                "edgeCert": "edge.certificate_arn",
             },
             values={"rk:domain": "apps.example.com"},
         )
     assert str(info.value).startswith(
         "rk:domain: needs its Route 53 zone (rk:zoneName) to issue certificates, or a "
-        "certificate of your own for both rk:lbCert and cdn.certificate_arn"
+        "certificate of your own in rk:edgeCert (in us-east-1)"
     )
 
 

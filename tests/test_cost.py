@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,10 @@ def test_the_reference_rack_pays_for_one_nat_gateway_and_its_address(rack):
             {"natMode": "instance"},
             -36.5 + 7.36,
         ),  # t4g.nano $3.07 + 8 GiB root $0.64 + Elastic IP $3.65
-        ({"zones": "3"}, 3.65),  # the load balancer's address in the third zone
+        # The load balancer is internal: a third zone costs nothing by itself.
+        ({"zones": "3"}, 0.0),
         ({"natMode": "per_az"}, 36.5),  # a NAT gateway and its address per zone
-        ({"natMode": "per_az", "zones": "3"}, 73.0 + 3.65),
+        ({"natMode": "per_az", "zones": "3"}, 73.0),
         # No NAT needs six interface endpoints (ecr.api, ecr.dkr, ecs, ecs-agent,
         # ecs-telemetry, logs) in each zone: 6 x 2 x $7.30 is more than the NAT gateway.
         ({"natMode": "none", "endpoints": '["ecr", "ecs", "logs"]'}, -36.5 + 87.6),
@@ -159,3 +161,58 @@ def test_the_json_estimate(good):
     } <= set(data)
     assert data["unpriced"] == ["key"]
     assert data["total"] == round(sum(line["monthly"] or 0 for line in data["lines"]), 2)
+
+
+# --- an app on another stack's rack -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def django():
+    return estimate(
+        plan(
+            ROOT / "stacks" / "app",
+            stack="dev",
+            config={
+                "manifest": "examples/django/paaskit.yml",
+                "environment": '{"SECRET_KEY": "plan-only"}',
+            },
+        )
+    )
+
+
+def test_an_app_pays_its_share_of_the_racks_nodes_by_what_its_tasks_reserve(django):
+    (share,) = [line for line in django.lines if line.item.startswith("Share of the rack's nodes")]
+    assert share.resource == "django-web"
+    # 2 tasks of 256 CPU units and 512 MiB on a t3.medium (2048 units, 4096 MiB): an eighth
+    # each; the rack's two nodes are one on demand, one spot at 56% off.
+    node_hour = 0.0416 * (1 + (1 - 0.56)) / 2
+    assert share.monthly == pytest.approx(2 * 0.125 * 730 * node_hour)
+    assert share.on_demand == pytest.approx(2 * 0.125 * 730 * 0.0416)
+    assert "the larger of its CPU and memory shares" in share.basis
+    # Its own resources are its own; the rack's (NAT, load balancer) are the rack's.
+    items = {line.item for line in django.lines}
+    assert "RDS postgres db.t4g.micro Multi-AZ" in items
+    assert not [i for i in items if "NAT" in i or "Load Balancer" in i]
+    assert django.total > 0
+
+
+def test_memory_decides_when_a_task_reserves_more_of_it_than_of_cpu():
+    from paaskit.plan import Plan, ResourceRecord
+
+    def record(type_, name, inputs, deps=(), outputs=None):
+        return ResourceRecord(
+            urn=f"urn:{name}", type=type_, name=name, parent=None, custom=True, protect=False,
+            retain_on_delete=False, dependencies=tuple(deps), provider=None, inputs=inputs,
+            read=type_ == "pulumi:pulumi:StackReference", outputs=outputs or {},
+        )  # fmt: skip
+
+    nodes = {"instanceType": "t3.medium", "vcpus": 2, "memoryMib": 4096, "minNodes": 2,
+             "onDemandBase": 2, "onDemandPercentage": 100}  # fmt: skip
+    task = json.dumps([{"name": "w", "cpu": 256, "memory": 2048}])
+    p = Plan("app", "dev", [
+        record("pulumi:pulumi:StackReference", "rack", {"name": "rack"}, outputs={"nodes": nodes}),
+        record("aws:ecs/taskDefinition:TaskDefinition", "w-task", {"containerDefinitions": task}),
+        record("aws:ecs/service:Service", "w", {"desiredCount": 1}, deps=["urn:w-task"]),
+    ])  # fmt: skip
+    (share,) = estimate(p).lines
+    assert share.monthly == pytest.approx(0.5 * 730 * 0.0416)  # half a node's memory

@@ -39,12 +39,15 @@ def test_what_the_compliant_stack_draws(picture):
     # The database twice: the primary and its Multi-AZ standby. No nodes: the
     # compliant stack's autoscaling group backs no capacity provider of the cluster.
     assert diagram.kinds(picture) == {
-        "viewer": 1, "cdn": 1, "bucket": 1, "lb": 1, "service": 1, "cluster": 1, "database": 2,
+        "viewer": 1, "domain": 1, "cdn": 1, "bucket": 1, "lb": 1, "service": 1, "cluster": 1,
+        "database": 2,
     }  # fmt: skip
     assert picture.zones == ["us-east-1a", "us-east-1b"]
     assert picture.vpc_label == "VPC 10.0.0.0/16"
     edges = labels(picture)
-    assert ("Viewers:(internet)", "CloudFront:www.example.com", "HTTPS") in edges
+    # Viewers reach the distribution through its domain.
+    assert ("Viewers:(internet)", "www.example.com:www.example.com", "HTTPS") in edges
+    assert ("www.example.com:www.example.com", "CloudFront:www.example.com", "") in edges
     assert ("CloudFront:www.example.com", "S3 bucket:assets", "origin (OAC)") in edges
     assert ("CloudFront:www.example.com", "Application Load Balancer:alb", "origin") in edges
     assert ("Application Load Balancer:alb", "ECS service:2 task(s)", "web.example.com") in edges
@@ -171,3 +174,109 @@ def test_the_reference_rack_draws_its_zones_nodes_and_egress():
     assert kinds["nodes"] == 2  # the cluster's group, in each of its two zones
     assert kinds["internet"] == 1
     assert [n.zone for n in d.nodes if n.kind == "nodes"] == ["us-east-1a", "us-east-1b"]
+
+
+# --- an app's picture, and where pictures go ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def apps() -> dict[str, diagram.Diagram]:
+    import json
+
+    rack = plan(ROOT, stack="dev")
+    pictures = {}
+    for name in ("django", "worker", "shop"):
+        config = {"manifest": f"examples/{name}/paaskit.yml"}
+        if name == "django":
+            config["environment"] = json.dumps({"SECRET_KEY": "plan-only"})
+        app = plan(
+            ROOT / "stacks" / "app",
+            stack="dev",
+            config=config,
+            refs={"organization/paaskit-rack/dev": rack.outputs},
+        )
+        pictures[name] = diagram.build(app)
+    return pictures
+
+
+def test_an_apps_picture_follows_a_request_from_viewer_to_database(apps):
+    # viewers -> its domain -> its distribution -> the rack's load balancer -> the service
+    # -> its database; static files from its own bucket.
+    edges = labels(apps["django"])
+    assert ("Viewers:(internet)", "its own:*.cloudfront.net name", "HTTPS") in edges
+    assert ("its own:*.cloudfront.net name", "CloudFront:django-web-cdn", "") in edges
+    assert ("CloudFront:django-web-cdn", "S3 bucket:django-static", "origin (OAC)") in edges
+    assert (
+        "CloudFront:django-web-cdn",
+        "internal Application Load Balancer:(on rack rack)",
+        "VPC origin (HTTP)",
+    ) in edges
+    assert (
+        "internal Application Load Balancer:(on rack rack)",
+        "ECS service:2 task(s)",
+        "route django.web",
+    ) in edges
+    assert ("ECS service:2 task(s)", "RDS postgres:db.t4g.micro", "5432") in edges
+
+
+def test_a_domain_awaiting_its_certificate_is_drawn_dashed(apps):
+    picture = apps["shop"]
+    domain = next(n for n in picture.nodes if n.label.startswith("shop.example.com"))
+    assert "once its certificate is issued" in domain.label
+    assert all(e.dashed for e in picture.edges if domain.id in (e.source, e.target))
+
+
+def test_a_timer_runs_tasks_of_its_service_and_a_worker_has_no_public_entry(apps):
+    picture = apps["worker"]
+    edges = labels(picture)
+    assert (
+        "timer worker-timer-nightly-report:cron(30 2 * * ? *)",
+        "ECS service:1 task(s)",
+        "runs a task",
+    ) in edges
+    assert "viewer" not in diagram.kinds(picture)
+
+
+def test_the_rack_shows_the_vpc_origin_before_its_internal_load_balancer():
+    edges = labels(diagram.build(plan(ROOT, stack="dev")))
+    assert (
+        "CloudFront VPC origin:rack-edge-origin",
+        "internal Application Load Balancer:rack-ilb-alb",
+        "HTTP, inside AWS",
+    ) in edges
+    assert (
+        "CloudFront:(one per web service)",
+        "CloudFront VPC origin:rack-edge-origin",
+        "route header + secret",
+    ) in edges
+
+
+def test_a_picture_never_lands_in_the_folder_an_image_is_built_from(tmp_path):
+    from paaskit.plan import Plan, ResourceRecord
+
+    app = tmp_path / "shop"
+    app.mkdir()
+    image = ResourceRecord(
+        urn="urn:image", type="docker:index/image:Image", name="shop-web-image", parent=None,
+        custom=True, protect=False, retain_on_delete=False, dependencies=(), provider=None,
+        inputs={"build": {"context": str(app)}},
+    )  # fmt: skip
+    p = Plan("paaskit-app", "dev", [image])
+    assert diagram.default_output(p, "svg", cwd=tmp_path) == tmp_path / "paaskit-app-dev.svg"
+    inside = diagram.default_output(p, "svg", cwd=app / "static")
+    assert app not in inside.parents
+    assert inside.name == "paaskit-app-dev.svg"
+    # A context given relative to the program is resolved from the program's folder.
+    relative = Plan("paaskit-app", "dev", [replace_context(image, "../shop")])
+    assert (
+        app
+        not in diagram.default_output(
+            relative, "svg", cwd=app, program_dir=tmp_path / "prog"
+        ).parents
+    )
+
+
+def replace_context(record, context):
+    from dataclasses import replace
+
+    return replace(record, inputs={"build": {"context": context}})

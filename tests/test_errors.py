@@ -12,7 +12,7 @@ import paaskit
 from paaskit.config import ConfigError
 from paaskit.errors import PaaskitError
 
-LAMBDA_PACKAGES = ("paaskit.spot", "paaskit.release")
+LAMBDA_PACKAGES = ("paaskit.spot", "paaskit.release", "paaskit.registry")
 """Run inside AWS Lambda without the rest of paaskit (standard library and boto3 only):
 their exceptions are raised and logged there, and never reach a paaskit user."""
 

@@ -36,7 +36,7 @@ def examples(rack) -> dict[str, Plan]:
 
 def test_every_example_has_a_manifest_and_a_readme():
     folders = [p for p in (ROOT / "examples").iterdir() if p.is_dir()]
-    assert sorted(p.name for p in folders) == ["django", "flask", "worker"]
+    assert sorted(p.name for p in folders) == ["django", "flask", "shop", "worker"]
     for folder in folders:
         assert (folder / "paaskit.yml").is_file()
         assert (folder / "README.md").is_file()
@@ -59,7 +59,8 @@ def test_the_flask_example_gets_a_generated_dockerfile_and_its_static_files(exam
     image = records.named("flask-web-image")
     assert "paaskit-dockerfiles" in image.inputs["build"]["dockerfile"]
     keys = sorted(r.inputs["key"] for r in records.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
-    assert keys == ["flask/web/static/style.css"]
+    # In the app's own bucket, under its service's folder, which its distribution reads.
+    assert keys == ["web/static/style.css"]
     assert records.named("flask-web").inputs["desiredCount"] == 2
 
 
@@ -87,6 +88,60 @@ def test_the_worker_example_has_no_route_and_a_nightly_timer(examples):
     assert not records.of_type("aws:lb/targetGroup:TargetGroup")
     schedule = records.named("worker-timer-nightly-report")
     assert schedule.inputs["scheduleExpression"] == "cron(30 2 * * ? *)"
+
+
+def test_the_examples_share_the_default_rack_each_web_service_at_its_own_https_url(rack, examples):
+    # Four apps, each from its own stack, on one rack without a domain.
+    urls = {name: records.outputs.get("urls", {}) for name, records in examples.items()}
+    assert urls["worker"] == {}
+    served = {f"{name}.{svc}": url for name, by in urls.items() for svc, url in by.items()}
+    assert set(served) == {"django.web", "flask.web", "shop.web"}
+    assert all(
+        url.startswith("https://") and url.endswith(".cloudfront.net") for url in served.values()
+    )
+    assert len(set(served.values())) == 3
+    # Every route sits on the rack's one internal listener, each on its own route header
+    # and priority (the registry settles priorities across stacks at deploy time).
+    listener = rack.outputs["edge"]["listenerArn"]
+    rules = [
+        r
+        for records in examples.values()
+        for r in records.of_type("aws:lb/listenerRule:ListenerRule")
+    ]
+    assert {r.inputs["listenerArn"] for r in rules} == {listener}
+    routes = [
+        c["httpHeader"]["values"][0]
+        for r in rules
+        for c in r.inputs["conditions"]
+        if c["httpHeader"]["httpHeaderName"] == "X-Paaskit-Route"
+    ]
+    assert sorted(routes) == ["django.web", "flask.web", "shop.web"]
+    assert len({r.inputs["priority"] for r in rules}) == 3
+    # Static files: a bucket per app, never another app's.
+    buckets = {
+        name: [b.name for b in records.of_type("aws:s3/bucket:Bucket")]
+        for name, records in examples.items()
+    }
+    assert buckets == {
+        "django": ["django-static"],
+        "flask": ["flask-static"],
+        "shop": [],
+        "worker": [],
+    }
+
+
+def test_the_shop_example_says_which_dns_records_to_create_for_its_domain(examples):
+    outputs = examples["shop"].outputs
+    records = outputs["dns"]["web"]
+    assert {
+        r["name"] for r in records if r["type"] == "CNAME" and not r["name"].startswith("_")
+    } == {"shop.example.com"}
+    assert any(r["value"].endswith(".acm-validations.aws.") for r in records)
+    # Until ACM has issued the certificate, the service answers at its own CloudFront name.
+    assert outputs["urls"]["web"].endswith(".cloudfront.net")
+    assert examples["shop"].named("shop-web-cert").inputs["domainName"] == "shop.example.com"
+    for name in ("flask", "django"):
+        assert examples[name].outputs["dns"] == {"web": []}
 
 
 def test_an_app_stack_plans_with_nothing_but_its_manifest():

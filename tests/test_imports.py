@@ -52,6 +52,7 @@ ROOMS: dict[str, Room] = {
     # Run in AWS Lambda, shipped without the rest of paaskit: stdlib and boto3 only.
     "spot": Room(("spot",), third_party=LAMBDA_ONLY),
     "release": Room(("release",), third_party=LAMBDA_ONLY),
+    "registry": Room(("registry",), third_party=LAMBDA_ONLY),
     # Depend on nothing else of paaskit; anyone outside Lambda may use them.
     # `command` is the one command rule: the App composes containers with it, and `ops`
     # (`paaskit run`) and `buildpack` (Procfile processes) apply the same one.
@@ -226,6 +227,8 @@ def test_nothing_imports_the_command_line():
         ("paaskit.spot.aws", "pulumi"),
         ("paaskit.spot.aws", "paaskit.config"),
         ("paaskit.release.handler", "paaskit.errors"),
+        ("paaskit.registry.claims", "pulumi"),
+        ("paaskit.registry.handler", "paaskit.config"),
         ("paaskit.config", "paaskit.network"),
         ("paaskit.app", "paaskit.cli"),
     ],

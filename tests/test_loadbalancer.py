@@ -377,7 +377,8 @@ def test_a_rule_has_at_most_five_condition_values_counting_the_origin_header():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({}, "give hosts, paths or both"),
+        ({}, "give hosts, paths, a route header value, or several"),
+        ({"route": "Shop.Web"}, "route .Shop.Web.: use lowercase"),
         ({"hosts": ["bad_host.example.com"]}, "hosts: 'bad_host.example.com'"),
         ({"hosts": ["localhost"]}, "hosts: 'localhost'"),
         ({"paths": ["static/*"]}, "paths: 'static/\\*'"),
@@ -445,6 +446,75 @@ def test_apps_get_hosts_under_the_rack_domain():
     assert hosts == {"domain": "shop-web.example.com", "none": None}
 
 
+# --- internal, behind a VPC origin ---------------------------------------------------
+
+INTERNAL = {
+    "vpc_id": "vpc-0123456789abcdef0",
+    "internal": True,
+    "private_subnet_ids": ["subnet-0ppp", "subnet-0qqq"],
+    "node_security_group_id": "sg-0nodes",
+}
+
+
+def test_an_internal_load_balancer_lives_in_the_private_subnets_with_no_public_address():
+    p = plan(lambda: LoadBalancer("lb", LoadBalancerArgs(**INTERNAL)))
+    alb = p.one(ALB)
+    assert alb.inputs["internal"] is True
+    assert alb.inputs["subnets"] == ["subnet-0ppp", "subnet-0qqq"]
+    # CloudFront's VPC origin comes from the origin-facing prefix list, on 80 only.
+    (ingress,) = [r for r in p.of_type(INGRESS) if r.name.startswith("lb-sg-")]
+    assert ingress.inputs["prefixListId"] == CLOUDFRONT_PREFIX_LIST_ID
+    assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (80, 80)
+    assert "cidrIpv4" not in ingress.inputs
+    # One HTTP listener with a 404 default; no certificate, no HTTPS.
+    (http,) = p.of_type(LISTENER)
+    assert http.inputs["protocol"] == "HTTP"
+    assert http.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
+    assert not p.of_type("aws:acm/certificate:Certificate")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"public_subnet_ids": ["subnet-1", "subnet-2"]}, "public_subnet_ids: an internal"),
+        ({"cloudfront_only": False}, "cloudfront_only: an internal load balancer"),
+        ({"domain": "example.com", "zone_name": "example.com"}, "domain: an internal"),
+        ({"private_subnet_ids": ["subnet-1"]}, "(?s)private_subnet_ids.*at least two zones"),
+    ],
+)
+def test_an_internal_load_balancer_refuses_what_it_cannot_use(settings, message):
+    with pytest.raises(ValidationError, match=message):
+        LoadBalancerArgs(**{**INTERNAL, **settings})
+
+
+def test_a_route_header_rule_needs_both_headers_and_no_host():
+    def program():
+        lb = LoadBalancer("lb", LoadBalancerArgs(**INTERNAL))
+        lb.add_route("shop-web", "arn:tg/shop-web", route="shop.web")
+
+    rule = plan(program).one(RULE)
+    headers = {
+        c["httpHeader"]["httpHeaderName"]: c["httpHeader"]["values"]
+        for c in rule.inputs["conditions"]
+    }
+    assert headers == {"X-Paaskit-Route": ["shop.web"], "X-Origin-Verify": ["[secret]"]}
+    assert rule.inputs["priority"] == route_priority("shop-web")
+
+
+def test_the_load_balancer_is_protected_unless_throwaway_or_retiring():
+    def protected(**settings):
+        p = plan(lambda: LoadBalancer("lb", LoadBalancerArgs(**INTERNAL, **settings)))
+        alb = p.one(ALB)
+        assert alb.protect is alb.inputs["enableDeletionProtection"]
+        policy = p.named("lb-logs-policy")
+        return alb.protect, policy.retain_on_delete
+
+    # A kept log bucket keeps its TLS-only policy; a retiring load balancer keeps its logs.
+    assert protected() == (True, True)
+    assert protected(throwaway=True) == (False, False)
+    assert protected(deletion_protection=False) == (False, True)
+
+
 # --- conventions ----------------------------------------------------------------------
 
 
@@ -463,8 +533,10 @@ def test_the_network_is_required_by_the_type():
     assert "vpc_id" not in LoadBalancerSettings.model_fields
     with pytest.raises(ValidationError, match=r"vpc_id\n  Field required"):
         LoadBalancerArgs()  # type: ignore[call-arg]
-    with pytest.raises(ValidationError, match=r"public_subnet_ids\n  Field required"):
-        LoadBalancerArgs(vpc_id="vpc-1")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match=r"public_subnet_ids: required"):
+        LoadBalancerArgs(vpc_id="vpc-1")
+    with pytest.raises(ValidationError, match=r"private_subnet_ids: required"):
+        LoadBalancerArgs(vpc_id="vpc-1", internal=True)
 
 
 def test_args_from_settings_carry_the_settings_and_the_wiring():

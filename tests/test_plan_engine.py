@@ -221,7 +221,52 @@ def test_stack_references_read_the_outputs_given():
 
     plan = run(program, RunOptions(project="proj", refs={"net/prod": {"vpcId": "vpc-from-ref"}}))
     assert plan.named("s").inputs["vpcId"] == "vpc-from-ref"
-    assert plan.one("pulumi:pulumi:StackReference").read is True
+    reference = plan.one("pulumi:pulumi:StackReference")
+    assert reference.read is True
+    # What the program was told is in the plan, for readers of the plan alone.
+    assert reference.outputs == {"vpcId": "vpc-from-ref"}
+    assert reference.to_json()["outputs"] == {"vpcId": "vpc-from-ref"}
+    assert plan.named("s").outputs == {}
+
+
+def test_a_per_resource_region_gets_ids_and_arns_of_that_region():
+    # pulumi-aws v7's `region` input, instead of a provider for us-east-1.
+    def program() -> None:
+        group = aws.cloudwatch.LogGroup("logs", name="/x", region="us-east-1")
+        aws.cloudwatch.LogDeliveryDestination(
+            "dest",
+            region="us-east-1",
+            delivery_destination_configuration={"destination_resource_arn": group.arn},
+        )
+        aws.cloudwatch.LogGroup("here", name="/y")
+
+    plan = run(program, RunOptions(project="proj", config={"aws:region": "eu-west-1"}))
+    destination = plan.named("dest").inputs
+    assert destination["region"] == "us-east-1"
+    assert destination["deliveryDestinationConfiguration"]["destinationResourceArn"] == (
+        "arn:aws:logs:us-east-1:123456789012:log-group:/x"
+    )
+    assert plan.named("dest").provider is None
+
+
+def test_a_read_resource_keeps_its_id_and_a_certificate_read_back_awaits_validation():
+    seen: dict[str, str] = {}
+
+    def program() -> None:
+        cert = aws.acm.Certificate(
+            "cert", domain_name="shop.example.com", validation_method="DNS", region="us-east-1"
+        )
+        read = aws.acm.Certificate.get("cert-status", cert.arn, region="us-east-1")
+        pulumi.Output.all(cert.arn, read.arn, read.status).apply(
+            lambda v: seen.update(arn=v[0], read=v[1], status=v[2])
+        )
+
+    plan = run(program, RunOptions(project="proj", config={"aws:region": "eu-west-1"}))
+    assert seen["arn"].startswith("arn:aws:acm:us-east-1:")
+    assert seen["read"] == seen["arn"]
+    # The plan never made the validation records: ACM still waits, as on a first `pulumi up`.
+    assert seen["status"] == "PENDING_VALIDATION"
+    assert plan.named("cert-status").read is True
 
 
 def test_a_stack_reference_without_outputs_is_reported_by_name():

@@ -163,6 +163,8 @@ CASES: list[Case] = [
      "https", "sslPolicy ELBSecurityPolicy-2016-08 accepts TLS older than 1.2; use ELBSecurityPolicy-TLS13-1-2-2021-06"),
     ("PK-ELB-007", lambda p: changed(p, "web-tg", {"healthCheck.path": DELETE}),
      "web-tg", "healthCheck.path is not set: the default GET / passes whenever the server answers; check the app's health path"),
+    ("PK-ELB-008", lambda p: changed(p, "https-in", {"cidrIpv4": DELETE, "prefixListId": "pl-3b927c52"}),
+     "alb", "internet-facing, but only CloudFront may reach it: make it internal and reach it through a CloudFront VPC origin"),
     # S3
     ("PK-S3-001", lambda p: without(p, "assets-pab"),
      "assets", "no public access block: a policy or ACL written later can make the bucket public"),
@@ -408,6 +410,21 @@ def test_a_load_balancer_only_cloudfront_reaches_may_listen_on_plain_http(good):
         findings(changed(cloudfront_only, "http", {"defaultActions.0": forward}), "PK-ELB-005")
         == []
     )
+
+
+def test_an_internal_load_balancer_behind_cloudfront_passes(good):
+    cloudfront_only = changed(good, "https-in", {"cidrIpv4": DELETE, "prefixListId": "pl-3b927c52"})
+    assert findings(changed(cloudfront_only, "alb", {"internal": True}), "PK-ELB-008") == []
+
+
+def test_http_inside_a_vpc_origin_is_not_https_to_a_custom_origin(good):
+    # CloudFront reaches a VPC origin inside AWS's network: PK-CF-007 judges custom origins.
+    vpc_origin = {
+        "originId": "app",
+        "domainName": "internal-alb-1.us-east-1.elb.amazonaws.com",
+        "vpcOriginConfig": {"vpcOriginId": "vo_ABCDEFGHIJKLMNOPQRSTUV"},
+    }
+    assert findings(changed(good, "cdn", {"origins.1": vpc_origin}), "PK-CF-007") == []
 
 
 def test_a_function_only_called_synchronously_needs_no_dead_letter_queue(good):

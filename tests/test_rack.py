@@ -1,8 +1,9 @@
-"""Rack: the components wired together, its settings, its outputs, and RackRef."""
+"""Rack: the components wired together, its settings, its outputs, RackRef, and the move off a legacy edge."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from paaskit import (
     CdnSettings,
     DatabaseSettings,
+    EdgeSettings,
     LoadBalancerSettings,
     NetworkArgs,
     Rack,
@@ -17,10 +19,15 @@ from paaskit import (
     RackRef,
 )
 from paaskit.cluster import DYNAMIC_PORTS
-from paaskit.rack import RackInfo
+from paaskit.rack import EdgeInfo, RackInfo
 from paaskit.testing import plan
 
+ROOT = Path(__file__).resolve().parent.parent
+LEGACY = Path(__file__).resolve().parent / "data" / "legacy"
 DOMAIN = {"domain": "apps.example.com", "zone_name": "example.com"}
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+RECORD = "aws:route53/record:Record"
 _DEFAULT = None
 
 
@@ -35,12 +42,12 @@ def plan_rack(**settings):
     return plan(lambda: Rack("rk", RackArgs(**settings)))
 
 
-def test_a_rack_is_made_of_the_five_components():
+def test_a_rack_is_made_of_its_components():
     records = default_rack()
     rack = records.one("paaskit:rack:Rack")
     kinds = sorted(r.type for r in records.children(rack.urn))
     assert kinds == [
-        "paaskit:cdn:Cdn",
+        "paaskit:cdn:Edge",
         "paaskit:cluster:SpotCluster",
         "paaskit:loadbalancer:LoadBalancer",
         "paaskit:network:Network",
@@ -52,7 +59,12 @@ def test_every_taggable_resource_carries_the_racks_name():
     for record in records:
         if record.custom and isinstance(record.inputs.get("tags"), dict):
             assert record.inputs["tags"]["paaskit:rack"] == "rk", record.name
-            assert record.inputs["tags"]["team"] == "platform", record.name
+            if record.type == "aws:cloudfront/vpcOrigin:VpcOrigin":
+                # CloudFront refuses to update a VPC origin in use: only tags that never change.
+                assert set(record.inputs["tags"]) == {"paaskit:rack", "paaskit:component"}
+                assert record.ignore_changes == ("tags",)
+            else:
+                assert record.inputs["tags"]["team"] == "platform", record.name
     # The autoscaling group takes its tags as a list, propagated to the nodes.
     asg_tags = {t["key"]: t for t in records.one("aws:autoscaling/group:Group").inputs["tags"]}
     assert asg_tags["paaskit:rack"]["value"] == "rk"
@@ -80,46 +92,91 @@ def test_the_load_balancer_reaches_the_nodes_on_their_dynamic_ports_only():
         assert rule.inputs["ipProtocol"] == "tcp"
 
 
-def test_cloudfront_fronts_the_load_balancer_and_routes_static_files_by_host():
+def test_the_load_balancer_is_internal_and_only_cloudfronts_vpc_origin_reaches_it():
     records = default_rack()
-    lb = records.one("aws:lb/loadBalancer:LoadBalancer")
-    distribution = records.one("aws:cloudfront/distribution:Distribution")
-    assert lb.urn in distribution.dependencies
-    origins = {o["originId"]: o for o in distribution.inputs["origins"]}
-    app_origins = [o for o in origins.values() if "customOriginConfig" in o]
-    assert len(app_origins) == 1
-    assert app_origins[0]["customOriginConfig"]["originProtocolPolicy"] == "http-only"
-    assert app_origins[0]["customHeaders"][0]["value"] == "[secret]"
-    assert records.one("aws:cloudfront/function:Function")
-
-
-def test_without_a_domain_the_load_balancer_admits_cloudfront_only():
-    records = default_rack()
-    listeners = records.of_type("aws:lb/listener:Listener")
-    assert [listener.inputs["port"] for listener in listeners] == [80]
+    lb = records.one(ALB)
+    assert lb.inputs["internal"] is True
+    private = {records.named(f"rk-network-private-{i}").urn for i in range(2)}
+    assert private <= set(lb.dependencies)
+    assert not [
+        r
+        for r in records.of_type("aws:ec2/subnet:Subnet")
+        if r.urn in lb.dependencies and r.urn not in private
+    ]
+    origin = records.one("aws:cloudfront/vpcOrigin:VpcOrigin")
+    config = origin.inputs["vpcOriginEndpointConfig"]
+    assert lb.urn in origin.dependencies
+    assert config["originProtocolPolicy"] == "http-only"
+    assert config["httpPort"] == 80
+    ingress = [
+        r
+        for r in records.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.name.startswith("rk-ilb-sg-")
+    ]
+    assert [(r.inputs["fromPort"], "prefixListId" in r.inputs) for r in ingress] == [(80, True)]
+    (listener,) = records.of_type("aws:lb/listener:Listener")
+    assert (listener.inputs["port"], listener.inputs["protocol"]) == (80, "HTTP")
+    # No rack-wide distribution without a domain: each app brings its own.
+    assert not records.of_type(DISTRIBUTION)
     assert not records.of_type("aws:acm/certificate:Certificate")
 
 
-def test_with_a_domain_both_edges_get_certificates_and_one_set_of_validation_records():
+def test_the_edge_shares_what_every_apps_distributions_use():
+    records = default_rack()
+    assert records.one("aws:cloudfront/originAccessControl:OriginAccessControl")
+    headers = records.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    hsts = headers.inputs["securityHeadersConfig"]["strictTransportSecurity"]
+    assert hsts["accessControlMaxAgeSec"] == 31_536_000
+    # CloudFront logs on by default: one log group in us-east-1, with retention.
+    group = records.named("rk-edge-cdn-logs")
+    assert group.inputs["region"] == "us-east-1"
+    assert group.inputs["retentionInDays"] == 30
+    assert group.inputs["namePrefix"].startswith("/aws/vendedlogs/")
+    destination = records.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    assert destination.inputs["region"] == "us-east-1"
+    assert group.urn in destination.dependencies
+    registry = records.named("rk-edge-registry")
+    assert registry.inputs["handler"] == "paaskit.registry.handler.handler"
+    policy = json.loads(records.named("rk-edge-registry-policy").inputs["policy"])
+    claims = next(s for s in policy["Statement"] if s["Sid"] == "Claims")
+    assert [r.split(":parameter")[1] for r in claims["Resource"]] == [
+        "/paaskit/rk/claims/*",
+        "/paaskit/rk/claims",
+    ]
+    assert claims["Action"] == [
+        "ssm:DeleteParameter",
+        "ssm:GetParameter",
+        "ssm:GetParametersByPath",
+        "ssm:PutParameter",
+    ]
+
+
+def test_with_a_domain_one_certificate_in_us_east_1_and_a_distribution_for_unclaimed_names():
     records = plan_rack(**DOMAIN)
-    certificates = records.of_type("aws:acm/certificate:Certificate")
-    assert len(certificates) == 2
-    for certificate in certificates:
-        assert certificate.inputs["domainName"] == "apps.example.com"
-        assert certificate.inputs["subjectAlternativeNames"] == ["*.apps.example.com"]
-        assert certificate.inputs["validationMethod"] == "DNS"
-    validation = [
-        r for r in records.of_type("aws:route53/record:Record") if r.inputs["type"] == "CNAME"
+    (certificate,) = records.of_type("aws:acm/certificate:Certificate")
+    assert certificate.inputs["domainName"] == "apps.example.com"
+    assert certificate.inputs["subjectAlternativeNames"] == ["*.apps.example.com"]
+    assert certificate.inputs["region"] == "us-east-1"
+    assert certificate.provider is None
+    # Apps' distributions use it until they next deploy: a domain change keeps it.
+    assert certificate.retain_on_delete is True
+    distribution = records.one(DISTRIBUTION)
+    assert distribution.inputs["aliases"] == ["apps.example.com", "*.apps.example.com"]
+    (origin,) = distribution.inputs["origins"]
+    assert "customHeaders" not in origin  # no route: the load balancer's 404
+    aliases = sorted(
+        (r.inputs["name"], r.inputs["type"])
+        for r in records.of_type(RECORD)
+        if "aliases" in r.inputs
+    )
+    assert aliases == [
+        ("*.apps.example.com", "A"),
+        ("*.apps.example.com", "AAAA"),
+        ("apps.example.com", "A"),
+        ("apps.example.com", "AAAA"),
     ]
-    names = [r.inputs["name"] for r in validation]
-    assert len(names) == len(set(names))
-    assert records.one("aws:cloudfront/distribution:Distribution").inputs["aliases"] == [
-        "apps.example.com",
-        "*.apps.example.com",
-    ]
-    assert sorted(
-        listener.inputs["port"] for listener in records.of_type("aws:lb/listener:Listener")
-    ) == [80, 443]
+    # The load balancer needs no certificate: TLS ends at CloudFront.
+    assert [r.inputs["port"] for r in records.of_type("aws:lb/listener:Listener")] == [80]
 
 
 def test_a_shared_database_admits_the_nodes_only():
@@ -144,34 +201,25 @@ def test_a_shared_database_admits_the_nodes_only():
 
 def test_throwaway_reaches_every_component():
     records = plan_rack(throwaway=True, database=DatabaseSettings(multi_az=False))
-    assert (
-        records.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is False
-    )
+    lb = records.one(ALB)
+    assert lb.inputs["enableDeletionProtection"] is False
+    assert lb.protect is False
     db = records.one("aws:rds/instance:Instance")
     assert db.protect is False
     assert db.inputs["skipFinalSnapshot"] is True
     assert not any(r.retain_on_delete for r in records.of_type("aws:s3/bucket:Bucket"))
 
 
-def test_a_real_rack_keeps_its_data():
+def test_a_real_rack_keeps_its_data_and_a_destroy_stops_before_deleting_anything():
     records = plan_rack(database=DatabaseSettings())
-    assert (
-        records.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is True
-    )
+    lb = records.one(ALB)
+    assert lb.inputs["enableDeletionProtection"] is True
+    # Pulumi's protect: `pulumi destroy`'s preview fails on it, before anything goes.
+    assert lb.protect is True
     assert all(r.retain_on_delete for r in records.of_type("aws:s3/bucket:Bucket"))
+    # A kept bucket keeps its policy: TLS only.
+    assert all(r.retain_on_delete for r in records.of_type("aws:s3/bucketPolicy:BucketPolicy"))
     assert records.one("aws:rds/instance:Instance").protect is True
-
-
-def test_outputs_hold_everything_an_app_needs_and_no_secret():
-    records = plan(lambda: _export(Rack("rk", RackArgs(database=DatabaseSettings(multi_az=False)))))
-    # The secret's KMS key is exported only when the database has a customer key.
-    assert set(records.outputs) == set(RackInfo.OUTPUT_NAMES.values()) | (
-        set(RackInfo.DATABASE_OUTPUTS.values()) - {"databaseSecretKmsKeyArn"}
-    )
-    assert records.outputs["originSecret"] == "[secret]"
-    assert records.outputs["dockerPlatform"] == "linux/amd64"
-    assert records.outputs["domain"] == ""
-    assert "plan-" not in json.dumps(records.outputs)
 
 
 def _export(rack: Rack) -> None:
@@ -179,6 +227,31 @@ def _export(rack: Rack) -> None:
 
     for key, value in rack.outputs.items():
         pulumi.export(key, value)
+
+
+def test_outputs_hold_everything_an_app_needs_and_no_secret():
+    records = plan(lambda: _export(Rack("rk", RackArgs(database=DatabaseSettings(multi_az=False)))))
+    legacy_only = {"cdnDomainName", "staticBucketName", "staticPaths", "staticHostsArn"}
+    assert set(records.outputs) == (
+        set(RackInfo.OUTPUT_NAMES.values()) - legacy_only
+        # The secret's KMS key is exported only when the database has a customer key.
+        | (set(RackInfo.DATABASE_OUTPUTS.values()) - {"databaseSecretKmsKeyArn"})
+        | {"edge", "edgeOriginSecret"}
+    )
+    assert set(records.outputs["edge"]) == set(EdgeInfo.KEYS.values())
+    assert records.outputs["originSecret"] == "[secret]"
+    assert records.outputs["edgeOriginSecret"] == "[secret]"
+    assert records.outputs["dockerPlatform"] == "linux/amd64"
+    assert records.outputs["domain"] == ""
+    assert records.outputs["edge"]["certificateArn"] == ""
+    assert records.outputs["edge"]["vpcOriginId"].startswith("vo_")
+    assert records.outputs["listenerArn"] == records.outputs["edge"]["listenerArn"]
+    assert records.outputs["nodes"]["instanceType"] == "t3.medium"
+    assert (records.outputs["nodes"]["minNodes"], records.outputs["nodes"]["onDemandBase"]) == (
+        2,
+        1,
+    )
+    assert "plan-" not in json.dumps(records.outputs)
 
 
 def test_rackref_reads_a_rack_from_another_stack():
@@ -191,10 +264,25 @@ def test_rackref_reads_a_rack_from_another_stack():
         info = RackRef("organization/racks/prod").info
         aws.ec2.SecurityGroup("probe", vpc_id=info.vpc_id, description="reads the rack's VPC")
         info.cluster_name.apply(lambda v: seen.setdefault("cluster", v))  # type: ignore[union-attr]
+        info.edge.vpc_origin_id.apply(lambda v: seen.setdefault("origin", v))  # type: ignore[union-attr]
 
     records = plan(app_program, refs={"organization/racks/prod": rack.outputs})
     assert records.named("probe").inputs["vpcId"] == rack.outputs["vpcId"]
     assert seen["cluster"] == rack.outputs["clusterName"]
+    assert seen["origin"] == rack.outputs["edge"]["vpcOriginId"]
+
+
+def test_an_app_on_a_rack_from_before_the_edge_is_told_to_upgrade_the_rack_first():
+    before = json.loads((LEGACY / "rack-dev.json").read_text())["outputs"]
+
+    def app_program() -> None:
+        import pulumi_aws as aws
+
+        info = RackRef("organization/racks/prod").info
+        aws.ec2.SecurityGroup("probe", vpc_id=info.edge.vpc_origin_id, description="x")
+
+    with pytest.raises(Exception, match=r"no `edge` output: it was deployed before the edge"):
+        plan(app_program, refs={"organization/racks/prod": before})
 
 
 @pytest.mark.parametrize(
@@ -205,12 +293,31 @@ def test_rackref_reads_a_rack_from_another_stack():
         ({"domain": "apps.other.com", "zone_name": "example.com"}, "not in the zone"),
         # What the rack wires in is not a setting of its sections.
         ({"loadbalancer": {"vpc_id": "vpc-1"}}, r"loadbalancer.vpc_id\n  Extra inputs"),
-        ({"cdn": {"domains": ["x.example.com"]}}, r"cdn.domains\n  Extra inputs"),
+        ({"edge": {"rack_name": "x"}}, r"edge.rack_name\n  Extra inputs"),
         (
-            {"cdn": {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/1"}},
-            "cdn.certificate_arn: only used with a domain",
+            {"edge": {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/1"}},
+            "edge.certificate_arn: only used with a domain",
         ),
-        ({"loadbalancer": {"cloudfront_only": False}}, "loadbalancer.cloudfront_only: without"),
+        (
+            {
+                "loadbalancer": {
+                    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/1"
+                }
+            },
+            "loadbalancer.certificate_arn: the load balancer is internal",
+        ),
+        ({"loadbalancer": {"cloudfront_only": False}}, "loadbalancer.cloudfront_only: the rack's"),
+        # The legacy distribution's section: shared settings are set once, in edge.
+        ({"cdn": {"price_class": "PriceClass_All"}}, "cdn.price_class: .* set edge.price_class"),
+        (
+            {"cdn": {"bucket_name": "my-bucket"}},
+            "cdn.bucket_name: only the legacy rack distribution",
+        ),
+        (
+            {"edge": {"origin_read_timeout": 150}},
+            r"edge.origin_read_timeout\n  Input should be less",
+        ),
+        ({"edge": {"log_retention_days": 45}}, "CloudWatch Logs keeps logs for one of"),
         ({"network": NetworkArgs(nat="none")}, "network.nat: with 'none'"),
         (
             {
@@ -226,32 +333,125 @@ def test_bad_rack_settings_fail_naming_the_key(settings, message):
         RackArgs(**settings)
 
 
-def test_a_domain_may_come_with_certificates_of_your_own():
-    # The sections are settings: the rack's domain reaches them as wiring, so
-    # certificates of one's own validate against it (before, each section was
-    # checked without the domain and refused its certificate).
-    lb_cert = "arn:aws:acm:us-east-1:123456789012:certificate/lb"
-    cdn_cert = "arn:aws:acm:us-east-1:123456789012:certificate/cdn"
+def test_a_domain_may_come_with_a_certificate_of_its_own():
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/edge"
     p = plan(
         lambda: Rack(
-            "rk",
-            RackArgs(
-                domain="apps.example.com",
-                loadbalancer=LoadBalancerSettings(certificate_arn=lb_cert),
-                cdn=CdnSettings(certificate_arn=cdn_cert),
-            ),
+            "rk", RackArgs(domain="apps.example.com", edge=EdgeSettings(certificate_arn=cert))
         )
     )
     assert p.of_type("aws:acm/certificate:Certificate") == []
-    https = next(r for r in p.of_type("aws:lb/listener:Listener") if r.inputs["port"] == 443)
-    assert https.inputs["certificateArn"] == lb_cert
-    distribution = p.one("aws:cloudfront/distribution:Distribution")
-    assert distribution.inputs["viewerCertificate"]["acmCertificateArn"] == cdn_cert
+    distribution = p.one(DISTRIBUTION)
+    assert distribution.inputs["viewerCertificate"]["acmCertificateArn"] == cert
+    # No zone: paaskit writes no record; `*.domain` pointing at CloudFront is the owner's.
+    assert not p.of_type(RECORD)
 
 
-def test_a_mapping_transform_of_the_distribution_keeps_the_racks_waiver():
-    args = RackArgs(cdn=CdnSettings(transform={"distribution": {"comment": "mine"}}))
-    distribution = plan(lambda: Rack("rk", args)).one("aws:cloudfront/distribution:Distribution")
+# --- moving a rack deployed before the edge --------------------------------------------
+
+
+LEGACY_EDGE = ("$paaskit:loadbalancer:LoadBalancer", "$paaskit:cdn:Cdn")
+"""The components of the legacy edge, in URNs: the public load balancer and the shared
+distribution (the network and cluster around them change with their own work)."""
+
+
+def _same_as_before(baseline: Path, config: dict[str, str]) -> None:
+    """Every resource of the legacy edge in the plan from before is in this plan, unchanged."""
+    before = json.loads(baseline.read_text())
+    edge = {u: r for u, r in before["resources"].items() if any(c in u for c in LEGACY_EDGE)}
+    assert len(edge) > 20
+    now = {r.urn: r for r in plan(ROOT, stack="dev", config=config)}
+    missing = sorted(set(edge) - set(now))
+    assert missing == []
+    changed = []
+    for urn, old in edge.items():
+        inputs = dict(now[urn].inputs)
+        if old["type"] == "aws:lambda/function:Function":
+            inputs.pop("code", None)
+        if inputs != old["inputs"]:
+            changed.append(urn.rsplit("::", 1)[-1])
+    assert changed == []
+
+
+def test_keeping_the_legacy_edge_keeps_every_resource_as_it_was():
+    _same_as_before(LEGACY / "rack-dev.json", {"legacyEdge": "keep"})
+
+
+def test_keeping_the_legacy_edge_of_a_rack_with_a_domain_keeps_every_resource_as_it_was():
+    _same_as_before(
+        LEGACY / "rack-domain.json",
+        {"legacyEdge": "keep", "domain": "apps.example.com", "zoneName": "example.com"},
+    )
+
+
+def test_while_the_legacy_edge_serves_old_apps_read_it_and_new_apps_the_edge():
+    before = json.loads((LEGACY / "rack-dev.json").read_text())["outputs"]
+    now = plan(ROOT, stack="dev", config={"legacyEdge": "keep"})
+    for key, value in before.items():
+        if key != "originSecret":
+            assert now.outputs[key] == value, key
+    assert now.outputs["edge"]["listenerArn"] != before["listenerArn"]
+    internal, legacy = sorted(now.of_type(ALB), key=lambda r: r.name)
+    assert (legacy.name, legacy.inputs["internal"]) == ("rack-lb-alb", False)
+    assert (internal.name, internal.inputs["internal"]) == ("rack-ilb-alb", True)
+    assert legacy.protect is True
+
+
+def test_while_the_legacy_distribution_holds_the_domain_the_edge_leaves_it_alone():
+    p = plan_rack(legacy_edge="keep", **DOMAIN)
+    legacy = p.named("rk-cdn-distribution")
+    assert legacy.inputs["aliases"] == ["apps.example.com", "*.apps.example.com"]
+    assert [r.name for r in p.of_type(DISTRIBUTION)] == ["rk-cdn-distribution"]
+    # Its records and validation stay in the zone when it goes: the edge takes them over.
+    kept = [r for r in p.of_type(RECORD) if r.parent != p.one("paaskit:cdn:Edge").urn]
+    assert kept
+    assert all(r.retain_on_delete for r in kept)
+
+
+def test_retiring_the_legacy_edge_unprotects_it_and_hands_the_domain_over():
+    p = plan_rack(legacy_edge="retire", **DOMAIN)
+    legacy_lb = p.named("rk-lb-alb")
+    assert legacy_lb.inputs["enableDeletionProtection"] is False
+    assert legacy_lb.protect is False
+    assert p.named("rk-lb-logs").retain_on_delete is True  # its logs stay
+    legacy = p.named("rk-cdn-distribution")
+    assert "aliases" not in legacy.inputs
+    edge = p.named("rk-edge-distribution")
+    assert edge.inputs["aliases"] == ["apps.example.com", "*.apps.example.com"]
+    # CloudFront refuses a name another distribution holds: the legacy one lets go first.
+    assert legacy.urn in edge.dependencies
+    records = [r for r in p.of_type(RECORD) if r.name.startswith("rk-edge-dns-")]
+    assert len(records) == 4
+    assert all(r.inputs["allowOverwrite"] is True for r in records)
+
+
+def test_without_the_legacy_edge_nothing_of_it_is_left():
+    p = plan_rack(**DOMAIN)
+    assert not [r for r in p if r.name.startswith(("rk-lb", "rk-cdn"))]
+    assert p.one(ALB).name == "rk-ilb-alb"
+
+
+def test_an_app_moving_off_a_legacy_rack_routes_through_the_edge():
+    rack = plan(ROOT, stack="dev", config={"legacyEdge": "keep"})
+    app = plan(
+        ROOT / "stacks" / "app",
+        stack="dev",
+        config={"manifest": "examples/flask/paaskit.yml"},
+        refs={"organization/paaskit-rack/dev": rack.outputs},
+    )
+    rule = app.named("flask-web-route")
+    assert rule.inputs["listenerArn"] == rack.outputs["edge"]["listenerArn"]
+    assert rule.inputs["listenerArn"] != rack.outputs["listenerArn"]
+    # Its target group goes along with it: the old rule is deleted first.
+    assert rule.delete_before_replace is True
+    assert not app.of_type("aws:cloudfront/keyvaluestoreKey:KeyvaluestoreKey")
+
+
+def test_a_mapping_transform_of_the_legacy_distribution_keeps_the_racks_waiver():
+    args = RackArgs(
+        legacy_edge="keep", cdn=CdnSettings(transform={"distribution": {"comment": "mine"}})
+    )
+    distribution = plan(lambda: Rack("rk", args)).one(DISTRIBUTION)
     assert distribution.inputs["comment"] == "mine"
     assert "paaskit:waive:PK-CF-007" in distribution.inputs["tags"]
 
@@ -276,3 +476,17 @@ def test_the_tags_a_rack_allows_fit_on_every_resource():
     assert most <= 50
     with pytest.raises(ValidationError, match="47 tags; AWS allows 50 on a resource"):
         RackArgs(tags={**tags, "one-more": "x"})
+
+
+def test_a_legacy_load_balancer_with_a_domain_keeps_its_own_certificate():
+    lb_cert = "arn:aws:acm:eu-west-1:123456789012:certificate/lb"
+    args = RackArgs(
+        legacy_edge="keep",
+        domain="apps.example.com",
+        loadbalancer=LoadBalancerSettings(certificate_arn=lb_cert),
+        edge=EdgeSettings(certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/cdn"),
+    )
+    p = plan(lambda: Rack("rk", args))
+    https = next(r for r in p.of_type("aws:lb/listener:Listener") if r.inputs["port"] == 443)
+    assert https.inputs["certificateArn"] == lb_cert
+    assert p.named("rk-ilb-alb").inputs["internal"] is True

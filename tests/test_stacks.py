@@ -95,6 +95,9 @@ RACK_VALUES: dict[str, Any] = {
     "originSecret": "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5",
     "webAclId": ARN.format("wafv2", "global/webacl/rack/0a1b2c3d"),
     "staticBucketName": "example-rack-static",
+    "legacyEdge": "keep",
+    "staticPaths": ["/assets/*"],
+    "cdnLogRetentionDays": 30,
     "databaseBackupWindow": "03:00-03:30",
     "databaseMaintenanceWindow": "sun:04:00-sun:05:00",
     "databaseAlarmsTopicArn": ARN.format("sns", "rack-alarms"),
@@ -116,12 +119,25 @@ RACK_STACKS: dict[str, dict[str, Any]] = {
         "endpoints": ...,
         "originSecret": "secure",
     },
+    # Racks deployed before the edge keep their public load balancer and shared distribution
+    # while their apps move: the keys of that legacy edge work only beside legacyEdge.
+    "legacy": {
+        "legacyEdge": ...,
+        "certificateArn": ...,
+        "staticPaths": ...,
+        "cdnLogging": True,
+        "cdnLogRetentionDays": ...,
+        "staticBucketName": ...,
+        "domain": ...,
+        "zoneName": ...,
+        # Only the legacy public load balancer may admit more than CloudFront.
+        "cloudfrontOnly": False,
+    },
     "by-size": {
         "vcpus": ...,
         "memoryMib": ...,
         "architecture": ...,
         "natMode": "per_az",
-        "cloudfrontOnly": False,
         "domain": ...,
         "zoneName": ...,
     },
@@ -131,6 +147,8 @@ value as an encrypted `secure:` value, which an offline plan cannot decrypt)."""
 
 EXCLUSIVE = {
     *("instanceType", "instanceTypes", "vcpus", "memoryMib", "architecture", "natMode"),
+    *("legacyEdge", "certificateArn", "staticPaths", "cdnLogging", "cdnLogRetentionDays"),
+    "staticBucketName",
     "cloudfrontOnly",  # off needs no originSecret
 }
 """Keys only the stacks that name them set."""
@@ -231,6 +249,9 @@ APP_VALUES: dict[str, Any] = {
     "releaseTimeoutSeconds": 600,
     "logRetentionDays": 14,
     "throwaway": True,
+    "zones": ["example.com"],
+    "cdnLogs": False,
+    "imageHistory": 5,
     # As `pulumi config set --secret --path environment.SECRET_KEY ...` writes it.
     "environment": {"SECRET_KEY": {"secure": "v1:ZmFrZQ=="}, "DJANGO_DEBUG": False},
 }
@@ -392,3 +413,87 @@ def test_every_instance_type_the_catalogue_knows_is_one_ec2s_model_lists():
 
     model = botocore.session.get_session().get_service_model("ec2")
     assert set(catalogue()) <= set(model.shape_for("InstanceType").enum)
+
+
+# --- every edge key, set through the stack as a user would --------------------------------
+
+WEB_ACL = (
+    "arn:aws:wafv2:us-east-1:123456789012:global/webacl/rack/0d9e5a9c-0000-4000-8000-000000000000"
+)
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000002"
+SECRET = "s3cr3t-header-value-that-is-long-enough-0123456789"
+
+
+def test_every_edge_key_reaches_the_rack_and_its_apps():
+    rack = plan(
+        ROOT,
+        stack="dev",
+        config={
+            "domain": "apps.example.com",
+            "cdnCertificateArn": CERT,
+            "webAclId": WEB_ACL,
+            "priceClass": "PriceClass_All",
+            "originReadTimeout": "90",
+            "edgeLogRetentionDays": "90",
+            "staticVersionRetentionDays": "14",
+            "hstsMaxAge": "63072000",
+            "hstsPreload": "true",
+            "frameOptions": "DENY",
+        },
+        secrets={"originSecret": SECRET},
+    )
+    edge = rack.outputs["edge"]
+    assert (edge["certificateArn"], edge["webAclId"], edge["priceClass"]) == (
+        CERT,
+        WEB_ACL,
+        "PriceClass_All",
+    )
+    assert (edge["originReadTimeout"], edge["staticVersionRetentionDays"]) == (90, 14)
+    assert rack.named("rack-edge-cdn-logs").inputs["retentionInDays"] == 90
+    headers = rack.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy").inputs
+    hsts = headers["securityHeadersConfig"]["strictTransportSecurity"]
+    assert (hsts["accessControlMaxAgeSec"], hsts["preload"]) == (63072000, True)
+    assert headers["securityHeadersConfig"]["frameOptions"]["frameOption"] == "DENY"
+    # The domain's distribution takes the rack's certificate, WAF and price class.
+    fallback = rack.named("rack-edge-distribution").inputs
+    assert fallback["viewerCertificate"]["acmCertificateArn"] == CERT
+    assert (fallback["webAclId"], fallback["priceClass"]) == (WEB_ACL, "PriceClass_All")
+    # The origin secret is the one given, never shown.
+    assert rack.outputs["edgeOriginSecret"] == "[secret]"
+    assert SECRET not in json.dumps(rack.to_json())
+
+    app = plan(
+        ROOT / "stacks" / "app",
+        stack="dev",
+        config={"manifest": "examples/flask/paaskit.yml"},
+        refs={"organization/paaskit-rack/dev": rack.outputs},
+    )
+    cdn = app.named("flask-web-cdn").inputs
+    assert (cdn["webAclId"], cdn["priceClass"]) == (WEB_ACL, "PriceClass_All")
+    assert cdn["aliases"] == ["flask-web.apps.example.com"]
+    assert cdn["viewerCertificate"]["acmCertificateArn"] == CERT
+    assert cdn["origins"][0]["vpcOriginConfig"]["originReadTimeout"] == 90
+    lifecycle = app.named("flask-static-lifecycle").inputs["rules"][0]
+    assert lifecycle["noncurrentVersionExpiration"] == {"noncurrentDays": 14}
+
+
+def test_the_edge_logs_and_the_legacy_keys_through_the_stack():
+    off = plan(ROOT, stack="dev", config={"edgeLogging": "false"})
+    assert not off.of_type("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    assert off.outputs["edge"]["logDestinationArn"] == ""
+    # The legacy distribution's own keys work while it is kept, and are refused after.
+    legacy = {"staticPaths": '["/assets/*"]', "cdnLogging": "true", "cdnLogRetentionDays": "30",
+              "staticBucketName": "my-legacy-static"}  # fmt: skip
+    kept = plan(ROOT, stack="dev", config={"legacyEdge": "keep", **legacy})
+    assert kept.named("rack-cdn-static").inputs["bucket"] == "my-legacy-static"
+    assert kept.named("rack-cdn-logs-lifecycle").inputs["rules"][0]["expiration"] == {"days": 30}
+    behaviours = kept.named("rack-cdn-distribution").inputs["orderedCacheBehaviors"]
+    assert [b["pathPattern"] for b in behaviours] == ["/assets/*"]
+    from paaskit.plan import PlanError
+
+    with pytest.raises(PlanError, match="paaskit-rack:staticBucketName: only the legacy rack"):
+        plan(ROOT, stack="dev", config={"staticBucketName": "my-legacy-static"})
+    with pytest.raises(
+        PlanError, match="paaskit-rack:legacyEdge: Input should be 'keep' or 'retire'"
+    ):
+        plan(ROOT, stack="dev", config={"legacyEdge": "yes"})

@@ -16,12 +16,10 @@ import pulumi_docker as docker
 from pydantic import ValidationError
 
 from paaskit import buildpack
-from paaskit._aws import assume_role_policy, check_origin_header_name, lambda_code
+from paaskit._aws import assume_role_policy, lambda_code
 from paaskit._component import Child, Component, each, named, one
-from paaskit.cdn import asset_object_args, find_assets, static_host_args
 from paaskit.config import ConfigError, Input
 from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
-from paaskit.loadbalancer import listener_rule_args
 from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
@@ -33,6 +31,7 @@ from ._command import (
     service_command,
     timer_command,
 )
+from ._edge import AppEdge, check_web_services
 from ._images import TAG_SEPARATOR, Built, image_tag, relative_to_program, write_generated
 from ._policies import execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
@@ -95,12 +94,14 @@ class App(Component):
     built); a log group; SSM parameters for the app's settings; per `postgres`
     resource a `Database` (or the rack's shared one) and a link secret holding
     its URL; an execution role; per service an image, a task role, a task
-    definition and an ECS service (web services also a target group, a
-    listener rule, their static files and autoscaling); the app's deploy
-    runner (a Lambda function) with an invocation per link secret (writes it),
-    per service with `release` (runs it) and per service (checks the deploy),
-    and a rule per link secret that rewrites it when its source rotates; and a
-    schedule per timer.
+    definition and an ECS service (and autoscaling); the app's claims on the
+    rack and, with static files, a bucket of its own; per web service a target
+    group, a CloudFront distribution with its logs, a certificate for its
+    domains, a listener rule and its static files (`_edge.py`); the app's
+    deploy runner (a Lambda function) with an invocation per link secret
+    (writes it), per service with `release` (runs it) and per service (checks
+    the deploy), and a rule per link secret that rewrites it when its source
+    rotates; and a schedule per timer.
     """
 
     TYPE = "paaskit:app:App"
@@ -125,11 +126,27 @@ class App(Component):
         "release_invoke_config": one(aws.lambda_.FunctionEventInvokeConfig),
         "link": named(aws.lambda_.Invocation),
         "release": named(aws.lambda_.Invocation),
+        # The web services' edge (`_edge.py`).
+        "claims": one(aws.lambda_.Invocation),
+        "static_bucket": one(aws.s3.Bucket),
+        "static_bucket_ownership": one(aws.s3.BucketOwnershipControls),
+        "static_bucket_public_access": one(aws.s3.BucketPublicAccessBlock),
+        "static_bucket_encryption": one(aws.s3.BucketServerSideEncryptionConfiguration),
+        "static_bucket_versioning": one(aws.s3.BucketVersioning),
+        "static_bucket_lifecycle": one(aws.s3.BucketLifecycleConfiguration),
         "target_group": named(aws.lb.TargetGroup),
+        "certificate": named(aws.acm.Certificate),
+        "validation_record": each(aws.route53.Record),
+        "certificate_validation": named(aws.acm.CertificateValidation),
+        "certificate_status": named(aws.acm.Certificate, tagged=False),
+        "distribution": named(aws.cloudfront.Distribution),
+        "log_source": named(aws.cloudwatch.LogDeliverySource),
+        "log_delivery": named(aws.cloudwatch.LogDelivery),
+        "dns_record": each(aws.route53.Record),
         "listener_rule": named(aws.lb.ListenerRule),
         # Untagged as they always were: S3 takes at most 10 tags on an object.
         "static_asset": named(aws.s3.BucketObjectv2, tagged=False),
-        "static_host": each(aws.cloudfront.KeyvaluestoreKey),
+        "static_bucket_policy": one(aws.s3.BucketPolicy),
         "service": named(aws.ecs.Service),
         "verify": named(aws.lambda_.Invocation),
         "link_rule": named(aws.cloudwatch.EventRule),
@@ -156,6 +173,7 @@ class App(Component):
                 "letters, digits and '-', starting with a letter"
             )
         _check_manifest(args)
+        check_web_services(name, args.manifest)
         super().__init__(name, args, opts)
         self.args = args
         self.manifest = args.manifest
@@ -196,23 +214,33 @@ class App(Component):
         self.runner = self._runner()
         self.link_writes = self._link_writes()
         self.releases = self._releases()
+        self.edge = AppEdge(self)
+        """The web services' edge: claims, distributions, domains, routes, static files."""
         self.target_groups: dict[str, aws.lb.TargetGroup] = {}
-        self.hosts: dict[str, list[pulumi.Output[str]]] = {}
         self.services: dict[str, aws.ecs.Service] = {}
         self.verifications: dict[str, aws.lambda_.Invocation] = {}
         for service in self.manifest.services.values():
-            routing = self._web(service) if service.web else None
+            route = self.edge.web(service) if service.web else None
+            routing = (
+                Routing(target_group=route.target_group, ready=route.wait_for)
+                if route is not None
+                else None
+            )
+            if routing is not None:
+                self.target_groups[service.name] = routing.target_group
             self.services[service.name] = self._service(service, routing)
             self.verifications[service.name] = self._verify(service)
             if service.scale.autoscaling:
                 self._autoscaling(service, routing.target_group if routing else None)
+        self.edge.finish()
         self._link_rotations()
         self.timers = self._timers()
 
-        self.urls: dict[str, pulumi.Output[str]] = {
-            svc: hosts[0].apply(lambda h: f"https://{h}") for svc, hosts in self.hosts.items()
-        }
-        self.register_outputs({"urls": self.urls})
+        self.urls: dict[str, pulumi.Output[str]] = self.edge.urls
+        """Each web service's URL: its domain once served, else its `*.cloudfront.net` name."""
+        self.dns: dict[str, pulumi.Output[list[dict[str, str]]]] = self.edge.dns
+        """Per web service, the DNS records its domains still need (at the domains' provider)."""
+        self.register_outputs({"urls": self.urls, "dns": self.dns})
 
     def _trust(self, service: str) -> pulumi.Output[str]:
         """The trust policy of a role that the AWS service `service` assumes for this account only."""
@@ -614,113 +642,6 @@ class App(Component):
             ).apply(container),
         )
 
-    def _web(self, service: Service) -> Routing:
-        assert service.port is not None
-        health = service.health
-        protocol = "HTTPS" if service.port.scheme == "https" else "HTTP"
-        target_group = self.child(
-            "target_group",
-            aws.lb.TargetGroup,
-            f"{service.name}-tg",
-            at=service.name,
-            tags={SERVICE_TAG: service.name},
-            port=service.port.port,
-            protocol=protocol,
-            target_type="instance",
-            vpc_id=self.rack.vpc_id,
-            deregistration_delay=service.drain,
-            health_check={
-                "enabled": True,
-                "path": health.path,
-                "port": "traffic-port",
-                "protocol": protocol,
-                "interval": health.interval,
-                "timeout": min(health.timeout, health.interval - 1),
-                "healthy_threshold": 2,
-                "unhealthy_threshold": 3,
-                "matcher": "200-399",
-            },
-            stickiness={"type": "lb_cookie", "enabled": service.sticky, "cookie_duration": 86400},
-        )
-        self.target_groups[service.name] = target_group
-        hosts = self._hosts(service)
-        self.hosts[service.name] = hosts
-        header = self.rack.origin_header_name
-        if isinstance(header, str):
-            # One read from another stack's outputs is checked where it was set: in that rack.
-            check_origin_header_name(header)
-        rule = self.child(
-            "listener_rule",
-            aws.lb.ListenerRule,
-            f"{service.name}-route",
-            at=service.name,
-            tags={SERVICE_TAG: service.name},
-            # The rule's own name, which its priority is hashed from.
-            **listener_rule_args(
-                f"{self.component_name}-{service.name}-route",
-                self.rack.listener_arn,
-                target_group.arn,
-                hosts=hosts,
-                origin_secret=self.rack.origin_secret,
-                origin_header_name=header,  # type: ignore[arg-type]
-            ),
-        )
-        if service.static is not None:
-            self._static(service, hosts)
-        # ECS refuses a target group that no listener routes to: the service waits for its rule.
-        return Routing(target_group=target_group, ready=[rule])
-
-    def _hosts(self, service: Service) -> list[pulumi.Output[str]]:
-        """The service's own domains, or `<app>-<service>.<rack domain>`, or the CDN's name."""
-        label = f"{self.component_name}-{service.name}"
-        key = f"services.{service.name}.domain"
-        domains = list(service.domain)
-
-        def checked(domain: str, cdn: str) -> list[str]:
-            if not domain:
-                if domains:
-                    raise ConfigError(
-                        f"{key}: the rack has no domain, so CloudFront serves only {cdn}"
-                    )
-                return [cdn]
-            outside = [d for d in domains if not (d == domain or d.endswith("." + domain))]
-            if outside:
-                raise ConfigError(
-                    f"{key}: {outside} are not under the rack's domain {domain!r}, which its "
-                    "CDN and certificates cover"
-                )
-            return domains or [f"{label}.{domain}"]
-
-        resolved = pulumi.Output.all(self.rack.domain, self.rack.cdn_domain_name).apply(
-            lambda v: checked(v[0], v[1])
-        )
-        count = max(1, len(domains))
-        return [resolved.apply(lambda hs, i=i: hs[i]) for i in range(count)]  # type: ignore[misc]
-
-    def _static(self, service: Service, hosts: Sequence[pulumi.Output[str]]) -> None:
-        assert service.static is not None
-        root = self.manifest.root or Path.cwd()
-        folder = root / service.static.path
-        site = f"{self.component_name}/{service.name}"
-        for asset in find_assets(folder, f"{site}{service.static.prefix}"):
-            # Fingerprinted files stay when a deploy drops them: pages still open ask for them.
-            keep = asset.immutable and not self.args.throwaway
-            self.child(
-                "static_asset",
-                aws.s3.BucketObjectv2,
-                f"{service.name}-static-{asset.slug}",
-                at=f"{service.name}/{asset.key}",
-                opts=pulumi.ResourceOptions(retain_on_delete=keep),
-                **asset_object_args(self.rack.static_bucket, asset),
-            )
-        for i, host in enumerate(hosts):
-            self.child(
-                "static_host",
-                aws.cloudfront.KeyvaluestoreKey,
-                f"{service.name}-static-host-{i}",
-                **static_host_args(self.rack.static_hosts_arn, host, site),
-            )
-
     def _service(self, service: Service, routing: Routing | None) -> aws.ecs.Service:
         daemon = service.agent.enabled
         kwargs: dict[str, Any] = {
@@ -847,7 +768,7 @@ class App(Component):
             )
         if scale.targets.requests and target_group is not None:
             label = pulumi.Output.all(
-                self.rack.load_balancer_arn_suffix, target_group.arn_suffix
+                self.rack.edge.load_balancer_arn_suffix, target_group.arn_suffix
             ).apply(lambda v: f"{v[0]}/{v[1]}")
             metrics.append(
                 (

@@ -6,6 +6,7 @@ import re
 
 from pydantic import Field, InstanceOf, field_validator
 
+from paaskit._aws import DNS_NAME
 from paaskit.config import ComponentArgs, Input, RetentionDays
 from paaskit.manifest import Manifest
 from paaskit.rack import RackInfo
@@ -50,8 +51,31 @@ class AppArgs(ComponentArgs):
     """Days to keep the app's logs. Default: the rack's setting."""
 
     throwaway: bool = False
-    """This app is disposable: its databases and images go with `pulumi destroy`.
-    Default off."""
+    """This app is disposable: its databases, images and static bucket go with
+    `pulumi destroy`. Default off."""
+
+    zones: list[str] = Field(default_factory=list)
+    """Public Route 53 zones (`example.com`) of this account where paaskit may write
+    the records of the app's custom domains: a domain in one of them is served in
+    one `pulumi up` (validation and alias records made here). Default none: the
+    rack's zone for a rack in the same program; otherwise the `dns` output lists
+    the records to create, and the next `pulumi up` completes."""
+
+    cdn_logs: bool = True
+    """Deliver the standard logs (v2) of the app's distributions to the rack's
+    CloudFront log destination. Default on: requests answered at the edge reach
+    no other log. Off for a rack without one (its edgeLogging off)."""
+
+    @field_validator("zones")
+    @classmethod
+    def _check_zones(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for zone in value:
+            name = zone.rstrip(".").lower()
+            if not DNS_NAME.match(name):
+                raise ValueError(f"{zone!r} is not a zone name (like example.com)")
+            cleaned.append(name)
+        return cleaned
 
     @field_validator("environment")
     @classmethod

@@ -21,6 +21,12 @@ from paaskit.config import ConfigError
 from ._assets import asset_object_args, find_assets, is_fingerprinted
 from ._policies import log_bucket_policy, static_bucket_policy
 from ._settings import CdnArgs, pattern_regex
+from ._site import (
+    CACHING_DISABLED,
+    CACHING_OPTIMIZED,
+    ORIGIN_REQUEST_ALL_VIEWER,
+    security_headers_config,
+)
 from ._static_hosts import static_router_code
 
 __all__ = [
@@ -29,16 +35,6 @@ __all__ = [
     "ORIGIN_REQUEST_ALL_VIEWER",
     "Cdn",
 ]
-
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-"""AWS's managed cache policy Managed-CachingOptimized (the same id in every account)."""
-
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-"""AWS's managed cache policy Managed-CachingDisabled."""
-
-ORIGIN_REQUEST_ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-"""AWS's managed origin request policy Managed-AllViewer: every header (Host too), cookie and query string."""
-
 
 _STATIC_ORIGIN = "static"
 _APP_ORIGIN = "app"
@@ -53,10 +49,10 @@ class Cdn(Component):
     Creates: the static bucket (ownership enforced, public access blocked,
     SSE-S3, versioning, lifecycle for old versions) and its policy (read by
     this distribution only, TLS only); an origin access control; a response
-    headers policy; with custom domains, an ACM certificate in us-east-1 (and
-    a provider for that region) validated by DNS, and A/AAAA alias records;
-    the distribution; with `logging`, a log bucket and a v2 log delivery; and
-    an S3 object per file for every `upload_assets`.
+    headers policy; with custom domains, an ACM certificate in us-east-1 (the
+    stack's provider with `region="us-east-1"`) validated by DNS, and A/AAAA
+    alias records; the distribution; with `logging`, a log bucket and a v2 log
+    delivery; and an S3 object per file for every `upload_assets`.
     """
 
     TYPE = "paaskit:cdn:Cdn"
@@ -249,23 +245,12 @@ class Cdn(Component):
             aws.cloudfront.ResponseHeadersPolicy,
             "security-headers",
             comment="paaskit: security headers for the static files and the apps",
-            security_headers_config={
-                "strict_transport_security": {
-                    "access_control_max_age_sec": args.hsts_max_age,
-                    "include_subdomains": args.hsts_include_subdomains,
-                    "preload": args.hsts_preload,
-                    "override": True,
-                },
-                "content_type_options": {"override": True},
-                # Apps may set their own framing and referrer rules (an embeddable
-                # widget, say); these are the defaults when they set none.
-                "frame_options": {"frame_option": args.frame_options, "override": False},
-                "referrer_policy": {
-                    "referrer_policy": "strict-origin-when-cross-origin",
-                    "override": False,
-                },
-                "xss_protection": {"protection": False, "override": True},
-            },
+            security_headers_config=security_headers_config(
+                hsts_max_age=args.hsts_max_age,
+                hsts_include_subdomains=args.hsts_include_subdomains,
+                hsts_preload=args.hsts_preload,
+                frame_options=args.frame_options,
+            ),
         )
 
     def _static_router(self) -> aws.cloudfront.Function:
@@ -286,10 +271,18 @@ class Cdn(Component):
             key_value_store_associations=[self.static_hosts.arn],
         )
 
-    def _us_east_1(self) -> pulumi.ProviderResource:
-        if self._provider is None:
+    def _us_east_1(self) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+        """(keyword arguments, options) that put a child in us-east-1.
+
+        pulumi-aws v7's per-resource `region`: the stack's own provider, with
+        its profile, role and default tags, just another region. A provider
+        given in `us_east_1_provider` is used as it is.
+        """
+        if self._provider is None and self.args.own_us_east_1_provider:
             self._provider = self.child("provider", aws.Provider, "us-east-1", region="us-east-1")
-        return self._provider
+        if self._provider is not None:
+            return {}, pulumi.ResourceOptions(provider=self._provider)
+        return {"region": "us-east-1"}, pulumi.ResourceOptions()
 
     def _certificate(self) -> pulumi.Output[str] | None:
         args = self.args
@@ -297,7 +290,7 @@ class Cdn(Component):
             return None
         if args.certificate_arn is not None:
             return pulumi.Output.from_input(args.certificate_arn)
-        in_us_east_1 = pulumi.ResourceOptions(provider=self._us_east_1())
+        region, in_us_east_1 = self._us_east_1()
         certificate = self.child(
             "certificate",
             aws.acm.Certificate,
@@ -307,6 +300,7 @@ class Cdn(Component):
             validation_method="DNS",
             key_algorithm="RSA_2048",
             opts=in_us_east_1,
+            **region,
         )
         self.certificate = certificate
         fqdns = []
@@ -326,6 +320,7 @@ class Cdn(Component):
             certificate_arn=certificate.arn,
             validation_record_fqdns=fqdns or None,
             opts=in_us_east_1,
+            **region,
         )
         return validation.certificate_arn
 
@@ -427,7 +422,10 @@ class Cdn(Component):
             policy=pulumi.Output.all(self.bucket.arn, self.distribution.arn).apply(
                 lambda v: static_bucket_policy(v[0], v[1])
             ),
-            opts=pulumi.ResourceOptions(depends_on=self._bucket_guards),
+            # A kept bucket keeps its policy too: TLS only, this distribution alone reads.
+            opts=pulumi.ResourceOptions.merge(
+                self._retain(), pulumi.ResourceOptions(depends_on=self._bucket_guards)
+            ),
         )
 
     def _dns_records(self) -> list[aws.route53.Record]:
@@ -482,7 +480,7 @@ class Cdn(Component):
             ),
         )
         # CloudFront's log delivery is configured in us-east-1, wherever the bucket is.
-        in_us_east_1 = pulumi.ResourceOptions(provider=self._us_east_1())
+        region, in_us_east_1 = self._us_east_1()
         source = self.child(
             "log_delivery_source",
             aws.cloudwatch.LogDeliverySource,
@@ -490,6 +488,7 @@ class Cdn(Component):
             log_type="ACCESS_LOGS",
             resource_arn=self.distribution.arn,
             opts=in_us_east_1,
+            **region,
         )
         destination = self.child(
             "log_delivery_destination",
@@ -498,6 +497,7 @@ class Cdn(Component):
             output_format="json",
             delivery_destination_configuration={"destination_resource_arn": bucket.arn},
             opts=in_us_east_1,
+            **region,
         )
         self.child(
             "log_delivery",
@@ -508,4 +508,5 @@ class Cdn(Component):
             opts=pulumi.ResourceOptions.merge(
                 in_us_east_1, pulumi.ResourceOptions(depends_on=[policy])
             ),
+            **region,
         )

@@ -1,4 +1,4 @@
-"""The buckets' policies: read by this distribution only, written by CloudFront's log delivery, TLS only."""
+"""The buckets' policies (read by this distribution only, written by CloudFront's log delivery, TLS only) and the claims registry's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from paaskit._aws import (
 
 __all__ = [
     "log_bucket_policy",
+    "registry_policy",
     "static_bucket_policy",
 ]
 
@@ -62,4 +63,35 @@ def log_bucket_policy(bucket_arn: str, account: str, partition: str = "aws") -> 
             },
             deny_insecure_transport(bucket_arn),
         ]
+    )
+
+
+def registry_policy(
+    partition: str, region: str, account: str, rack: str, log_group_arn: str
+) -> str:
+    """The claims registry's role: its own claims' parameters, and its log group; nothing else."""
+    return policy_document(
+        [
+            {
+                "Sid": "Claims",
+                "Effect": "Allow",
+                "Action": [
+                    "ssm:DeleteParameter",
+                    "ssm:GetParameter",
+                    "ssm:GetParametersByPath",
+                    "ssm:PutParameter",
+                ],
+                "Resource": [
+                    f"arn:{partition}:ssm:{region}:{account}:parameter/paaskit/{rack}/claims/*",
+                    f"arn:{partition}:ssm:{region}:{account}:parameter/paaskit/{rack}/claims",
+                ],
+            },
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:*",
+            },
+        ],
+        sort_keys=True,
     )

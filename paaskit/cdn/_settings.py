@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import pulumi
 from pydantic import Field, field_validator, model_validator
@@ -15,14 +15,17 @@ from paaskit._aws import (
     check_origin_header_name,
     within_zone,
 )
-from paaskit.config import ComponentArgs, Input, derive
+from paaskit.config import ComponentArgs, Input, RetentionDays, derive
 from paaskit.naming import check_name
 
 __all__ = [
     "MAX_ALIASES",
     "MAX_CACHE_BEHAVIORS",
+    "MAX_VPC_ORIGIN_READ_TIMEOUT",
     "CdnArgs",
     "CdnSettings",
+    "EdgeArgs",
+    "EdgeSettings",
     "check_bucket_name",
     "pattern_regex",
 ]
@@ -81,9 +84,10 @@ class CdnSettings(ComponentArgs):
     (needs a zone)."""
 
     us_east_1_provider: pulumi.ProviderResource | None = None
-    """An AWS provider for us-east-1 of your own (your profile or role), for the
-    certificate and log delivery. Default: the component makes one, which takes
-    credentials from the environment (not from `aws:` stack config)."""
+    """An AWS provider for us-east-1 of your own, for the certificate and log
+    delivery. Default none: the stack's own provider with pulumi-aws's per-resource
+    `region="us-east-1"`, so the stack's `aws:` settings (profile, role, default
+    tags) apply there too."""
 
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
     """Edge locations to pay for. Default `PriceClass_100`: North America and
@@ -227,6 +231,13 @@ class CdnArgs(CdnSettings):
     this off when that one already makes it, so that one resource owns it.
     Default on."""
 
+    own_us_east_1_provider: bool = False
+    """Make a provider for us-east-1 of its own (child `provider`), as the Cdn did
+    before pulumi-aws's per-resource `region`: a rack's legacy distribution keeps
+    it, so that its certificate never moves to another provider. It takes its
+    credentials from the environment, not from the stack's `aws:` settings.
+    Default off: the stack's provider with `region="us-east-1"`."""
+
     static_by_host: bool = False
     """Keep each site's static files apart: a CloudFront Function looks the
     request's Host up in a key value store and prefixes the path with what it
@@ -317,6 +328,7 @@ class CdnArgs(CdnSettings):
         zone_id: Input | None = None,
         dns_validation_records: bool = True,
         static_by_host: bool = False,
+        own_us_east_1_provider: bool = False,
     ) -> CdnArgs:
         """The Args of `settings` in front of an app origin, serving some domains."""
         return derive(
@@ -331,4 +343,191 @@ class CdnArgs(CdnSettings):
             zone_id=zone_id,
             dns_validation_records=dns_validation_records,
             static_by_host=static_by_host,
+            own_us_east_1_provider=own_us_east_1_provider,
+        )
+
+
+MAX_VPC_ORIGIN_READ_TIMEOUT = 120
+"""The longest a distribution waits for a VPC origin's response (CloudFront's API: 1-120 s)."""
+
+
+class EdgeSettings(ComponentArgs):
+    """What a user sets on a rack's Edge; `EdgeArgs` adds what the rack wires in.
+
+    The Edge is what every app's distributions share: the VPC origin to the
+    load balancer, a response headers policy, the CloudFront log destination,
+    the rack domain's certificate. The settings that shape a distribution (price
+    class, WAF, timeout) are the rack's, and every app's distributions take them
+    from the rack's outputs. Every field says its default and why.
+    """
+
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    """Edge locations the apps' distributions pay for. Default `PriceClass_100`: North
+    America and Europe only, the cheapest; viewers elsewhere are served from those."""
+
+    web_acl_id: Input | None = None
+    """A WAFv2 web ACL (scope CLOUDFRONT, so in us-east-1) by ARN, on every app's
+    distribution. Default none."""
+
+    origin_read_timeout: int = Field(30, ge=1, le=MAX_VPC_ORIGIN_READ_TIMEOUT)
+    """Seconds CloudFront waits for an app's response, 1-120 (a VPC origin's range).
+    Default 30; above 60 needs a CloudFront quota increase."""
+
+    certificate_arn: Input | None = None
+    """An ACM certificate in us-east-1 covering the rack's `domain` and `*.domain`.
+    Default none: issued here (needs the rack's zone)."""
+
+    logging: bool = True
+    """CloudFront standard logging (v2) of every request to every app's distribution,
+    into one CloudWatch log group in us-east-1. Default on: requests answered at the
+    edge (cached, refused by WAF) reach no load balancer log. Billed per GB ingested."""
+
+    log_retention_days: RetentionDays = 30
+    """Days to keep CloudFront logs (a CloudWatch retention value). Default 30."""
+
+    noncurrent_version_days: int = Field(30, ge=1, le=3650)
+    """Days the apps' static buckets keep overwritten or deleted versions of a file.
+    Default 30: long enough to roll back a bad deploy, short enough to cost little."""
+
+    hsts_max_age: int = Field(31_536_000, ge=31_536_000, le=63_072_000)
+    """Strict-Transport-Security max-age in seconds, one to two years. Default one year."""
+
+    hsts_include_subdomains: bool = True
+    """Add `includeSubDomains` to HSTS. Default on."""
+
+    hsts_preload: bool = False
+    """Add `preload` to HSTS. Default off: preloading is a commitment made by
+    submitting the domain to browsers, not a header alone."""
+
+    frame_options: Literal["DENY", "SAMEORIGIN"] = "SAMEORIGIN"
+    """X-Frame-Options when the app sets none. Default SAMEORIGIN: no other site may
+    frame the apps, and apps (admin pages) may still frame themselves."""
+
+    throwaway: bool = False
+    """This stack is disposable: let `pulumi destroy` delete the log group and the
+    certificate. Default off."""
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _check_certificate(cls, value: Input | None) -> Input | None:
+        if isinstance(value, str) and not _US_EAST_1_CERT.match(value):
+            raise ValueError(
+                f"{value!r}: CloudFront uses ACM certificates from us-east-1 only "
+                "(arn:aws:acm:us-east-1:<account>:certificate/<id>)"
+            )
+        return value
+
+    @field_validator("web_acl_id")
+    @classmethod
+    def _check_web_acl(cls, value: Input | None) -> Input | None:
+        if isinstance(value, str) and not _GLOBAL_WEB_ACL.match(value):
+            raise ValueError(
+                f"{value!r}: give the ARN of a WAFv2 web ACL of scope CLOUDFRONT "
+                "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_headers(self) -> Self:
+        if self.hsts_preload and not self.hsts_include_subdomains:
+            raise ValueError(
+                "hsts_preload: browsers preload only HSTS that includes subdomains; "
+                "turn hsts_include_subdomains on"
+            )
+        return self
+
+
+class EdgeArgs(EdgeSettings):
+    """Everything an Edge is made from: the `EdgeSettings` and its wiring.
+
+    The wiring is the load balancer it reaches (required), the rack's name (for
+    its claims registry) and domain; a Rack passes its own (`EdgeArgs.from_settings`).
+    """
+
+    load_balancer_arn: Input
+    """The internal load balancer CloudFront reaches through the VPC origin. Required."""
+
+    load_balancer_dns_name: Input
+    """Its DNS name, the origin domain of every distribution that uses the VPC origin. Required."""
+
+    rack_name: str
+    """The rack's name: the prefix of its claims (`/paaskit/<rack>/claims/...`). Required."""
+
+    domain: str | None = None
+    """The rack's domain (`apps.example.com`): a certificate for it and `*.domain` in
+    us-east-1, and, with `serve_domain`, a distribution for the names no app
+    holds, with `*.domain` pointing at it. Default none."""
+
+    zone_name: str | None = None
+    """The public Route 53 zone of `domain`, for validation and alias records. Default none."""
+
+    zone_id: Input | None = None
+    """The same zone by id, instead of `zone_name`. Default none."""
+
+    serve_domain: bool = True
+    """Make the distribution that holds `domain` and `*.domain` (the names no app
+    holds answer 404) and the zone's records pointing there. Off while a legacy
+    rack distribution still holds those names (a migration). Default on."""
+
+    after: list[Any] = Field(default_factory=list)
+    """Resources the domain's distribution waits for (a legacy distribution letting the
+    names go first: CloudFront refuses a name another distribution holds). Default none."""
+
+    @field_validator("domain")
+    @classmethod
+    def _check_domain(cls, value: str | None) -> str | None:
+        return None if value is None else _check_dns_name(value)
+
+    @field_validator("zone_name")
+    @classmethod
+    def _check_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_dns_name(value.rstrip("."))
+
+    @model_validator(mode="after")
+    def _check_domain_mode(self) -> Self:
+        if self.zone_name is not None and self.zone_id is not None:
+            raise ValueError("zone_id: give zone_name or zone_id, not both")
+        if self.domain is None:
+            for key in ("zone_name", "zone_id", "certificate_arn"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key}: only used with a domain; set domain too")
+        elif self.zone_name is None and self.zone_id is None and self.certificate_arn is None:
+            raise ValueError(
+                f"domain: {self.domain!r} needs a certificate in us-east-1: name its Route 53 "
+                "zone (zone_name or zone_id) to have one issued, or give certificate_arn"
+            )
+        if (
+            self.domain is not None
+            and self.zone_name is not None
+            and not within_zone(self.domain, self.zone_name)
+        ):
+            raise ValueError(f"domain: {self.domain!r} is not in the zone {self.zone_name!r}")
+        return self
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: EdgeSettings,
+        *,
+        load_balancer_arn: Input,
+        load_balancer_dns_name: Input,
+        rack_name: str,
+        domain: str | None = None,
+        zone_name: str | None = None,
+        zone_id: Input | None = None,
+        serve_domain: bool = True,
+        after: Sequence[Any] = (),
+    ) -> EdgeArgs:
+        """The Args of `settings` in front of a load balancer, for a rack and its domain."""
+        return derive(
+            cls,
+            settings,
+            load_balancer_arn=load_balancer_arn,
+            load_balancer_dns_name=load_balancer_dns_name,
+            rack_name=rack_name,
+            domain=domain,
+            zone_name=zone_name,
+            zone_id=zone_id,
+            serve_domain=serve_domain,
+            after=list(after),
         )

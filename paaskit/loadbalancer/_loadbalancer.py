@@ -40,18 +40,22 @@ _LOG_PREFIX = "access"
 
 
 class LoadBalancer(Component):
-    """An internet-facing Application Load Balancer with certificates, listeners and routes.
+    """An Application Load Balancer, internal or internet-facing, with its listeners and routes.
 
     Creates: a security group (HTTP/HTTPS from CloudFront's prefix list, or
     from the internet; egress only to the nodes) and the nodes' matching
     ingress rule; with `cloudfront_only` and no given secret, the SSM parameter
     holding the origin secret; the access-log bucket (ownership enforced,
     public access blocked, SSE-S3, lifecycle, policy for ELB log delivery and
-    TLS only); the load balancer in the public subnets; with a domain and a
-    zone, an ACM certificate for `domain` and `*.domain` with its DNS
-    validation record; listeners (HTTPS 443 with a fixed 404 default and HTTP
-    80 redirecting to it, or HTTP 80 alone without a domain); alias records
-    when viewers reach it directly; and a listener rule per `add_route`.
+    TLS only); the load balancer, `internal` in the private subnets (a rack's:
+    CloudFront reaches it through a VPC origin) or in the public subnets; with
+    a domain and a zone, an ACM certificate for `domain` and `*.domain` with its
+    DNS validation record; listeners (HTTPS 443 with a fixed 404 default and
+    HTTP 80 redirecting to it, or HTTP 80 alone without a domain); alias
+    records when viewers reach it directly; and a listener rule per
+    `add_route`. Deletion protection and Pulumi's `protect` are on unless
+    `throwaway` (or `deletion_protection` is off): a `pulumi destroy` stops
+    before deleting anything.
     """
 
     TYPE = "paaskit:loadbalancer:LoadBalancer"
@@ -81,14 +85,19 @@ class LoadBalancer(Component):
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        for key in ("vpc_id", "public_subnet_ids"):
+        subnets_key = "private_subnet_ids" if args.internal else "public_subnet_ids"
+        for key in ("vpc_id", subnets_key):
             if getattr(args, key) is None:
                 raise ConfigError(
-                    f"{key}: required: the load balancer's VPC and public subnets "
-                    "(a Network's vpc_id and public_subnet_ids)"
+                    f"{key}: required: the load balancer's VPC and subnets "
+                    f"(a Network's vpc_id and {subnets_key})"
                 )
         super().__init__(name, args, opts)
         self.args = args
+        self.protected = (
+            not args.throwaway if args.deletion_protection is None else args.deletion_protection
+        )
+        """Deletion protection and Pulumi's `protect` on the load balancer."""
         self.domain: str | None = args.domain
         self.rules = RuleBook(args.max_rules, owner=f"load balancer {name!r}")
         """The routes added through `add_route`, their priorities and the quota."""
@@ -143,10 +152,11 @@ class LoadBalancer(Component):
         *,
         hosts: Sequence[str] = (),
         paths: Sequence[str] = (),
+        route: str | None = None,
         priority: int | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> aws.lb.ListenerRule:
-        """Forward requests for `hosts` and/or `paths` to a target group.
+        """Forward requests for `hosts`, `paths` and/or the route header value `route` to a target group.
 
         Makes the listener rule `<lb>-route-<name>` on the app listener, with a
         priority from `route_priority(name, ...)` (or `priority`), requiring the
@@ -162,6 +172,7 @@ class LoadBalancer(Component):
             paths=paths,
             origin_secret=self.origin_secret,
             origin_header_name=self.origin_header_name,
+            route=route,
             priority=priority,
             rules=self.rules,
         )
@@ -223,7 +234,11 @@ class LoadBalancer(Component):
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
-                description="CloudFront origin-facing addresses only",
+                description=(
+                    "CloudFront VPC origin (origin-facing addresses) only"
+                    if args.internal
+                    else "CloudFront origin-facing addresses only"
+                ),
             )
         else:
             for port in (80, 443):
@@ -308,7 +323,8 @@ class LoadBalancer(Component):
             policy=pulumi.Output.all(bucket.arn, account, elb_account).apply(
                 lambda v: access_log_policy(v[0], v[1], _LOG_PREFIX, v[2])
             ),
-            opts=pulumi.ResourceOptions(depends_on=guards),
+            # A kept bucket keeps its policy too: TLS only, and ELB alone may write.
+            opts=pulumi.ResourceOptions(depends_on=guards, retain_on_delete=not throwaway),
         )
         return bucket, policy
 
@@ -326,20 +342,21 @@ class LoadBalancer(Component):
             aws.lb.LoadBalancer,
             "alb",
             load_balancer_type="application",
-            internal=False,
-            subnets=args.public_subnet_ids,
+            internal=args.internal,
+            subnets=args.private_subnet_ids if args.internal else args.public_subnet_ids,
             security_groups=[self.security_group.id],
             ip_address_type="dualstack" if args.ipv6 else "ipv4",
             drop_invalid_header_fields=True,
             desync_mitigation_mode=args.desync_mitigation_mode,
-            enable_deletion_protection=not args.throwaway,
+            enable_deletion_protection=self.protected,
             enable_http2=True,
             idle_timeout=args.idle_timeout,
             preserve_host_header=True,
             xff_header_processing_mode="append",
             enable_waf_fail_open=False,
             access_logs=access_logs,
-            opts=pulumi.ResourceOptions(depends_on=depends),
+            # Replacing or deleting it takes every app offline: `pulumi destroy` stops here.
+            opts=pulumi.ResourceOptions(depends_on=depends, protect=self.protected),
         )
 
     def _certificate(self) -> pulumi.Output[str] | None:

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_CONDITION_WILDCARDS",
     "MAX_PRIORITY",
     "ORIGIN_HEADER",
+    "ROUTE_HEADER",
     "RuleBook",
     "app_host",
     "attach_route",
@@ -38,7 +39,13 @@ MAX_CONDITION_VALUES = 5
 MAX_CONDITION_WILDCARDS = 5
 """AWS: wildcards (`*` and `?`) per rule."""
 
+ROUTE_HEADER = "X-Paaskit-Route"
+"""The header a distribution adds to name the route (`<app>.<service>`) its requests take on
+the rack's load balancer: rules match it, never the Host, so a custom domain never touches
+the rack's rules. CloudFront overwrites a viewer's own header of that name."""
+
 _BAND_SIZE = MAX_PRIORITY // 3
+_ROUTE_VALUE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,127}$")
 
 _ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9.*?-]{1,128}$")
@@ -49,9 +56,9 @@ _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 def route_priority(name: str, hosts: Sequence[str] = (), paths: Sequence[str] = ()) -> int:
     """The listener rule priority of a route, from its name and kind alone.
 
-    Host-and-path rules get 1-16666, path-only rules 16667-33332, host-only rules
-    33333-49998; within its band a rule's place is a hash of its name, so no other
-    route's arrival or departure ever moves it.
+    Host-and-path rules get 1-16666, path-only rules 16667-33332, host-only rules (and
+    rules on the route header alone) 33333-49998; within its band a rule's place is a
+    hash of its name, so no other route's arrival or departure ever moves it.
     """
     band = 0 if hosts and paths else 1 if paths else 2
     offset = int(hashlib.sha256(name.encode()).hexdigest(), 16) % _BAND_SIZE
@@ -72,7 +79,7 @@ class RuleBook:
         self.owner = owner
         self._priority_of: dict[str, int] = {}
         self._name_at: dict[int, str] = {}
-        self._conditions: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+        self._conditions: dict[tuple[tuple[str, ...], tuple[str, ...], str | None], str] = {}
 
     def __len__(self) -> int:
         return len(self._priority_of)
@@ -83,7 +90,13 @@ class RuleBook:
         return dict(self._priority_of)
 
     def book(
-        self, name: str, hosts: Sequence[str], paths: Sequence[str], priority: int | None = None
+        self,
+        name: str,
+        hosts: Sequence[str],
+        paths: Sequence[str],
+        priority: int | None = None,
+        *,
+        route: str | None = None,
     ) -> int:
         """Reserve a priority for a route; an error if it would break a limit or collide."""
         if name in self._priority_of:
@@ -95,11 +108,13 @@ class RuleBook:
                 "Balancer, 100 unless raised, default rules excluded); request a quota increase "
                 "and raise max_rules, or route several services through one rule"
             )
-        key = (tuple(sorted(hosts)), tuple(sorted(paths)))
+        key = (tuple(sorted(hosts)), tuple(sorted(paths)), route)
         if key in self._conditions:
+            what = f"hosts {list(key[0])} and paths {list(key[1])}"
+            if route is not None:
+                what += f" and route {route!r}"
             raise ConfigError(
-                f"route {name!r}: route {self._conditions[key]!r} already matches exactly "
-                f"hosts {list(key[0])} and paths {list(key[1])}"
+                f"route {name!r}: route {self._conditions[key]!r} already matches exactly {what}"
             )
         chosen = route_priority(name, hosts, paths) if priority is None else priority
         if chosen in self._name_at:
@@ -126,14 +141,20 @@ def _check_route(
     *,
     with_header: bool,
     priority: int | None,
+    route: str | None = None,
 ) -> tuple[list[Any], list[str]]:
     if not _ROUTE_NAME.match(name):
         raise ConfigError(
             f"route {name!r}: name it with letters, digits, '.', '_' or '-' (at most 128)"
         )
     hosts, paths = list(hosts), list(paths)
-    if not hosts and not paths:
-        raise ConfigError(f"route {name!r}: give hosts, paths or both")
+    if not hosts and not paths and route is None:
+        raise ConfigError(f"route {name!r}: give hosts, paths, a route header value, or several")
+    if route is not None and not _ROUTE_VALUE.match(route):
+        raise ConfigError(
+            f"route {name!r}: route {route!r}: use lowercase letters, digits, '.' and '-' "
+            "(at most 128; the load balancer reads '*' and '?' as wildcards)"
+        )
     for host in hosts:
         # A host known only at deploy time (an Output from another stack) is checked there.
         if not isinstance(host, str):
@@ -149,9 +170,10 @@ def _check_route(
                 f"route {name!r}: paths: {path!r} is not a path pattern (starts with '/', up to "
                 "128 of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & and wildcards '*' '?')"
             )
-    values = len(hosts) + len(paths) + (1 if with_header else 0)
+    values = len(hosts) + len(paths) + (1 if with_header else 0) + (1 if route else 0)
     if values > MAX_CONDITION_VALUES:
         header = " plus the origin header" if with_header else ""
+        header += " plus the route header" if route else ""
         raise ConfigError(
             f"route {name!r}: {len(hosts)} hosts and {len(paths)} paths{header} make {values} "
             f"condition values; AWS allows {MAX_CONDITION_VALUES} per rule, so split the route"
@@ -161,7 +183,7 @@ def _check_route(
         raise ConfigError(
             f"route {name!r}: {wildcards} wildcards; AWS allows {MAX_CONDITION_WILDCARDS} per rule"
         )
-    if priority is not None and not 1 <= priority <= MAX_PRIORITY:
+    if isinstance(priority, int) and not 1 <= priority <= MAX_PRIORITY:
         raise ConfigError(f"route {name!r}: priority {priority} is outside 1-{MAX_PRIORITY}")
     return hosts, paths
 
@@ -175,22 +197,32 @@ def listener_rule_args(
     paths: Sequence[str] = (),
     origin_secret: Input | None = None,
     origin_header_name: Input = ORIGIN_HEADER,
-    priority: int | None = None,
+    route: str | None = None,
+    priority: int | pulumi.Output[int] | None = None,
     rules: RuleBook | None = None,
 ) -> dict[str, Any]:
-    """The keyword arguments of the `aws.lb.ListenerRule` that routes `hosts` and/or `paths`.
+    """The keyword arguments of the `aws.lb.ListenerRule` that routes `hosts`, `paths` and/or `route`.
 
-    Every check happens here, before anything is registered: names and patterns,
-    AWS's limits on condition values and wildcards, and, given `rules`, the
-    priority's collisions and the quota of rules. The rule requires the secret
-    origin header when `origin_secret` is given. `LoadBalancer.add_route`,
-    `attach_route` and an App's routes all make their rules from this.
+    `route` is a value of the route header (`ROUTE_HEADER`) that a CloudFront
+    distribution adds (`shop.web`): a rule on it routes whatever that
+    distribution sends, whatever the viewer's host. Every check happens here,
+    before anything is registered: names and patterns, AWS's limits on
+    condition values and wildcards, and, given `rules`, the priority's
+    collisions and the quota of rules. The rule requires the secret origin
+    header when `origin_secret` is given. A `priority` known only at deploy
+    time (an Output: one the rack's claims registry allocated) is not booked.
+    `LoadBalancer.add_route`, `attach_route` and an App's routes all make their
+    rules from this.
     """
+    fixed = priority if isinstance(priority, int) else None
     hosts, paths = _check_route(
-        name, hosts, paths, with_header=origin_secret is not None, priority=priority
+        name, hosts, paths, with_header=origin_secret is not None, priority=fixed, route=route
     )
-    if rules is not None:
-        chosen = rules.book(name, hosts, paths, priority)
+    chosen: int | pulumi.Output[int]
+    if isinstance(priority, pulumi.Output):
+        chosen = priority
+    elif rules is not None:
+        chosen = rules.book(name, hosts, paths, priority, route=route)
     else:
         chosen = route_priority(name, hosts, paths) if priority is None else priority
     conditions: list[dict[str, Any]] = []
@@ -198,6 +230,9 @@ def listener_rule_args(
         conditions.append({"host_header": {"values": hosts}})
     if paths:
         conditions.append({"path_pattern": {"values": paths}})
+    if route is not None:
+        # http-header conditions may repeat in one rule (unlike host and path).
+        conditions.append({"http_header": {"http_header_name": ROUTE_HEADER, "values": [route]}})
     if origin_secret is not None:
         conditions.append(
             {
@@ -224,6 +259,7 @@ def attach_route(
     paths: Sequence[str] = (),
     origin_secret: Input | None = None,
     origin_header_name: Input = ORIGIN_HEADER,
+    route: str | None = None,
     priority: int | None = None,
     rules: RuleBook | None = None,
     tags: dict[str, str] | None = None,
@@ -249,6 +285,7 @@ def attach_route(
         paths=paths,
         origin_secret=origin_secret,
         origin_header_name=origin_header_name,
+        route=route,
         priority=priority,
         rules=rules,
     )

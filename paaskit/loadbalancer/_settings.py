@@ -106,6 +106,12 @@ class LoadBalancerSettings(ComponentArgs):
     """This stack is disposable: let `pulumi destroy` delete the log bucket with
     its logs and turn off deletion protection. Default off."""
 
+    deletion_protection: bool | None = None
+    """AWS's deletion protection on the load balancer, and Pulumi's `protect`, so
+    that `pulumi destroy` stops before deleting anything. Default: on unless
+    `throwaway`. Off keeps the log bucket (unlike `throwaway`): how a rack
+    retires a load balancer it no longer needs."""
+
     @field_validator("origin_secret")
     @classmethod
     def _check_secret(cls, value: Input | None) -> Input | None:
@@ -148,9 +154,21 @@ class LoadBalancerArgs(LoadBalancerSettings):
     vpc_id: Input
     """The VPC (`network.vpc_id`). Required."""
 
-    public_subnet_ids: list[Input] | pulumi.Output[Any]
-    """The public subnets, in at least two zones (`network.public_subnet_ids`).
-    Required."""
+    public_subnet_ids: list[Input] | pulumi.Output[Any] | None = None
+    """The public subnets, in at least two zones (`network.public_subnet_ids`), for an
+    internet-facing load balancer. Required unless `internal`."""
+
+    internal: bool = False
+    """An internal load balancer in the private subnets, with no public address,
+    reached by CloudFront through a VPC origin (HTTP on 80 from CloudFront's
+    origin-facing addresses, with the secret header). Needs `private_subnet_ids`
+    and `cloudfront_only`, and takes no domain: TLS ends at CloudFront, and the hop
+    to the origin stays inside AWS's network. Default off (internet-facing); a
+    rack's load balancer is internal."""
+
+    private_subnet_ids: list[Input] | pulumi.Output[Any] | None = None
+    """The private subnets, in at least two zones (`network.private_subnet_ids`), of an
+    `internal` load balancer. Default none."""
 
     node_security_group_id: Input | None = None
     """The cluster nodes' security group. Given, the load balancer may reach the
@@ -180,7 +198,7 @@ class LoadBalancerArgs(LoadBalancerSettings):
     def _check_zone_name(cls, value: str | None) -> str | None:
         return None if value is None else _check_domain(value.rstrip("."), "a zone name")
 
-    @field_validator("public_subnet_ids")
+    @field_validator("public_subnet_ids", "private_subnet_ids")
     @classmethod
     def _check_subnets(cls, value: list[Input] | pulumi.Output[Any] | None) -> Any:
         if isinstance(value, list) and len(value) < 2:
@@ -188,6 +206,37 @@ class LoadBalancerArgs(LoadBalancerSettings):
                 f"an Application Load Balancer needs subnets in at least two zones (got {len(value)})"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_placement(self) -> Self:
+        if self.internal:
+            if self.private_subnet_ids is None:
+                raise ValueError(
+                    "private_subnet_ids: required: an internal load balancer lives in the "
+                    "private subnets (a Network's private_subnet_ids)"
+                )
+            if self.public_subnet_ids is not None:
+                raise ValueError("public_subnet_ids: an internal load balancer takes none")
+            if not self.cloudfront_only:
+                raise ValueError(
+                    "cloudfront_only: an internal load balancer is reached through CloudFront's "
+                    "VPC origin only; leave cloudfront_only on"
+                )
+            for key in ("domain", "certificate_arn", "zone_name", "zone_id"):
+                if getattr(self, key) is not None:
+                    raise ValueError(
+                        f"{key}: an internal load balancer serves HTTP to CloudFront's VPC "
+                        "origin; certificates and domains belong to the distributions"
+                    )
+        else:
+            if self.public_subnet_ids is None:
+                raise ValueError(
+                    "public_subnet_ids: required: an internet-facing load balancer lives in "
+                    "the public subnets (a Network's public_subnet_ids), or set internal"
+                )
+            if self.private_subnet_ids is not None:
+                raise ValueError("private_subnet_ids: only used with internal; set internal")
+        return self
 
     @model_validator(mode="after")
     def _check_domain_mode(self) -> Self:
@@ -222,20 +271,26 @@ class LoadBalancerArgs(LoadBalancerSettings):
         settings: LoadBalancerSettings,
         *,
         vpc_id: Input,
-        public_subnet_ids: Sequence[Input] | pulumi.Output[Any],
+        public_subnet_ids: Sequence[Input] | pulumi.Output[Any] | None = None,
         node_security_group_id: Input | None = None,
         domain: str | None = None,
         zone_name: str | None = None,
         zone_id: Input | None = None,
+        internal: bool = False,
+        private_subnet_ids: Sequence[Input] | pulumi.Output[Any] | None = None,
     ) -> LoadBalancerArgs:
         """The Args of `settings` in a network, reaching some nodes, serving a domain."""
+
+        def listed(ids: Sequence[Input] | pulumi.Output[Any] | None) -> Any:
+            return ids if ids is None or isinstance(ids, pulumi.Output) else list(ids)
+
         return derive(
             cls,
             settings,
             vpc_id=vpc_id,
-            public_subnet_ids=public_subnet_ids
-            if isinstance(public_subnet_ids, pulumi.Output)
-            else list(public_subnet_ids),
+            public_subnet_ids=listed(public_subnet_ids),
+            internal=internal,
+            private_subnet_ids=listed(private_subnet_ids),
             node_security_group_id=node_security_group_id,
             domain=domain,
             zone_name=zone_name,

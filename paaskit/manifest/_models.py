@@ -803,8 +803,9 @@ class Service(_Model):
     """Rolling deploy limits. Default minimum 50%, maximum 200% (Convox's)."""
 
     domain: Annotated[tuple[str, ...], BeforeValidator(_domains)] = ()
-    """Custom domains routed to this service (`${HOST}`, a comma-separated string or a list);
-    the rack's certificate must cover them. Default none: the rack's own host name."""
+    """Custom domains routed to this service (`${HOST}`, a comma-separated string or a list):
+    any hostnames, up to 10, each with a certificate paaskit requests (docs/app.md). Default
+    none: the service's own `*.cloudfront.net` name (and `<app>-<service>.<rack domain>`)."""
 
     drain: Annotated[Int, Field(ge=0, le=3600)] = 30
     """Seconds the load balancer lets in-flight requests finish before a process is stopped,

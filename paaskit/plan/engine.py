@@ -20,7 +20,7 @@ import heapq
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from google.protobuf import json_format
@@ -165,6 +165,8 @@ class PlanMocks(mocks.Mocks):
         self.ref_error: BaseException | None = None
         self._ref_lock = threading.Lock()
         self.urns: dict[tuple[str, str], str] = {}
+        self.read_outputs: dict[str, dict[str, Any]] = {}
+        """The outputs each stack reference was answered with, by stack name."""
 
     def _lookup_ref(self, name: str) -> Mapping[str, Any] | None:
         if name in self.refs:
@@ -203,8 +205,13 @@ class PlanMocks(mocks.Mocks):
         if args.typ == STACK_REFERENCE_TYPE:
             name = str(args.inputs.get("name") or args.resource_id or args.name)
             outputs = self._resolve(name)
+            self.read_outputs[name] = dict(outputs)
             return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": []}
         urn = self.urns.get((args.typ, args.name), "")
+        if args.resource_id:
+            return fakes.read_state(
+                args.typ, args.name, urn, str(args.resource_id), dict(args.inputs), self.ctx
+            )
         return fakes.resource_state(args.typ, args.name, urn, dict(args.inputs), self.ctx)
 
     def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -558,6 +565,20 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
     return Plan(
         project=options.project,
         stack=options.stack,
-        resources=monitor.ordered_records(),
+        resources=[_with_read_outputs(r, plan_mocks) for r in monitor.ordered_records()],
         outputs=monitor.stack_outputs,
     )
+
+
+def _with_read_outputs(record: ResourceRecord, plan_mocks: PlanMocks) -> ResourceRecord:
+    """A stack reference's record, with the outputs of the stack it read.
+
+    They come from the referenced stack's own plan (whose secrets are already
+    masked) or from `--ref` (as `pulumi stack output --json` prints them,
+    secrets masked): what the program was told, so readers of the plan alone
+    (the cost of an app on another stack's rack) know it too.
+    """
+    if record.type != STACK_REFERENCE_TYPE:
+        return record
+    outputs = plan_mocks.read_outputs.get(str(record.inputs.get("name", record.name)), {})
+    return replace(record, outputs={str(k): v for k, v in outputs.items()})

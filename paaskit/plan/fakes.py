@@ -30,6 +30,7 @@ __all__ = [
     "MANAGED_CACHE_POLICIES",
     "MANAGED_ORIGIN_REQUEST_POLICIES",
     "MANAGED_RESPONSE_HEADERS_POLICIES",
+    "READ_STATES",
     "SECRET_MARKER",
     "STATES",
     "Context",
@@ -39,6 +40,7 @@ __all__ = [
     "autoname",
     "digest",
     "physical_name",
+    "read_state",
     "resource_state",
 ]
 
@@ -112,8 +114,9 @@ def _uuid(seed: str) -> str:
     return str(uuid.UUID(digest(seed)[:32]))
 
 
-def _upper_alnum(seed: str, length: int) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+def _upper_alnum(
+    seed: str, length: int, alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+) -> str:
     number = int(digest(seed), 16)
     out = []
     for _ in range(length):
@@ -206,6 +209,7 @@ AUTONAMED: dict[str, tuple[str, int]] = {
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": ("name", 60),
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": ("name", 60),
 }
+# CloudFront's VPC origin is named inside its endpoint configuration, never generated.
 
 _LOWERCASE_NAMES = {
     "aws:s3/bucket:Bucket",
@@ -369,6 +373,29 @@ def _cloudfront_id(kind: str, *, uuid_id: bool) -> StateFn:
         }
 
     return state
+
+
+def _vpc_origin(r: Resource, ctx: Context) -> dict[str, Any]:
+    mixed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    rid = "vo_" + _upper_alnum(r.urn, 22, mixed)
+    return {
+        "id": rid,
+        "arn": f"arn:{ctx.partition}:cloudfront::{ctx.account}:vpcorigin/{rid}",
+        "etag": "E" + _upper_alnum(r.urn + "etag", 13),
+    }
+
+
+def _log_delivery_source(r: Resource, ctx: Context) -> dict[str, Any]:
+    return {"id": r.name, "arn": ctx.arn("logs", f"delivery-source:{r.name}")}
+
+
+def _log_delivery_destination(r: Resource, ctx: Context) -> dict[str, Any]:
+    return {"id": r.name, "arn": ctx.arn("logs", f"delivery-destination:{r.name}")}
+
+
+def _log_delivery(r: Resource, ctx: Context) -> dict[str, Any]:
+    rid = _upper_alnum(r.urn, 16, "abcdefghijklmnopqrstuvwxyz0123456789")
+    return {"id": rid, "arn": ctx.arn("logs", f"delivery:{rid}")}
 
 
 def _certificate(r: Resource, ctx: Context) -> dict[str, Any]:
@@ -557,6 +584,7 @@ STATES: dict[str, StateFn] = {
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _named(
         "lambda", "event-invoke-config:{name}"
     ),
+    # No `result`: a plan cannot run the function, so what it returns is unknown.
     "aws:lambda/invocation:Invocation": _uuid_arn("lambda", "invocation:{id}"),
     # iam
     "aws:iam/role:Role": _named("iam", "role/{name}", global_=True),
@@ -570,6 +598,9 @@ STATES: dict[str, StateFn] = {
     ),
     # logs, events, queues, topics, schedules
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": _log_delivery_source,
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": _log_delivery_destination,
+    "aws:cloudwatch/logDelivery:LogDelivery": _log_delivery,
     "aws:cloudwatch/eventRule:EventRule": _named("events", "rule/{name}"),
     "aws:cloudwatch/eventTarget:EventTarget": _named("events", "target/{name}"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm:{name}"),
@@ -601,6 +632,7 @@ STATES: dict[str, StateFn] = {
     "aws:s3/bucketObjectv2:BucketObjectv2": _s3_object,
     "aws:s3/bucketObject:BucketObject": _s3_object,
     "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:cloudfront/vpcOrigin:VpcOrigin": _vpc_origin,
     "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_id(
         "origin-access-control", uuid_id=False
     ),
@@ -646,14 +678,24 @@ def _generic(r: Resource, ctx: Context) -> dict[str, Any]:
     return {"id": r.name, "arn": ctx.arn(module, f"{kind}/{r.name}")}
 
 
+def _in_region(inputs: Mapping[str, Any], ctx: Context) -> Context:
+    """pulumi-aws v7's per-resource `region` input: the resource lives there, not in the stack's."""
+    region = inputs.get("region")
+    if isinstance(region, str) and region and region != ctx.region:
+        return Context(region=region, account=ctx.account, partition=ctx.partition)
+    return ctx
+
+
 def resource_state(
     type_: str, logical: str, urn: str, inputs: dict[str, Any], ctx: Context
 ) -> tuple[str, dict[str, Any]]:
     """The id and state AWS would report after creating the resource.
 
     The state starts from the inputs (a created resource reports what it was
-    given) and adds the computed attributes.
+    given) and adds the computed attributes. A resource given a `region` (pulumi-aws
+    v7) gets ids and ARNs of that region.
     """
+    ctx = _in_region(inputs, ctx)
     res = Resource(type_, logical, urn, inputs)
     computed = STATES.get(type_, _generic)(res, ctx)
     state = dict(inputs)
@@ -664,6 +706,33 @@ def resource_state(
     if type_.startswith("aws:") and "tags" in inputs:
         state["tagsAll"] = inputs["tags"]
     return str(computed.get("id", res.name)), state
+
+
+def _certificate_read(r: Resource, ctx: Context, rid: str) -> dict[str, Any]:
+    # A certificate the plan reads back was requested, never validated: no DNS record
+    # the plan names exists yet, so ACM still waits for it (the first `pulumi up`).
+    return {"id": rid, "arn": rid, "status": "PENDING_VALIDATION"}
+
+
+READ_STATES: dict[str, Callable[[Resource, Context, str], dict[str, Any]]] = {
+    "aws:acm/certificate:Certificate": _certificate_read,
+}
+"""What reading an existing resource (`Resource.get(name, id)`) answers, by type; the
+rest answer as if created, under the id they were read by."""
+
+
+def read_state(
+    type_: str, logical: str, urn: str, rid: str, inputs: dict[str, Any], ctx: Context
+) -> tuple[str, dict[str, Any]]:
+    """The id and state a read of an existing resource (`Resource.get`) returns."""
+    ctx = _in_region(inputs, ctx)
+    res = Resource(type_, logical, urn, inputs)
+    reader = READ_STATES.get(type_)
+    if reader is not None:
+        return rid, {**inputs, **reader(res, ctx, rid)}
+    _, state = resource_state(type_, logical, urn, inputs, ctx)
+    state["id"] = rid
+    return rid, state
 
 
 # --- provider functions --------------------------------------------------------

@@ -44,6 +44,9 @@ class ResourceRecord:
     ignore_changes: tuple[str, ...] = ()
     read: bool = False
     """True for a resource the program reads (`Resource.get`, a stack reference) rather than manages."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What a stack reference read: the other stack's outputs, as the plan was given them
+    (secrets masked). Empty for every other resource."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class ResourceRecord:
             "delete_before_replace": self.delete_before_replace,
             "ignore_changes": list(self.ignore_changes),
             "read": self.read,
+            "outputs": self.outputs,
         }
 
     @classmethod
@@ -78,6 +82,7 @@ class ResourceRecord:
             delete_before_replace=bool(data.get("delete_before_replace")),
             ignore_changes=tuple(data.get("ignore_changes", ())),
             read=bool(data.get("read")),
+            outputs=dict(data.get("outputs", {})),
         )
 
 

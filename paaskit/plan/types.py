@@ -47,6 +47,7 @@ __all__ = [
     "LISTENERS",
     "LISTENER_RULES",
     "LOAD_BALANCERS",
+    "LOG_DELIVERY_SOURCE",
     "LOG_GROUP",
     "NAT_GATEWAY",
     "ORIGIN_ACCESS_CONTROL",
@@ -61,6 +62,7 @@ __all__ = [
     "ROLE",
     "ROLE_POLICY",
     "ROUTE",
+    "ROUTE53_RECORD",
     "SCHEDULE",
     "SECRET",
     "SECRET_POLICY",
@@ -68,6 +70,7 @@ __all__ = [
     "SG_EGRESS",
     "SG_INGRESS",
     "SG_RULE",
+    "STACK_REFERENCE",
     "SUBNET",
     "TARGET_GROUPS",
     "TASK_DEFINITION",
@@ -75,6 +78,7 @@ __all__ = [
     "USER_POLICY",
     "VPC",
     "VPC_ENDPOINT",
+    "VPC_ORIGIN",
 ]
 
 # network
@@ -90,6 +94,7 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 EIP = "aws:ec2/eip:Eip"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 ROUTE = "aws:ec2/route:Route"
+ROUTE53_RECORD = "aws:route53/record:Record"
 INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
 
 # compute
@@ -128,6 +133,8 @@ BUCKET_VERSIONING = (
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_OBJECTS = ("aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject")
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 RESPONSE_HEADERS_POLICY = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
 CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
 ORIGIN_REQUEST_POLICY = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
@@ -168,3 +175,6 @@ KMS_ALIAS = "aws:kms/alias:Alias"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token, not a password
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105 - a type token
 HOSTED_ZONE = "aws:route53/zone:Zone"
+
+# other stacks
+STACK_REFERENCE = "pulumi:pulumi:StackReference"

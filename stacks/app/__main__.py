@@ -14,5 +14,8 @@ from paaskit.app import App
 
 name, args = app_config.load()
 app = App(name, args)
+# Each web service's URL: its own domain once served, else its *.cloudfront.net name.
 pulumi.export("urls", app.urls)
+# Per web service, the DNS records to create at the domains' provider (empty when none).
+pulumi.export("dns", app.dns)
 pulumi.export("services", {svc: service.name for svc, service in app.services.items()})

@@ -35,6 +35,9 @@ CONFIG_KEYS: dict[str, str | None] = {
     "releaseTimeoutSeconds": "release_timeout_seconds",
     "logRetentionDays": "log_retention_days",
     "throwaway": "throwaway",
+    "zones": "zones",
+    "cdnLogs": "cdn_logs",
+    "imageHistory": "image_history",
 }
 """Each config key and the field of `AppArgs` it sets; None: read here, not a field."""
 

@@ -169,8 +169,14 @@ def sni(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     types=[t.DISTRIBUTION],
 )
 def origin_https(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
-    """The hop from the edge to the load balancer crosses the internet; `http-only`
-    sends every request and cookie in clear text."""
+    """A custom origin is reached over the internet: `http-only` sends every request
+    and cookie in clear text past whoever is on the path. A VPC origin is not judged
+    here: CloudFront reaches it inside AWS's network, through service-managed
+    interfaces in the VPC's private subnets, to an internal load balancer nothing else
+    reaches (its security group admits CloudFront's origin-facing addresses only and
+    its rules require a secret header), so HTTP on that hop exposes nothing to the
+    internet; viewers still get HTTPS only (PK-CF-001). That is how a paaskit rack
+    without a domain of its own serves every app over HTTPS."""
     viewer_policies = {b.get("viewerProtocolPolicy") for _, b in behaviors(r)}
     for origin in origins(r):
         config = origin.get("customOriginConfig")

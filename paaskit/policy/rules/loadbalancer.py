@@ -19,6 +19,7 @@ __all__ = [
     "drop_invalid_headers",
     "health_checks",
     "http_redirects",
+    "internal_behind_cloudfront",
     "rules",
     "tls_policy",
 ]
@@ -122,8 +123,9 @@ def _redirects_to_https(actions: Any) -> bool:
 def http_redirects(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     """Anything served over plain HTTP can be read and changed on the way; port 80
     exists only to send browsers to 443. A load balancer that admits only CloudFront
-    is not viewer-facing: CloudFront redirects viewers (PK-CF-001), and its hop to the
-    origin is judged by PK-CF-007."""
+    (internal behind a VPC origin, or CloudFront's prefix list alone) is not
+    viewer-facing: CloudFront redirects viewers (PK-CF-001), and its hop to the origin
+    is judged by PK-CF-007."""
     listeners = [r] if r.type in t.LISTENERS else index.dependencies(r, *t.LISTENERS)
     for listener in listeners:
         lbs = index.dependencies(listener, *t.LOAD_BALANCERS)
@@ -177,3 +179,27 @@ def health_checks(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
         isinstance(check, Mapping) and check.get("path")
     ):
         yield "healthCheck.path is not set: the default GET / passes whenever the server answers; check the app's health path"
+
+
+@rules.rule(
+    "PK-ELB-008",
+    "A load balancer only CloudFront reaches is internal",
+    severity="warning",
+    sources=["CloudFront VPC origins", "SEC05-BP01"],
+    types=list(t.LOAD_BALANCERS),
+    scope="stack",
+)
+def internal_behind_cloudfront(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
+    """A load balancer that admits CloudFront alone has no reason to face the internet:
+    internal in private subnets and reached through a CloudFront VPC origin, it has no
+    public addresses to pay for or to be scanned, and no way around CloudFront, its WAF
+    and its logs. A paaskit rack's load balancer is internal; a rack deployed before
+    keeps its public one only while its apps move (`legacy_edge`)."""
+    if flag(r.inputs.get("internal")) is True or not _application(r):
+        return
+    if not index.dependencies(r, t.SECURITY_GROUP) or viewer_facing(r, index):
+        return
+    yield (
+        "internet-facing, but only CloudFront may reach it: make it internal and reach it "
+        "through a CloudFront VPC origin"
+    )

@@ -94,9 +94,10 @@ def default_security_group_adopted(r: ResourceRecord, index: PlanIndex) -> Itera
     types=[t.SG_INGRESS, t.SG_RULE, t.SECURITY_GROUP],
 )
 def world_ingress(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
-    """Nothing but the load balancer's HTTP and HTTPS listeners faces the internet.
-    SSH and databases are reached through Session Manager and private networking,
-    never a world-open port."""
+    """Nothing but a viewer-facing load balancer's HTTP and HTTPS listeners faces the
+    internet (a rack's load balancer is internal: only CloudFront reaches it). SSH and
+    databases are reached through Session Manager and private networking, never a
+    world-open port."""
     for rule in ingress_rules(r):
         sources = rule_world_sources(r, rule)
         if not sources:
@@ -146,7 +147,8 @@ def flow_logs(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     types=[t.SUBNET],
 )
 def subnet_public_ips(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
-    """Only the load balancer and NAT face the internet, through their own addresses;
-    an instance launched into a subnet that maps public IPs is reachable by accident."""
+    """Only NAT (and a load balancer viewers reach directly) face the internet, through
+    their own addresses; an instance launched into a subnet that maps public IPs is
+    reachable by accident."""
     if flag(r.inputs.get("mapPublicIpOnLaunch")):
         yield "mapPublicIpOnLaunch is true: every instance launched here gets a public IPv4 address"
