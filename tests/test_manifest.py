@@ -151,8 +151,9 @@ def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
         "services.api.port.scheme": "expected one of 'http' or 'https' (got \"tcp\")",
         "services.api.privileged": "not supported by paaskit: processes never run privileged "
         "on paaskit",
-        "services.worker.health.timeout": "must be less than the interval (10 >= 5)",
         "services.worker.internal": 'expected true or false (got "maybe")',
+        "services.jobs.health.timeout": "must be less than the interval (10 >= 5): the load "
+        "balancer requires it",
     }
 
 
@@ -221,8 +222,8 @@ services:
     assert m.services["worker"].scale.cpu == 512
     assert m.services["worker"].environment[0].name == "SHARED"
     assert problems("other-anchors: {}\nservices: {web: {}}\n") == {
-        "other-anchors": "unknown key (expected one of: environment, resources, services, timers; "
-        "a key holding YAML anchors must start with x-)"
+        "other-anchors": "unknown key (expected one of: environment, labels, resources, services, "
+        "timers; a key holding YAML anchors must start with x-)"
     }
 
 
@@ -348,6 +349,7 @@ def test_health_shorthand_and_derived_defaults() -> None:
         "interval": 5,
         "grace": 5,
         "timeout": 4,
+        "disable": False,
     }
     # Convox derives grace and timeout from the interval unless given.
     assert service({"health": {"interval": 30}}).health.model_dump() == {
@@ -355,6 +357,7 @@ def test_health_shorthand_and_derived_defaults() -> None:
         "interval": 30,
         "grace": 30,
         "timeout": 29,
+        "disable": False,
     }
     assert service(
         {"health": {"path": "/h", "interval": 10, "grace": 60, "timeout": 3}}
@@ -363,6 +366,7 @@ def test_health_shorthand_and_derived_defaults() -> None:
         "interval": 10,
         "grace": 60,
         "timeout": 3,
+        "disable": False,
     }
     assert problems({"services": {"web": {"health": "health"}}}) == {
         "services.web.health.path": 'expected a URL path starting with / (got "health")'
@@ -370,9 +374,26 @@ def test_health_shorthand_and_derived_defaults() -> None:
     assert problems({"services": {"web": {"health": {"interval": 2}}}}) == {
         "services.web.health.interval": "must be at least 5 (got 2)"
     }
-    assert problems({"services": {"web": {"health": {"disable": True}}}}) == {
-        "services.web.health.disable": "not supported by paaskit: the load balancer always checks "
-        "the health of a service with a port"
+
+
+def test_health_checks_are_the_load_balancers() -> None:
+    # Without a port nothing checks health: disabling it, or any timeout, changes nothing.
+    worker = service({"health": {"disable": True, "interval": 15, "timeout": 30}})
+    assert (worker.health.disable, worker.health.timeout) == (True, 30)
+    assert problems({"services": {"web": {"port": 80, "health": {"disable": True}}}}) == {
+        "services.web.health.disable": "the load balancer always checks the health of a service "
+        "with a port (AWS turns health checks off only for Lambda targets): remove disable, or "
+        "give a path that answers quickly"
+    }
+    assert problems(
+        {"services": {"web": {"port": 80, "health": {"interval": 15, "timeout": 15}}}}
+    ) == {
+        "services.web.health.timeout": "must be less than the interval (15 >= 15): the load "
+        "balancer requires it"
+    }
+    assert problems({"services": {"web": {"port": 80, "health": {"port": 8081}}}}) == {
+        "services.web.health.port": "not supported by paaskit: the load balancer checks the port "
+        "it sends traffic to (the process's port, on a dynamic port of its node)"
     }
 
 
@@ -433,8 +454,10 @@ def test_scale_sizes_and_fargate_fit() -> None:
     assert service({"scale": {"cpu": 1024, "memory": 2048}}).scale.fits_fargate
     assert not service({"scale": {"cpu": 256, "memory": 4096}}).scale.fits_fargate
     assert not service({"scale": {"cpu": 300, "memory": 512}}).scale.fits_fargate
-    assert problems({"services": {"web": {"scale": {"cpu": 64, "memory": 64}}}}) == {
-        "services.web.scale.cpu": "must be at least 128 (got 64)",
+    # On EC2 a container's CPU is a share: ECS takes less than 128 units.
+    assert service({"scale": {"cpu": 64}}).scale.cpu == 64
+    assert problems({"services": {"web": {"scale": {"cpu": 1, "memory": 64}}}}) == {
+        "services.web.scale.cpu": "must be at least 2 (got 1)",
         "services.web.scale.memory": "must be at least 128 (got 64)",
     }
     assert problems({"services": {"web": {"scale": {"cpu": 200000}}}}) == {
@@ -525,20 +548,145 @@ def test_environment_lists_merge_top_level_first_and_later_wins() -> None:
             "expected KEY or KEY=default (got a mapping)",
         ),
         (["A", "A=1"], "services.web.environment", "A is declared twice"),
-        (
-            ["*"],
-            "services.web.environment",
-            '"*" (pass every app setting through) is not '
-            "supported: paaskit passes only declared variables, so a secret reaches only the "
-            "services that ask for it",
-        ),
     ],
 )
 def test_bad_environment(value: Any, path: str, message: str) -> None:
     assert problems({"services": {"web": {"environment": value}}}) == {path: message}
 
 
+def test_a_star_passes_every_setting_declared_or_not() -> None:
+    m = parse_manifest(
+        {
+            "environment": ["COMPANY=Acme"],
+            "services": {
+                "web": {"environment": ["*", "FORCE_SSL=true", "TOKEN"]},
+                "worker": {"environment": ["TOKEN"]},
+            },
+        }
+    )
+    web, worker = m.service_environment("web"), m.service_environment("worker")
+    assert (web.everything, worker.everything) == (True, False)
+    assert web.variables == {"COMPANY": "Acme", "FORCE_SSL": "true", "TOKEN": None}
+    assert web.required == ("TOKEN",)
+    settings = {"TOKEN": "t", "SECRET": "s", "FORCE_SSL": "false"}
+    assert web.passed(settings) == ("TOKEN", "SECRET", "FORCE_SSL")
+    assert worker.passed(settings) == ("TOKEN",)
+    assert m.resolve_environment("web", settings) == {
+        "COMPANY": "Acme",
+        "FORCE_SSL": "false",
+        "TOKEN": "t",
+        "SECRET": "s",
+    }
+    assert m.resolve_environment("worker", settings) == {"COMPANY": "Acme", "TOKEN": "t"}
+    with pytest.raises(ManifestError, match="required but not set: TOKEN"):
+        m.resolve_environment("web", {"SECRET": "s"})
+    # At the top it reaches every service, as Convox prepends the top-level list.
+    top = parse_manifest({"environment": ["*"], "services": {"a": {}, "b": {}}})
+    assert [top.service_environment(s).everything for s in ("a", "b")] == [True, True]
+
+
+def test_labels_are_docker_labels_and_gen1_labels_are_explained() -> None:
+    m = parse_manifest(
+        {
+            "labels": {"team": "web", "tier": 1},
+            "services": {
+                "web": {
+                    "port": 3000,
+                    "labels": [
+                        "convox.health.path=/healthcheck",
+                        "convox.port.443.protocol=https",
+                        "convox.deployment.minimum=50",
+                        "convox.health.threshold.healthy=3",
+                        "convox.port.443.proxy=true",
+                        "convox.something=else",
+                        "team=api",
+                    ],
+                },
+                "agent": {"agent": True, "labels": {"com.datadoghq.ad.logs": "[]", "on": True}},
+            },
+        }
+    )
+    assert m.service_labels("agent") == {
+        "team": "web",
+        "tier": "1",
+        "com.datadoghq.ad.logs": "[]",
+        "on": "true",
+    }
+    assert m.service_labels("web")["team"] == "api"
+    gen1 = "configured Convox Gen1 (docker-compose.yml) racks; here it is only a Docker label "
+    gen1 += "and configures nothing: "
+    assert m.warnings == tuple(
+        ("services.web.labels", f"{key} {gen1}{advice}")
+        for key, advice in [
+            ("convox.health.path", "use health.path"),
+            ("convox.port.443.protocol", "use port: https:443 if the process speaks HTTPS"),
+            ("convox.deployment.minimum", "use deployment.minimum"),
+            ("convox.health.threshold.healthy", "paaskit counts 2 checks healthy, 3 unhealthy"),
+            (
+                "convox.port.443.proxy",
+                "the rack's load balancer ends TLS and adds X-Forwarded-For",
+            ),
+            ("convox.something", "remove it, or see docs/convox.md"),
+        ]
+    )
+    assert problems({"services": {"web": {"labels": ["novalue"]}}}) == {
+        "services.web.labels": 'expected key=value (got "novalue")'
+    }
+    assert problems({"labels": "a=b", "services": {"web": {}}}) == {
+        "labels": 'expected a mapping or a list of key=value (got "a=b")'
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "advice"),
+    [
+        ("convox.agent", "use agent: true"),
+        ("convox.balancer", "a service without a port gets no load balancer"),
+        ("convox.cron.myjob", "use timers"),
+        ("convox.deployment.maximum", "use deployment.maximum"),
+        ("convox.draining.timeout", "use drain"),
+        ("convox.environment.secure", "settings always reach processes as ECS secrets"),
+        ("convox.health.interval", "use health.interval"),
+        ("convox.health.timeout", "use health.timeout"),
+        ("convox.health.port", "the load balancer checks the port it sends traffic to"),
+        ("convox.health.threshold.unhealthy", "paaskit counts 2 checks healthy, 3 unhealthy"),
+        ("convox.idle.timeout", "use timeout"),
+        ("convox.port.80.secure", "the rack's load balancer ends TLS and adds X-Forwarded-For"),
+        ("convox.start.shift", "convox start has no paaskit equivalent"),
+        ("convox.cron.a.b", "remove it, or see docs/convox.md"),
+        ("convox.health.paths", "remove it, or see docs/convox.md"),
+    ],
+)
+def test_every_gen1_label_names_what_replaces_it(key: str, advice: str) -> None:
+    m = parse_manifest({"services": {"web": {"labels": {key: "1"}}}})
+    assert [message.split("configures nothing: ", 1)[1] for _, message in m.warnings] == [advice]
+
+
+def test_volumes_timeouts_and_docker_compose_keys() -> None:
+    assert service({"volumes": []}).volumes == ()
+    assert service({"volumes": None}).volumes == ()
+    assert problems({"services": {"web": {"volumes": ["/data"]}}}) == {
+        "services.web.volumes": "volumes are not supported yet (persistent storage on EFS and "
+        "agents' host mounts are planned); an empty list is fine"
+    }
+    assert problems({"services": {"web": {"volumes": "/data"}}}) == {
+        "services.web.volumes": 'expected a list of volumes (got "/data")'
+    }
+    assert service({"port": 80, "timeout": 120}).timeout == 120
+    assert service({}).timeout is None
+    assert problems({"services": {"web": {"port": 80, "timeout": 181}}}) == {
+        "services.web.timeout": "must be at most 180 (got 181)"
+    }
+    assert problems({"services": {"web": {"cpu_shares": 128, "mem_limit": "256m"}}}) == {
+        "services.web.cpu_shares": "not supported by paaskit: a docker-compose key (Convox Gen1): "
+        "use scale.cpu",
+        "services.web.mem_limit": "not supported by paaskit: a docker-compose key (Convox Gen1): "
+        "use scale.memory",
+    }
+
+
 def test_build_and_image() -> None:
+
     assert service({"build": "./api"}).build == service({"build": {"path": "./api"}}).build
     built = service({"build": {"manifest": "docker/Dockerfile", "args": ["A", "B=2"]}}).build
     assert built is not None
@@ -966,8 +1114,9 @@ def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
     }
     assert problems({"services": {"web": {"port": 80, "zzz": 1}}}) == {
         "services.web.zzz": "unknown key (expected one of: agent, build, command, deployment, "
-        "domain, drain, environment, health, image, init, internal, links, policies, port, "
-        "release, resources, scale, singleton, static, sticky, termination)"
+        "domain, drain, environment, health, image, init, internal, labels, links, policies, "
+        "port, release, resources, scale, singleton, static, sticky, termination, timeout, "
+        "volumes)"
     }
     assert problems({"balancers": {}, "services": {"web": {"tls": {"redirect": True}}}}) == {
         "balancers": "not supported by paaskit: custom balancers are not supported yet",
@@ -1036,14 +1185,73 @@ def test_interpolation_uses_the_given_values() -> None:
     )
 
 
-def test_interpolation_without_a_value_names_the_key_and_variable() -> None:
+def test_unset_variables_read_as_empty_with_a_warning_naming_the_setting() -> None:
+    text = (
+        "services:\n  web:\n    port: ${PORT}\n    domain: ${HOST}\n    internal: ${INTERNAL}\n"
+        "    command: bin/web --name=${NAME}x\n"
+        "    environment:\n      - A\n      - ${EXTRA}\n      - URL=https://${HOST}/\n"
+    )
+    m = parse_manifest(text, env={"INTERNAL": ""}, env_setting="paaskit-app:environment")
+    web = m.services["web"]
+    # As Convox's YAML reads `port: ${PORT}` with PORT unset: no port, no domain, not internal.
+    assert (web.port, web.domain, web.internal) == (None, (), False)
+    assert web.command == "bin/web --name=x"
+    assert [(v.name, v.default) for v in web.environment] == [("A", None), ("URL", "https:///")]
+    assert m.warnings == (
+        (
+            "services.web.port",
+            "${PORT} is not set, so the key is left out (Convox reads an empty value): "
+            "set paaskit-app:environment.PORT",
+        ),
+        (
+            "services.web.domain",
+            "${HOST} is not set, so the key is left out (Convox reads an empty value): "
+            "set paaskit-app:environment.HOST",
+        ),
+        (
+            "services.web.command",
+            "${NAME} is not set, so it reads as empty (as in Convox): "
+            "set paaskit-app:environment.NAME",
+        ),
+        (
+            "services.web.environment[1]",
+            "${EXTRA} is not set, so the key is left out (Convox reads an empty value): "
+            "set paaskit-app:environment.EXTRA",
+        ),
+        (
+            "services.web.environment[2]",
+            "${HOST} is not set, so it reads as empty (as in Convox): "
+            "set paaskit-app:environment.HOST",
+        ),
+    )
+    # A value set to empty is Convox's empty value too, without a warning.
+    assert m.interpolated == {"PORT", "HOST", "INTERNAL", "NAME", "EXTRA"}
+    assert parse_manifest("services: {web: {command: '${X}'}}").warnings == (
+        (
+            "services.web.command",
+            "${X} is not set, so the key is left out (Convox reads an empty value): give X in "
+            "load_manifest's env",
+        ),
+    )
+
+
+def test_strict_interpolation_makes_an_unset_variable_a_problem() -> None:
     assert problems(
         "services:\n  web:\n    port: 80\n    domain: ${HOST}\n    command: [run, '${}']\n"
+        "    scale: lots\n",
+        strict=True,
+        env_setting="paaskit-app:environment",
     ) == {
-        "services.web.domain": "${HOST} has no value: pass env={'HOST': ...} to load_manifest "
-        "(Convox would use an empty string)",
+        "services.web.domain": "${HOST} is not set (unset variables are errors here): "
+        "set paaskit-app:environment.HOST",
         "services.web.command[1]": "${} is not a variable name",
+        "services.web.scale": 'expected a count, "min-max" or a mapping (got "lots")',
     }
+    # A failed interpolation is one problem, not also a bad value at the same key.
+    assert problems("services: {web: {port: '${1}'}}") == {
+        "services.web.port": "${1} is not a variable name"
+    }
+    assert parse_manifest("services: {web: {port: '${P}'}}", env={"P": "80"}, strict=True)
 
 
 def test_interpolated_values_never_change_the_structure() -> None:
