@@ -222,8 +222,8 @@ services:
     assert m.services["worker"].scale.cpu == 512
     assert m.services["worker"].environment[0].name == "SHARED"
     assert problems("other-anchors: {}\nservices: {web: {}}\n") == {
-        "other-anchors": "unknown key (expected one of: environment, labels, resources, services, "
-        "timers; a key holding YAML anchors must start with x-)"
+        "other-anchors": "unknown key (expected one of: appSettings, environment, labels, "
+        "resources, services, timers; a key holding YAML anchors must start with x-)"
     }
 
 
@@ -685,6 +685,38 @@ def test_volumes_timeouts_and_docker_compose_keys() -> None:
     }
 
 
+def test_app_settings_give_the_log_retention_as_convox_rounds_it() -> None:
+    def logs(settings: Any) -> Any:
+        return parse_manifest({"appSettings": settings, "services": {"web": {}}}).app_settings
+
+    assert logs({"awsLogs": {"cwRetention": 31}}).aws_logs.retention(30) == 60
+    assert logs({"awsLogs": {"cwRetention": "7"}}).aws_logs.retention(30) == 7
+    assert logs({"awsLogs": {"cwRetention": 3653}}).aws_logs.retention(30) == 3653
+    assert logs({"awsLogs": {"disableRetention": False}}).aws_logs.retention(30) == 30
+    assert (
+        logs({"awsLogs": {"cwRetention": 7, "disableRetention": True}}).aws_logs.retention(30)
+        is None
+    )
+    assert logs(None).aws_logs.retention(14) == 14
+    assert problems({"appSettings": {"awsLogs": {"cwRetention": 3654}}, "services": {"w": {}}}) == {
+        "appSettings.awsLogs.cwRetention": "expected 1 to 3653 days (got 3654)"
+    }
+    assert problems({"appSettings": {"awsLogs": {"cwRetention": 0}}, "services": {"w": {}}}) == {
+        "appSettings.awsLogs.cwRetention": "expected 1 to 3653 days (got 0)"
+    }
+
+
+def test_a_test_command_is_read_and_warned_about() -> None:
+    m = parse_manifest({"services": {"web": {"test": "make test"}}})
+    assert m.services["web"].test == "make test"
+    assert m.warnings == (
+        (
+            "services.web.test",
+            "paaskit runs no tests (`convox test`): run them in CI; this key does nothing",
+        ),
+    )
+
+
 def test_build_and_image() -> None:
 
     assert service({"build": "./api"}).build == service({"build": {"path": "./api"}}).build
@@ -1016,6 +1048,7 @@ def test_cron_schedules_convert_to_aws(schedule: str, expression: str) -> None:
         ("0 3 ? * 1", "write the day of week as names such as MON-FRI"),
         ("0 3 * * ? 2030", 'the year field must be * (got "2030")'),
         ("0 0 1,,2 * *", "day of month: empty item"),
+        ("0 0 * * 7/2", 'day of week: "7/2" matches nothing'),
     ],
 )
 def test_bad_cron_schedules(schedule: str, message: str) -> None:
@@ -1115,8 +1148,8 @@ def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
     assert problems({"services": {"web": {"port": 80, "zzz": 1}}}) == {
         "services.web.zzz": "unknown key (expected one of: agent, build, command, deployment, "
         "domain, drain, environment, health, image, init, internal, labels, links, policies, "
-        "port, release, resources, scale, singleton, static, sticky, termination, timeout, "
-        "volumes)"
+        "port, release, resources, scale, singleton, static, sticky, termination, test, "
+        "timeout, volumes)"
     }
     assert problems({"balancers": {}, "services": {"web": {"tls": {"redirect": True}}}}) == {
         "balancers": "not supported by paaskit: custom balancers are not supported yet",

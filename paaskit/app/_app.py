@@ -24,7 +24,7 @@ from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
 
-from ._images import Built, context_digest, write_generated
+from ._images import Built, context_digest, image_owners, write_generated
 from ._policies import execution_policy, release_policy, run_task_policy
 from ._settings import AppArgs
 
@@ -97,6 +97,9 @@ class App(Component):
             )
         _check_manifest(args)
         super().__init__(name, args, opts)
+        for path, message in args.manifest.warnings:
+            pulumi.log.warn(f"{args.manifest.source}: {path}: {message}", resource=self)
+
         self.args = args
         self.manifest = args.manifest
         self.rack = args.rack
@@ -117,7 +120,8 @@ class App(Component):
             aws.cloudwatch.LogGroup,
             "logs",
             name=pulumi.Output.concat("/paaskit/", pulumi.Output.from_input(rack.name), "/", name),
-            retention_in_days=args.log_retention_days or rack.log_retention_days,
+            retention_in_days=args.log_retention_days
+            or args.manifest.app_settings.aws_logs.retention(rack.log_retention_days),
         )
         self.parameters = self._parameters()
         self.databases: dict[str, Database] = {}
@@ -125,6 +129,9 @@ class App(Component):
         self.execution_role = self._execution_role()
 
         self.images: dict[str, Built] = {}
+        self._image_owners = image_owners(
+            {s.name: self._build_identity(s) for s in self.manifest.services.values() if s.build}
+        )
         self.task_roles: dict[str, aws.iam.Role] = {}
         self.task_definitions: dict[str, aws.ecs.TaskDefinition] = {}
         for service in self.manifest.services.values():
@@ -329,6 +336,16 @@ class App(Component):
 
     # --- per service ---------------------------------------------------------------
 
+    def _build_identity(self, service: Service) -> tuple[Any, ...]:
+        """What a service's build reads, as written: equal for builds that make one image."""
+        assert service.build is not None
+        context = ((self.manifest.root or Path.cwd()) / service.build.path).resolve()
+        build = (str(context), service.build.manifest, service.build.args)
+        if (context / service.build.manifest).is_file():
+            return build
+        # A generated Dockerfile bakes the service's command and port in.
+        return (*build, service.command, service.port.port if service.port else None)
+
     def _image(self, service: Service) -> Built:
         if service.image is not None:
             return Built(image=service.image, command=service.command_argv())
@@ -364,7 +381,12 @@ class App(Component):
             command = None
         else:
             command = (*(entrypoint or ()), *(cmd or ()))
+        owner = self._image_owners[service.name]
+        if owner != service.name:
+            # An identical build: run the image the first such service made (one build, one push).
+            return Built(image=self.images[owner].image, command=command)
         build_args = {a.name: a.value for a in service.build.args if a.value is not None}
+
         tag = f"{service.name}-{context_digest(context, text, build_args)[:16]}"
         registry = aws.ecr.get_authorization_token_output(
             registry_id=self.repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
@@ -435,8 +457,7 @@ class App(Component):
             pulumi.Output.all(
                 *[
                     pulumi.Output.all(key, self.parameters[key].arn)
-                    for key in declared.names
-                    if key in self.parameters
+                    for key in declared.passed(self.parameters)
                 ]
             ).apply(lambda pairs: [{"name": n, "valueFrom": v} for n, v in pairs])
         ]
@@ -515,6 +536,9 @@ class App(Component):
                 definition["entryPoint"] = list(entry_point)
             if command is not None:
                 definition["command"] = list(command)
+            labels = self.manifest.service_labels(service.name)
+            if labels:
+                definition["dockerLabels"] = labels
             return json.dumps([definition], sort_keys=True)
 
         return self.child(
@@ -930,10 +954,22 @@ class App(Component):
 def _check_manifest(args: AppArgs) -> None:
     """What only the app can check: its settings against the manifest's variables."""
     manifest = args.manifest
-    declared = {item.name for item in manifest.environment}
+    # A setting may fill a ${NAME} only; with `*` every setting reaches a service.
+    declared = set(manifest.interpolated)
+    everything = False
     for service in manifest.services.values():
-        declared |= set(manifest.service_environment(service.name).names)
-    unknown = sorted(set(args.environment) - declared)
+        environment = manifest.service_environment(service.name)
+        declared |= set(environment.names)
+        everything = everything or environment.everything
+        if service.timeout is not None:
+            # Until each web service has a CDN distribution of its own (issue 12).
+            raise ConfigError(
+                f"services.{service.name}.timeout: not applied yet: a request's timeout is the "
+                "CDN's origin response timeout, which the rack's one distribution sets for every "
+                "app (the rack's paaskit-rack:originReadTimeout, default 30 s, under its "
+                "lbIdleTimeout, default 60 s): remove timeout and set those"
+            )
+    unknown = [] if everything else sorted(set(args.environment) - declared)
     if unknown:
         raise ConfigError(
             f"environment: {', '.join(unknown)} not declared in {manifest.source}; only declared "

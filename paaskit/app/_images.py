@@ -6,6 +6,7 @@ import fnmatch
 import hashlib
 import json
 import tempfile
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from paaskit.config import Input
 __all__ = [
     "Built",
     "context_digest",
+    "image_owners",
     "write_generated",
 ]
 
@@ -35,6 +37,17 @@ class Built:
     image: Input
     command: tuple[str, ...] | None
     """The full argv the container runs (ENTRYPOINT + CMD), when paaskit knows it."""
+
+
+def image_owners(identities: Mapping[str, Hashable]) -> dict[str, str]:
+    """Which service's image each service runs: the first service, in the manifest's order,
+    whose build has an equal identity (what the build reads: context, Dockerfile, arguments).
+
+    Services with identical `build` sections (a web and a worker of one codebase) so build
+    and push one image, as Convox does, instead of one each.
+    """
+    first: dict[Hashable, str] = {}
+    return {name: first.setdefault(identity, name) for name, identity in identities.items()}
 
 
 def context_digest(context: Path, dockerfile: str, build_args: dict[str, str]) -> str:

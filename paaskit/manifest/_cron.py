@@ -58,6 +58,9 @@ def _cron_field(
     above 1): cron's day rule depends on that, not on the values (`1-31` is no star)."""
     values: set[int] = set()
     star = False
+    # Where an open range (`*`, `N/step`) ends: Saturday for the day of week, whose 7 (Sunday
+    # again, as crontab allows) would otherwise add a Sunday to `1/2`.
+    open_end = min(high, 6) if field == "day of week" else high
     for item in text.split(","):
         base, slash, step_text = item.partition("/")
         step = 1
@@ -68,7 +71,7 @@ def _cron_field(
         if base in {"*", "?"}:
             if base == "?" and field not in {"day of month", "day of week"}:
                 raise ValueError(f"{field}: ? is only allowed for the day of month or week")
-            start, end = low, high
+            start, end = low, open_end
             star = star or step == 1
         elif "-" in base:
             first, _, last = base.partition("-")
@@ -78,9 +81,11 @@ def _cron_field(
                 raise ValueError(f"{field}: range {show(base)} runs backwards")
         elif base:
             start = _cron_value(base, field, low, high, names)
-            end = high if slash else start
+            end = open_end if slash else start
         else:
             raise ValueError(f"{field}: empty item in {show(text)}")
+        if start > end:
+            raise ValueError(f"{field}: {show(item)} matches nothing")
         values.update(range(start, end + 1, step))
     return frozenset(values), star
 
@@ -123,11 +128,18 @@ def aws_cron_expression(schedule: str) -> str:
     - Convox v2's AWS form: the same with `?` for "any" in the day of month or week, and
       optionally a sixth year field, which must be `*`.
 
+    The times are those Convox v3 runs a schedule at: it reads the AWS form by dropping the
+    year and turning `?` into `*`, then runs a Kubernetes CronJob, whose cron (robfig/cron)
+    matches the days in both day fields when either is a star (`*` or `?` with no step
+    above 1), and the days in either field otherwise: `0 0 1-31 * MON` runs every day,
+    `0 0 * * MON` on Mondays. tests/test_manifest_cron.py checks this against an expander
+    of each syntax.
+
     AWS differs from crontab in three ways, which the conversion handles: it wants `?` in
     one of the two day fields, it numbers weekdays 1-7 from Sunday (written here as
     names, SUN-SAT, so nothing is renumbered), and it has no `/` in the day of week
-    (expanded to a list). What AWS cannot express fails: both day fields restricted at
-    once (crontab's "either" rule). A day-of-week *number* in the AWS form is refused as
+    (expanded to a list). What AWS cannot express fails: both day fields restricted
+    (crontab's "either" rule, as in `0 0 */2 * MON`). A day-of-week *number* in the AWS form is refused as
     ambiguous, because Convox v2 read it as AWS (1 = Sunday) and v3 as crontab (1 = Monday).
     """
     text = " ".join(schedule.split())

@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from paaskit.config import RETENTION_DAYS
+
 from ._coerce import (
     ENV_NAME,
     Bool,
@@ -40,6 +42,8 @@ __all__ = [
     "DEFAULT_CPU_TARGET",
     "Agent",
     "AgentPort",
+    "AppSettings",
+    "AwsLogs",
     "Build",
     "BuildArg",
     "Cooldown",
@@ -948,6 +952,10 @@ class Service(_Model):
     termination: Termination = Field(default_factory=Termination)
     """Stopping. Default a 30 second grace (Convox's)."""
 
+    test: Command | None = None
+    """The command `convox test` runs. paaskit runs no tests (run them in CI): it is read,
+    warned about and otherwise ignored. Default none."""
+
     timeout: Annotated[Int, Field(ge=1, le=180)] | None = None
     """Seconds a request may wait for the service's answer (Convox v3, default 60 there):
     on AWS the CDN's origin response timeout, 1-60 (up to 180 after a CloudFront quota
@@ -985,7 +993,6 @@ class Service(_Model):
         "privileged": "processes never run privileged on paaskit",
         "securityContext": "a Kubernetes (Convox v3) feature",
         "startupProbe": "a Kubernetes (Convox v3) feature; use health.grace",
-        "test": "`convox test` has no paaskit equivalent: run tests in CI",
         "tls": "HTTP is always redirected to HTTPS at the rack's load balancer",
         "volumeOptions": "Kubernetes volume options are not supported",
         "whitelist": "source IP allow-lists are not supported yet",
@@ -1364,6 +1371,46 @@ class Timer(_Model):
         return self.command
 
 
+# --------------------------------------------------------------------------- app settings
+
+
+def _cw_retention(value: Any) -> Any:
+    """Convox rounds a retention CloudWatch does not take up to the next one it does."""
+    if value is None:
+        return None
+    days = whole_number(value)
+    longer = [d for d in RETENTION_DAYS if d >= days]
+    if days < 1 or not longer:
+        raise ValueError(f"expected 1 to {RETENTION_DAYS[-1]} days (got {show(value)})")
+    return longer[0]
+
+
+class AwsLogs(_Model):
+    """The app's CloudWatch log group (Convox's `appSettings.awsLogs`)."""
+
+    cw_retention: Annotated[int | None, BeforeValidator(_cw_retention)] = Field(
+        default=None, alias="cwRetention"
+    )
+    """Days to keep the logs, rounded up to a period CloudWatch takes (as Convox does).
+    Default: the stack's `logRetentionDays`, else the rack's."""
+
+    disable_retention: Bool = Field(default=False, alias="disableRetention")
+    """Keep the logs forever (and pay for them). Default false."""
+
+    def retention(self, default: V) -> int | V | None:
+        """The log group's retention in days: None for forever, `default` when not set."""
+        if self.disable_retention:
+            return None
+        return self.cw_retention if self.cw_retention is not None else default
+
+
+class AppSettings(_Model):
+    """Settings of the app itself (Convox v3's `appSettings`)."""
+
+    aws_logs: AwsLogs = Field(default_factory=AwsLogs, alias="awsLogs")
+    """The log group's retention. Default: the stack's, else the rack's."""
+
+
 # --------------------------------------------------------------------------- the manifest
 
 
@@ -1391,9 +1438,11 @@ class Manifest(_Model):
     """Docker labels on every service's containers (Convox v3's top-level labels); a
     service's own `labels` win. Default none."""
 
+    app_settings: AppSettings = Field(default_factory=AppSettings, alias="appSettings")
+    """The app's log retention (`awsLogs`). The stack's `logRetentionDays` wins over it.
+    Default: the rack's retention."""
+
     convox_unsupported: ClassVar[Mapping[str, str]] = {
-        "appSettings": "app settings belong to the stack's Pulumi config (the log retention "
-        "is paaskit-app:logRetentionDays)",
         "balancers": "custom balancers are not supported yet",
         "budget": "budgets are not supported yet",
         "configs": "config mounts are a Kubernetes (Convox v3) feature",
@@ -1414,7 +1463,7 @@ class Manifest(_Model):
             data = {}
         data = _mapping(data, "a mapping with services, resources, timers and environment")
         # `timers:` with nothing under it is YAML null: read as "none", as Convox does.
-        for key in ("environment", "resources", "services", "timers"):
+        for key in ("environment", "resources", "services", "timers", "labels", "appSettings"):
             if key in data and data[key] is None:
                 del data[key]
         return data
@@ -1492,7 +1541,7 @@ class Manifest(_Model):
     def warnings(self) -> tuple[tuple[str, str], ...]:
         """What reads differently from how it is written, as (key path, message): a `${NAME}`
         that is not set, a label that configures nothing. The App reports them in the plan."""
-        return (*self._warnings, *self._label_warnings())
+        return (*self._warnings, *self._reading_warnings())
 
     @property
     def interpolated(self) -> frozenset[str]:
@@ -1523,9 +1572,15 @@ class Manifest(_Model):
         """A service's Docker labels: the top-level ones, then its own (later wins)."""
         return {**self.labels, **self.service(name).labels}
 
-    def _label_warnings(self) -> Iterator[tuple[str, str]]:
-        """(key path, message) for each `convox.*` label: Convox Gen1's rack settings, which
-        configure nothing in a convox.yml (Convox v2 ignored them too)."""
+    def _reading_warnings(self) -> Iterator[tuple[str, str]]:
+        """(key path, message) for what is read and does nothing: `test`, and each
+        `convox.*` label, Convox Gen1's rack settings (Convox v2 ignored them too)."""
+        for name, service in self.services.items():
+            if service.test is not None:
+                yield (
+                    f"services.{name}.test",
+                    "paaskit runs no tests (`convox test`): run them in CI; this key does nothing",
+                )
         places: list[tuple[str, Mapping[str, str]]] = [("labels", self.labels)]
         places += [(f"services.{n}.labels", s.labels) for n, s in self.services.items()]
         for path, labels in places:

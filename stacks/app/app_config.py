@@ -54,8 +54,8 @@ def app_name(config: pulumi.Config, manifest: Manifest, path: Path) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", folder.name.lower()).strip("-") or "app"
 
 
-def environment() -> dict[str, Any]:
-    """The manifest's variables from `paaskit-app:environment`, each a Pulumi secret."""
+def environment_values() -> dict[str, str]:
+    """`paaskit-app:environment` as plain values: the manifest's `${NAME}` read them."""
     raw = get_config(f"{NAMESPACE}:environment")
     if raw is None:
         return {}
@@ -67,14 +67,25 @@ def environment() -> dict[str, Any]:
         ) from None
     if not isinstance(values, dict):
         raise ConfigError(f"{NAMESPACE}:environment: expected a mapping of variables to values")
-    return {str(k): pulumi.Output.secret(str(v)) for k, v in values.items()}
+    return {str(k): str(v) for k, v in values.items()}
+
+
+def environment() -> dict[str, Any]:
+    """The manifest's variables from `paaskit-app:environment`, each a Pulumi secret."""
+    return {k: pulumi.Output.secret(v) for k, v in environment_values().items()}
 
 
 def load() -> tuple[str, AppArgs]:
     """The app's name and settings from this stack's config; errors name the config key."""
     config = pulumi.Config(NAMESPACE)
     path = manifest_path(config.require("manifest"))
-    manifest = load_manifest(path)
+    manifest = load_manifest(
+        path,
+        env=environment_values(),
+        strict=config.get_bool("strictInterpolation") or False,
+        env_setting=f"{NAMESPACE}:environment",
+    )
+
     rack = RackRef(config.get("rack") or "organization/paaskit-rack/dev")
     settings: dict[str, Any] = {
         "manifest": manifest,
