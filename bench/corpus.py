@@ -104,8 +104,18 @@ def reflect(manifest: Manifest, settings: Mapping[str, str], plan: Plan) -> Refl
             out.check("scale", f"{name}.count", ecs.inputs.get("desiredCount") == count)
         if scale.autoscaling:
             target = _one(plan, "aws:appautoscaling/target:Target", name)
-            bounds = (target.inputs.get("minCapacity"), target.inputs.get("maxCapacity"))
-            out.check("scale", f"{name}.count", target is not None and bounds == (scale.min, scale.max))
+            inputs = target.inputs if target is not None else {}
+            bounds = (inputs.get("minCapacity"), inputs.get("maxCapacity"))
+            out.check("scale", f"{name}.count", bounds == (scale.min, scale.max))
+        for other in service.links:
+            out.check("links", f"{name} -> {other}", f"{other.upper()}_URL" in present)
+        if service.internal and service.port is not None:
+            reachable = ecs is not None and (
+                _one(plan, "aws:lb/targetGroup:TargetGroup", name) is not None
+                or bool(ecs.inputs.get("serviceRegistries"))
+                or bool(ecs.inputs.get("serviceConnectConfiguration"))
+            )
+            out.check("internal", f"{name} reachable inside the rack", reachable)
         if service.web and ecs is not None:
             group = _one(plan, "aws:lb/targetGroup:TargetGroup", name)
             check = (group.inputs.get("healthCheck") or {}) if group is not None else {}
@@ -130,26 +140,33 @@ def reflect(manifest: Manifest, settings: Mapping[str, str], plan: Plan) -> Refl
     return out
 
 
+_KEYS = re.compile(
+    r"\b((?:services|resources|timers|balancers|appSettings|labels|environment)"
+    r"(?:\.[\w-]+|\[\d+\])*): "
+)
+_CATEGORIES = [
+    (r"\.domain$", "domains (issue 12)"),
+    (r"^resources\.[\w-]+\.type$", "resource types (issue 17, part 2)"),
+    (r"\.volumes$", "volumes (issue 17, part 2)"),
+    (r"\.(ports|internalAndExternal|links(\[\d+\])?)$", "internal services (issue 17, part 2)"),
+    (r"^balancers$", "custom balancers"),
+    (r"\.privileged$", "privileged containers"),
+    (r"\.(cpu_shares|mem_limit|entrypoint|dockerfile|env_file|expose)$", "docker-compose keys"),
+    (r"\.targets\.external$", "Kubernetes metrics"),
+]
+
+
 def category(message: str) -> str:
-    """Why a manifest does not plan, in a word a reader can count."""
-    rules = [
-        (r"domain", "domains (issue 12)"),
-        (r"resources\.[\w-]+\.type", "resource types (issue 17, part 2)"),
-        (r"\.volumes", "volumes (issue 17, part 2)"),
-        (r"\.ports|internalAndExternal|links", "internal services and ports (issue 17, part 2)"),
-        (r"balancers", "custom balancers"),
-        (r"privileged", "privileged containers"),
-        (r"docker-compose key", "docker-compose (Gen1) keys"),
-        (r"targets\.external", "Kubernetes metrics"),
-    ]
-    for pattern, name in rules:
-        if re.search(pattern, message):
-            return name
-    return "other"
+    """Why a manifest does not plan, by the key paths its error names: every reason given."""
+    found = []
+    for key in _KEYS.findall(message):
+        names = [name for pattern, name in _CATEGORIES if re.search(pattern, key)]
+        found += names or [key]
+    return " + ".join(dict.fromkeys(found)) or "other"
 
 
 def corpus(directory: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    for manifest in sorted(directory.glob("*/convox.yml")):
+    for manifest in sorted(directory.resolve().glob("*/convox.yml")):
         env_file = manifest.parent / "env.json"
         env = json.loads(env_file.read_text()) if env_file.is_file() else {}
         yield manifest, {str(k): str(v) for k, v in env.items()}
