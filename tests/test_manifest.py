@@ -13,9 +13,15 @@ from hypothesis import strategies as st
 from paaskit.manifest import (
     DEFAULT_CPU_TARGET,
     MANIFEST_FILENAMES,
+    AwsLogs,
+    Health,
     Manifest,
     ManifestError,
+    PostgresOptions,
+    Resource,
+    Scale,
     Service,
+    Timer,
     aws_cron_expression,
     load_manifest,
     parse_manifest,
@@ -1292,3 +1298,44 @@ def test_interpolated_values_never_change_the_structure() -> None:
         "services:\n  web:\n    command: echo ${MSG}\n", env={"MSG": "a: b\n- c"}
     ).services["web"]
     assert web.command == "echo a: b\n- c"
+
+
+# --------------------------------------------------------------------------- the docs
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+TABLES = {
+    Manifest: "Top level",
+    Service: "`services.<name>`",
+    Health: "`services.<name>.health`",
+    Scale: "`services.<name>.scale`",
+    Resource: "`resources.<name>`",
+    PostgresOptions: "`resources.<name>.options` (postgres)",
+    Timer: "`timers.<name>`",
+    AwsLogs: "`appSettings.awsLogs`",
+}
+
+
+def _models() -> list[type[Any]]:
+    from paaskit.manifest import _models
+
+    return [
+        obj
+        for obj in vars(_models).values()
+        if isinstance(obj, type) and issubclass(obj, _models._Model) and obj is not _models._Model
+    ]
+
+
+@pytest.mark.parametrize("model", list(TABLES), ids=lambda m: m.__name__)
+def test_docs_manifest_has_a_row_for_every_key_and_names_every_refusal(model: Any) -> None:
+    text = (DOCS / "manifest.md").read_text()
+    section = text.split(f"### {TABLES[model]}\n", 1)[1].split("\n### ", 1)[0]
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    assert [k for k in keys if f"| `{k}` |" not in section] == []
+    assert [k for k in model.convox_unsupported if f"`{k}` (" not in section] == []
+
+
+def test_docs_convox_names_every_key_paaskit_refuses() -> None:
+    text = (DOCS / "convox.md").read_text()
+    quoted = " ".join(re.findall(r"`([^`]+)`", text))
+    refused = {key for model in _models() for key in model.convox_unsupported}
+    assert sorted(k for k in refused if not re.search(rf"(^|[ .]){re.escape(k)}\b", quoted)) == []

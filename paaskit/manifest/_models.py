@@ -959,7 +959,8 @@ class Service(_Model):
     timeout: Annotated[Int, Field(ge=1, le=180)] | None = None
     """Seconds a request may wait for the service's answer (Convox v3, default 60 there):
     on AWS the CDN's origin response timeout, 1-60 (up to 180 after a CloudFront quota
-    increase). Default: the rack's. Needs a port."""
+    increase). Default: the rack's. Not applied yet: the App refuses it until each web
+    service has a CDN distribution of its own."""
 
     volumes: Annotated[tuple[str, ...], BeforeValidator(_no_volumes)] = ()
     """Volumes to mount. Only an empty list so far. Default none."""
@@ -993,6 +994,7 @@ class Service(_Model):
         "privileged": "processes never run privileged on paaskit",
         "securityContext": "a Kubernetes (Convox v3) feature",
         "startupProbe": "a Kubernetes (Convox v3) feature; use health.grace",
+        "tags": "every resource carries the app's paaskit:* tags",
         "tls": "HTTP is always redirected to HTTPS at the rack's load balancer",
         "volumeOptions": "Kubernetes volume options are not supported",
         "whitelist": "source IP allow-lists are not supported yet",
@@ -1283,7 +1285,12 @@ class Resource(_Model):
     """`postgres` or `rds-postgres`: both are an RDS PostgreSQL instance on paaskit."""
 
     options: PostgresOptions = Field(default_factory=PostgresOptions)
-    """The database's options. Default: PostgreSQL 17 on db.t4g.micro, 20 GiB, encrypted."""
+    """The database's options. Default: PostgreSQL 18 on db.t4g.micro, 20 GiB, encrypted."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "image": "paaskit's resources are AWS-managed (RDS): there is no container image",
+        "tags": "every resource carries the app's paaskit:* tags",
+    }
 
     _name: str = PrivateAttr(default="")
 
