@@ -204,8 +204,34 @@ def test_load_manifest_errors_name_the_path(tmp_path: Path) -> None:
     ],
 )
 def test_unreadable_manifests(text: str, message: str) -> None:
-    with pytest.raises(ManifestError, match=re.escape(message)):
+    with pytest.raises(ManifestError, match=re.escape(message)) as caught:
         parse_manifest(text, source="app/paaskit.yml")
+    assert caught.value.source == "app/paaskit.yml"
+    assert str(caught.value).startswith("app/paaskit.yml: ")
+    if not message.startswith("services:"):
+        assert [path for path, _ in caught.value.problems] == [""]
+
+
+def test_characters_yaml_cannot_read_are_named() -> None:
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest("services:\n  web: {}\n  bell: \x07\n", source="app/paaskit.yml")
+    (path, message), *_ = caught.value.problems
+    assert (caught.value.source, path) == ("app/paaskit.yml", "")
+    assert message.startswith("invalid YAML: unacceptable character #x0007")
+
+
+def test_a_duplicate_key_is_an_error_after_a_merge_and_after_an_unhashable_key() -> None:
+    base = "x-base: &base\n  build: .\n"
+    assert problems(base + "services:\n  web:\n    <<: *base\n    port: 1\n    port: 2\n") == {
+        "": 'invalid YAML at line 7, column 5: duplicate key "port"'
+    }
+    assert problems("services:\n  ? [a]\n  : {}\n  web: {}\n  web: {}\n") == {
+        "": 'invalid YAML at line 5, column 3: duplicate key "web"'
+    }
+    # A key written once, even with a merge, is fine; the merged value is overridden.
+    m = parse_manifest(base + "services:\n  web:\n    <<: *base\n    build: ./api\n")
+    assert m.services["web"].build is not None
+    assert m.services["web"].build.path == "./api"
 
 
 def test_yaml_merge_keys_may_be_overridden_and_x_keys_hold_anchors() -> None:
@@ -1024,6 +1050,12 @@ def test_bad_postgres_options() -> None:
         ("@hourly", "cron(0 * * * ? *)"),
         ("@weekly", "cron(0 0 ? * SUN *)"),
         ("@monthly", "cron(0 0 1 * ? *)"),
+        # The shortest form of each set: a step, a run, or a list.
+        ("0,20,40 * * * *", "cron(0/20 * * * ? *)"),
+        ("1,30,59 * * * *", "cron(1/29 * * * ? *)"),
+        ("*/2 * * * *", "cron(0/2 * * * ? *)"),
+        ("5-59 * * * *", "cron(5-59 * * * ? *)"),
+        ("* 3 * * *", "cron(* 3 * * ? *)"),
     ],
 )
 def test_cron_schedules_convert_to_aws(schedule: str, expression: str) -> None:
@@ -1054,6 +1086,7 @@ def test_cron_schedules_convert_to_aws(schedule: str, expression: str) -> None:
         ("0 3 ? * 1", "write the day of week as names such as MON-FRI"),
         ("0 3 * * ? 2030", 'the year field must be * (got "2030")'),
         ("0 0 1,,2 * *", "day of month: empty item"),
+        ("0 3 * * 1 *", "write the day of week as names such as MON-FRI"),
         ("0 0 * * 7/2", 'day of week: "7/2" matches nothing'),
     ],
 )
@@ -1142,6 +1175,19 @@ def test_keys_yaml_reads_as_booleans_or_numbers_are_explained() -> None:
     )
     assert problems("services:\n  on: {}\n") == {"services": f"a key reads as true {hint}"}
     assert problems("services: {web: {}}\n1: 2\n") == {"": f"a key reads as 1 {hint}"}
+    assert problems("services:\n  web: {1: x}\n") == {"services.web": f"a key reads as 1 {hint}"}
+    # Every problem is reported, whatever comes first.
+    assert problems(
+        "services:\n  on: {}\n  web: {port: nope}\n  api: {agent: true, port: 80}\n"
+        "  db: {1: x}\n  jobs: {drain: soon}\n"
+    ) == {
+        "services": f"a key reads as true {hint}",
+        "services.web.port": 'expected a port, scheme:port or a mapping (got "nope")',
+        "services.api.port": "an agent runs on every instance and takes no load-balanced "
+        "traffic: remove port",
+        "services.db": f"a key reads as 1 {hint}",
+        "services.jobs.drain": 'expected a whole number (got "soon")',
+    }
 
 
 def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
@@ -1339,3 +1385,117 @@ def test_docs_convox_names_every_key_paaskit_refuses() -> None:
     quoted = " ".join(re.findall(r"`([^`]+)`", text))
     refused = {key for model in _models() for key in model.convox_unsupported}
     assert sorted(k for k in refused if not re.search(rf"(^|[ .]){re.escape(k)}\b", quoted)) == []
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def test_load_manifest_passes_interpolation_settings_through(tmp_path: Path) -> None:
+    (tmp_path / "convox.yml").write_text("services:\n  web:\n    domain: ${HOST}\n    port: 80\n")
+    assert load_manifest(tmp_path).warnings == (
+        (
+            "services.web.domain",
+            "${HOST} is not set, so the key is left out (Convox reads an empty value): give HOST "
+            "in load_manifest's env",
+        ),
+    )
+    assert (
+        load_manifest(tmp_path, env_setting="paaskit-app:environment")
+        .warnings[0][1]
+        .endswith("set paaskit-app:environment.HOST")
+    )
+    with pytest.raises(ManifestError, match=r"\$\{HOST\} is not set \(unset variables"):
+        load_manifest(tmp_path, strict=True)
+    assert load_manifest(tmp_path, env={"HOST": "a.example.com"}, strict=True).services[
+        "web"
+    ].domain == ("a.example.com",)
+
+
+def test_domain_lists_skip_blanks_and_keep_to_dns_lengths() -> None:
+    assert service({"port": 80, "domain": "a.example.com, ,B.EXAMPLE.BOX"}).domain == (
+        "a.example.com",
+        "b.example.box",
+    )
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
+    assert service({"port": 80, "domain": longest}).domain == (longest,)
+    assert problems({"services": {"web": {"port": 80, "domain": longest + "e"}}}) == {
+        "services.web.domain": f'not a domain name: "{longest}e"'
+    }
+
+
+def test_images_paths_and_numbers_at_their_edges() -> None:
+    for bad in ("nginx latest", "-nginx"):
+        assert problems({"services": {"web": {"image": bad}}}) == {
+            "services.web.image": f'expected an image reference such as nginx:1.27 (got "{bad}")'
+        }
+    for drive in ("C:\\srv\\app", "c:/srv/app"):
+        assert list(problems({"services": {"web": {"build": drive}}})) == [
+            "services.web.build.path"
+        ]
+    assert service({"scale": {"cpu": 256.0}}).scale.cpu == 256
+
+
+def test_label_values_and_keys_read_as_docker_wants_them() -> None:
+    m = parse_manifest(
+        {
+            "labels": ["convox.agent=true"],
+            "services": {"web": {"labels": ["a=b=c", "empty="], "scale": 1}},
+        }
+    )
+    assert m.service_labels("web") == {"convox.agent": "true", "a": "b=c", "empty": ""}
+    flags = parse_manifest({"services": {"web": {"labels": {"on": False, "none": None}}}})
+    assert flags.service_labels("web") == {"on": "false", "none": ""}
+    assert [path for path, _ in m.warnings] == ["labels"]
+    for bad in ({"": "x"}, {" ": "x"}, {1: "x"}):
+        assert list(problems({"services": {"web": {"labels": bad}}})) == ["services.web.labels"]
+
+
+def test_singletons_and_agents_exclude_each_other() -> None:
+    assert problems({"services": {"web": {"agent": True, "singleton": True}}}) == {
+        "services.web.singleton": "an agent runs on every instance: it cannot also be a singleton"
+    }
+    assert problems({"services": {"web": {"singleton": True, "scale": 2}}}) == {
+        "services.web.scale.count": "a singleton runs at most one process (count is 2)"
+    }
+
+
+def test_a_timers_command_is_an_argv() -> None:
+    m = parse_manifest(
+        {
+            "services": {"worker": {}},
+            "timers": {
+                "a": {"schedule": "@daily", "command": "bin/a --x", "service": "worker"},
+                "b": {"schedule": "@daily", "command": ["bin/b", "--x"], "service": "worker"},
+            },
+        }
+    )
+    assert m.timers["a"].command_argv() == ("sh", "-c", "bin/a --x")
+    assert m.timers["b"].command_argv() == ("bin/b", "--x")
+
+
+def test_environment_order_and_the_file_a_missing_setting_is_named_in() -> None:
+    m = parse_manifest(
+        {
+            "environment": ["A=1", "B=2", "C=3"],
+            "services": {"web": {"environment": ["A=4", "D"]}},
+        },
+        source="app/convox.yml",
+    )
+    assert list(m.service_environment("web").variables) == ["B", "C", "A", "D"]
+    with pytest.raises(ManifestError) as caught:
+        m.resolve_environment("web", {})
+    assert str(caught.value) == "app/convox.yml: services.web.environment: required but not set: D"
+
+
+def test_unknown_keys_are_matched_whatever_their_case_or_alias() -> None:
+    assert problems({"services": {"web": {"PORT": 80}}}) == {
+        "services.web.PORT": 'unknown key (did you mean "port"?)'
+    }
+    assert problems({"appSettings": {"awsLogs": {"cwretention": 7}}, "services": {"w": {}}}) == {
+        "appSettings.awsLogs.cwretention": 'unknown key (did you mean "cwRetention"?)'
+    }
+
+
+def test_a_log_retention_of_one_day_is_one_day() -> None:
+    m = parse_manifest({"appSettings": {"awsLogs": {"cwRetention": 1}}, "services": {"w": {}}})
+    assert m.app_settings.aws_logs.retention(30) == 1
