@@ -99,7 +99,6 @@ class App(Component):
         super().__init__(name, args, opts)
         for path, message in args.manifest.warnings:
             pulumi.log.warn(f"{args.manifest.source}: {path}: {message}", resource=self)
-
         self.args = args
         self.manifest = args.manifest
         self.rack = args.rack
@@ -386,7 +385,6 @@ class App(Component):
             # An identical build: run the image the first such service made (one build, one push).
             return Built(image=self.images[owner].image, command=command)
         build_args = {a.name: a.value for a in service.build.args if a.value is not None}
-
         tag = f"{service.name}-{context_digest(context, text, build_args)[:16]}"
         registry = aws.ecr.get_authorization_token_output(
             registry_id=self.repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
