@@ -13,9 +13,15 @@ from hypothesis import strategies as st
 from paaskit.manifest import (
     DEFAULT_CPU_TARGET,
     MANIFEST_FILENAMES,
+    AwsLogs,
+    Health,
     Manifest,
     ManifestError,
+    PostgresOptions,
+    Resource,
+    Scale,
     Service,
+    Timer,
     aws_cron_expression,
     load_manifest,
     parse_manifest,
@@ -151,8 +157,9 @@ def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
         "services.api.port.scheme": "expected one of 'http' or 'https' (got \"tcp\")",
         "services.api.privileged": "not supported by paaskit: processes never run privileged "
         "on paaskit",
-        "services.worker.health.timeout": "must be less than the interval (10 >= 5)",
         "services.worker.internal": 'expected true or false (got "maybe")',
+        "services.jobs.health.timeout": "must be less than the interval (10 >= 5): the load "
+        "balancer requires it",
     }
 
 
@@ -197,8 +204,34 @@ def test_load_manifest_errors_name_the_path(tmp_path: Path) -> None:
     ],
 )
 def test_unreadable_manifests(text: str, message: str) -> None:
-    with pytest.raises(ManifestError, match=re.escape(message)):
+    with pytest.raises(ManifestError, match=re.escape(message)) as caught:
         parse_manifest(text, source="app/paaskit.yml")
+    assert caught.value.source == "app/paaskit.yml"
+    assert str(caught.value).startswith("app/paaskit.yml: ")
+    if not message.startswith("services:"):
+        assert [path for path, _ in caught.value.problems] == [""]
+
+
+def test_characters_yaml_cannot_read_are_named() -> None:
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest("services:\n  web: {}\n  bell: \x07\n", source="app/paaskit.yml")
+    (path, message), *_ = caught.value.problems
+    assert (caught.value.source, path) == ("app/paaskit.yml", "")
+    assert message.startswith("invalid YAML: unacceptable character #x0007")
+
+
+def test_a_duplicate_key_is_an_error_after_a_merge_and_after_an_unhashable_key() -> None:
+    base = "x-base: &base\n  build: .\n"
+    assert problems(base + "services:\n  web:\n    <<: *base\n    port: 1\n    port: 2\n") == {
+        "": 'invalid YAML at line 7, column 5: duplicate key "port"'
+    }
+    assert problems("services:\n  ? [a]\n  : {}\n  web: {}\n  web: {}\n") == {
+        "": 'invalid YAML at line 5, column 3: duplicate key "web"'
+    }
+    # A key written once, even with a merge, is fine; the merged value is overridden.
+    m = parse_manifest(base + "services:\n  web:\n    <<: *base\n    build: ./api\n")
+    assert m.services["web"].build is not None
+    assert m.services["web"].build.path == "./api"
 
 
 def test_yaml_merge_keys_may_be_overridden_and_x_keys_hold_anchors() -> None:
@@ -221,8 +254,8 @@ services:
     assert m.services["worker"].scale.cpu == 512
     assert m.services["worker"].environment[0].name == "SHARED"
     assert problems("other-anchors: {}\nservices: {web: {}}\n") == {
-        "other-anchors": "unknown key (expected one of: environment, resources, services, timers; "
-        "a key holding YAML anchors must start with x-)"
+        "other-anchors": "unknown key (expected one of: appSettings, environment, labels, "
+        "resources, services, timers; a key holding YAML anchors must start with x-)"
     }
 
 
@@ -348,6 +381,7 @@ def test_health_shorthand_and_derived_defaults() -> None:
         "interval": 5,
         "grace": 5,
         "timeout": 4,
+        "disable": False,
     }
     # Convox derives grace and timeout from the interval unless given.
     assert service({"health": {"interval": 30}}).health.model_dump() == {
@@ -355,6 +389,7 @@ def test_health_shorthand_and_derived_defaults() -> None:
         "interval": 30,
         "grace": 30,
         "timeout": 29,
+        "disable": False,
     }
     assert service(
         {"health": {"path": "/h", "interval": 10, "grace": 60, "timeout": 3}}
@@ -363,6 +398,7 @@ def test_health_shorthand_and_derived_defaults() -> None:
         "interval": 10,
         "grace": 60,
         "timeout": 3,
+        "disable": False,
     }
     assert problems({"services": {"web": {"health": "health"}}}) == {
         "services.web.health.path": 'expected a URL path starting with / (got "health")'
@@ -370,9 +406,26 @@ def test_health_shorthand_and_derived_defaults() -> None:
     assert problems({"services": {"web": {"health": {"interval": 2}}}}) == {
         "services.web.health.interval": "must be at least 5 (got 2)"
     }
-    assert problems({"services": {"web": {"health": {"disable": True}}}}) == {
-        "services.web.health.disable": "not supported by paaskit: the load balancer always checks "
-        "the health of a service with a port"
+
+
+def test_health_checks_are_the_load_balancers() -> None:
+    # Without a port nothing checks health: disabling it, or any timeout, changes nothing.
+    worker = service({"health": {"disable": True, "interval": 15, "timeout": 30}})
+    assert (worker.health.disable, worker.health.timeout) == (True, 30)
+    assert problems({"services": {"web": {"port": 80, "health": {"disable": True}}}}) == {
+        "services.web.health.disable": "the load balancer always checks the health of a service "
+        "with a port (AWS turns health checks off only for Lambda targets): remove disable, or "
+        "give a path that answers quickly"
+    }
+    assert problems(
+        {"services": {"web": {"port": 80, "health": {"interval": 15, "timeout": 15}}}}
+    ) == {
+        "services.web.health.timeout": "must be less than the interval (15 >= 15): the load "
+        "balancer requires it"
+    }
+    assert problems({"services": {"web": {"port": 80, "health": {"port": 8081}}}}) == {
+        "services.web.health.port": "not supported by paaskit: the load balancer checks the port "
+        "it sends traffic to (the process's port, on a dynamic port of its node)"
     }
 
 
@@ -433,8 +486,10 @@ def test_scale_sizes_and_fargate_fit() -> None:
     assert service({"scale": {"cpu": 1024, "memory": 2048}}).scale.fits_fargate
     assert not service({"scale": {"cpu": 256, "memory": 4096}}).scale.fits_fargate
     assert not service({"scale": {"cpu": 300, "memory": 512}}).scale.fits_fargate
-    assert problems({"services": {"web": {"scale": {"cpu": 64, "memory": 64}}}}) == {
-        "services.web.scale.cpu": "must be at least 128 (got 64)",
+    # On EC2 a container's CPU is a share: ECS takes less than 128 units.
+    assert service({"scale": {"cpu": 64}}).scale.cpu == 64
+    assert problems({"services": {"web": {"scale": {"cpu": 1, "memory": 64}}}}) == {
+        "services.web.scale.cpu": "must be at least 2 (got 1)",
         "services.web.scale.memory": "must be at least 128 (got 64)",
     }
     assert problems({"services": {"web": {"scale": {"cpu": 200000}}}}) == {
@@ -525,20 +580,177 @@ def test_environment_lists_merge_top_level_first_and_later_wins() -> None:
             "expected KEY or KEY=default (got a mapping)",
         ),
         (["A", "A=1"], "services.web.environment", "A is declared twice"),
-        (
-            ["*"],
-            "services.web.environment",
-            '"*" (pass every app setting through) is not '
-            "supported: paaskit passes only declared variables, so a secret reaches only the "
-            "services that ask for it",
-        ),
     ],
 )
 def test_bad_environment(value: Any, path: str, message: str) -> None:
     assert problems({"services": {"web": {"environment": value}}}) == {path: message}
 
 
+def test_a_star_passes_every_setting_declared_or_not() -> None:
+    m = parse_manifest(
+        {
+            "environment": ["COMPANY=Acme"],
+            "services": {
+                "web": {"environment": ["*", "FORCE_SSL=true", "TOKEN"]},
+                "worker": {"environment": ["TOKEN"]},
+            },
+        }
+    )
+    web, worker = m.service_environment("web"), m.service_environment("worker")
+    assert (web.everything, worker.everything) == (True, False)
+    assert web.variables == {"COMPANY": "Acme", "FORCE_SSL": "true", "TOKEN": None}
+    assert web.required == ("TOKEN",)
+    settings = {"TOKEN": "t", "SECRET": "s", "FORCE_SSL": "false"}
+    assert web.passed(settings) == ("TOKEN", "SECRET", "FORCE_SSL")
+    assert worker.passed(settings) == ("TOKEN",)
+    assert m.resolve_environment("web", settings) == {
+        "COMPANY": "Acme",
+        "FORCE_SSL": "false",
+        "TOKEN": "t",
+        "SECRET": "s",
+    }
+    assert m.resolve_environment("worker", settings) == {"COMPANY": "Acme", "TOKEN": "t"}
+    with pytest.raises(ManifestError, match="required but not set: TOKEN"):
+        m.resolve_environment("web", {"SECRET": "s"})
+    # At the top it reaches every service, as Convox prepends the top-level list.
+    top = parse_manifest({"environment": ["*"], "services": {"a": {}, "b": {}}})
+    assert [top.service_environment(s).everything for s in ("a", "b")] == [True, True]
+
+
+def test_labels_are_docker_labels_and_gen1_labels_are_explained() -> None:
+    m = parse_manifest(
+        {
+            "labels": {"team": "web", "tier": 1},
+            "services": {
+                "web": {
+                    "port": 3000,
+                    "labels": [
+                        "convox.health.path=/healthcheck",
+                        "convox.port.443.protocol=https",
+                        "convox.deployment.minimum=50",
+                        "convox.health.threshold.healthy=3",
+                        "convox.port.443.proxy=true",
+                        "convox.something=else",
+                        "team=api",
+                    ],
+                },
+                "agent": {"agent": True, "labels": {"com.datadoghq.ad.logs": "[]", "on": True}},
+            },
+        }
+    )
+    assert m.service_labels("agent") == {
+        "team": "web",
+        "tier": "1",
+        "com.datadoghq.ad.logs": "[]",
+        "on": "true",
+    }
+    assert m.service_labels("web")["team"] == "api"
+    gen1 = "configured Convox Gen1 (docker-compose.yml) racks; here it is only a Docker label "
+    gen1 += "and configures nothing: "
+    assert m.warnings == tuple(
+        ("services.web.labels", f"{key} {gen1}{advice}")
+        for key, advice in [
+            ("convox.health.path", "use health.path"),
+            ("convox.port.443.protocol", "use port: https:443 if the process speaks HTTPS"),
+            ("convox.deployment.minimum", "use deployment.minimum"),
+            ("convox.health.threshold.healthy", "paaskit counts 2 checks healthy, 3 unhealthy"),
+            (
+                "convox.port.443.proxy",
+                "the rack's load balancer ends TLS and adds X-Forwarded-For",
+            ),
+            ("convox.something", "remove it, or see docs/convox.md"),
+        ]
+    )
+    assert problems({"services": {"web": {"labels": ["novalue"]}}}) == {
+        "services.web.labels": 'expected key=value (got "novalue")'
+    }
+    assert problems({"labels": "a=b", "services": {"web": {}}}) == {
+        "labels": 'expected a mapping or a list of key=value (got "a=b")'
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "advice"),
+    [
+        ("convox.agent", "use agent: true"),
+        ("convox.balancer", "a service without a port gets no load balancer"),
+        ("convox.cron.myjob", "use timers"),
+        ("convox.deployment.maximum", "use deployment.maximum"),
+        ("convox.draining.timeout", "use drain"),
+        ("convox.environment.secure", "settings always reach processes as ECS secrets"),
+        ("convox.health.interval", "use health.interval"),
+        ("convox.health.timeout", "use health.timeout"),
+        ("convox.health.port", "the load balancer checks the port it sends traffic to"),
+        ("convox.health.threshold.unhealthy", "paaskit counts 2 checks healthy, 3 unhealthy"),
+        ("convox.idle.timeout", "use timeout"),
+        ("convox.port.80.secure", "the rack's load balancer ends TLS and adds X-Forwarded-For"),
+        ("convox.start.shift", "convox start has no paaskit equivalent"),
+        ("convox.cron.a.b", "remove it, or see docs/convox.md"),
+        ("convox.health.paths", "remove it, or see docs/convox.md"),
+    ],
+)
+def test_every_gen1_label_names_what_replaces_it(key: str, advice: str) -> None:
+    m = parse_manifest({"services": {"web": {"labels": {key: "1"}}}})
+    assert [message.split("configures nothing: ", 1)[1] for _, message in m.warnings] == [advice]
+
+
+def test_volumes_timeouts_and_docker_compose_keys() -> None:
+    assert service({"volumes": []}).volumes == ()
+    assert service({"volumes": None}).volumes == ()
+    assert problems({"services": {"web": {"volumes": ["/data"]}}}) == {
+        "services.web.volumes": "volumes are not supported yet (persistent storage on EFS and "
+        "agents' host mounts are planned); an empty list is fine"
+    }
+    assert problems({"services": {"web": {"volumes": "/data"}}}) == {
+        "services.web.volumes": 'expected a list of volumes (got "/data")'
+    }
+    assert service({"port": 80, "timeout": 120}).timeout == 120
+    assert service({}).timeout is None
+    assert problems({"services": {"web": {"port": 80, "timeout": 181}}}) == {
+        "services.web.timeout": "must be at most 180 (got 181)"
+    }
+    assert problems({"services": {"web": {"cpu_shares": 128, "mem_limit": "256m"}}}) == {
+        "services.web.cpu_shares": "not supported by paaskit: a docker-compose key (Convox Gen1): "
+        "use scale.cpu",
+        "services.web.mem_limit": "not supported by paaskit: a docker-compose key (Convox Gen1): "
+        "use scale.memory",
+    }
+
+
+def test_app_settings_give_the_log_retention_as_convox_rounds_it() -> None:
+    def logs(settings: Any) -> Any:
+        return parse_manifest({"appSettings": settings, "services": {"web": {}}}).app_settings
+
+    assert logs({"awsLogs": {"cwRetention": 31}}).aws_logs.retention(30) == 60
+    assert logs({"awsLogs": {"cwRetention": "7"}}).aws_logs.retention(30) == 7
+    assert logs({"awsLogs": {"cwRetention": 3653}}).aws_logs.retention(30) == 3653
+    assert logs({"awsLogs": {"disableRetention": False}}).aws_logs.retention(30) == 30
+    assert (
+        logs({"awsLogs": {"cwRetention": 7, "disableRetention": True}}).aws_logs.retention(30)
+        is None
+    )
+    assert logs(None).aws_logs.retention(14) == 14
+    assert problems({"appSettings": {"awsLogs": {"cwRetention": 3654}}, "services": {"w": {}}}) == {
+        "appSettings.awsLogs.cwRetention": "expected 1 to 3653 days (got 3654)"
+    }
+    assert problems({"appSettings": {"awsLogs": {"cwRetention": 0}}, "services": {"w": {}}}) == {
+        "appSettings.awsLogs.cwRetention": "expected 1 to 3653 days (got 0)"
+    }
+
+
+def test_a_test_command_is_read_and_warned_about() -> None:
+    m = parse_manifest({"services": {"web": {"test": "make test"}}})
+    assert m.services["web"].test == "make test"
+    assert m.warnings == (
+        (
+            "services.web.test",
+            "paaskit runs no tests (`convox test`): run them in CI; this key does nothing",
+        ),
+    )
+
+
 def test_build_and_image() -> None:
+
     assert service({"build": "./api"}).build == service({"build": {"path": "./api"}}).build
     built = service({"build": {"manifest": "docker/Dockerfile", "args": ["A", "B=2"]}}).build
     assert built is not None
@@ -839,6 +1051,12 @@ def test_bad_postgres_options() -> None:
         ("@hourly", "cron(0 * * * ? *)"),
         ("@weekly", "cron(0 0 ? * SUN *)"),
         ("@monthly", "cron(0 0 1 * ? *)"),
+        # The shortest form of each set: a step, a run, or a list.
+        ("0,20,40 * * * *", "cron(0/20 * * * ? *)"),
+        ("1,30,59 * * * *", "cron(1/29 * * * ? *)"),
+        ("*/2 * * * *", "cron(0/2 * * * ? *)"),
+        ("5-59 * * * *", "cron(5-59 * * * ? *)"),
+        ("* 3 * * *", "cron(* 3 * * ? *)"),
     ],
 )
 def test_cron_schedules_convert_to_aws(schedule: str, expression: str) -> None:
@@ -869,6 +1087,8 @@ def test_cron_schedules_convert_to_aws(schedule: str, expression: str) -> None:
         ("0 3 ? * 1", "write the day of week as names such as MON-FRI"),
         ("0 3 * * ? 2030", 'the year field must be * (got "2030")'),
         ("0 0 1,,2 * *", "day of month: empty item"),
+        ("0 3 * * 1 *", "write the day of week as names such as MON-FRI"),
+        ("0 0 * * 7/2", 'day of week: "7/2" matches nothing'),
     ],
 )
 def test_bad_cron_schedules(schedule: str, message: str) -> None:
@@ -956,6 +1176,19 @@ def test_keys_yaml_reads_as_booleans_or_numbers_are_explained() -> None:
     )
     assert problems("services:\n  on: {}\n") == {"services": f"a key reads as true {hint}"}
     assert problems("services: {web: {}}\n1: 2\n") == {"": f"a key reads as 1 {hint}"}
+    assert problems("services:\n  web: {1: x}\n") == {"services.web": f"a key reads as 1 {hint}"}
+    # Every problem is reported, whatever comes first.
+    assert problems(
+        "services:\n  on: {}\n  web: {port: nope}\n  api: {agent: true, port: 80}\n"
+        "  db: {1: x}\n  jobs: {drain: soon}\n"
+    ) == {
+        "services": f"a key reads as true {hint}",
+        "services.web.port": 'expected a port, scheme:port or a mapping (got "nope")',
+        "services.api.port": "an agent runs on every instance and takes no load-balanced "
+        "traffic: remove port",
+        "services.db": f"a key reads as 1 {hint}",
+        "services.jobs.drain": 'expected a whole number (got "soon")',
+    }
 
 
 def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
@@ -967,8 +1200,9 @@ def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
     }
     assert problems({"services": {"web": {"port": 80, "zzz": 1}}}) == {
         "services.web.zzz": "unknown key (expected one of: agent, build, command, deployment, "
-        "domain, drain, environment, health, image, init, internal, links, policies, port, "
-        "release, resources, scale, singleton, static, sticky, termination)"
+        "domain, drain, environment, health, image, init, internal, labels, links, policies, "
+        "port, release, resources, scale, singleton, static, sticky, termination, test, "
+        "timeout, volumes)"
     }
     assert problems({"balancers": {}, "services": {"web": {"tls": {"redirect": True}}}}) == {
         "balancers": "not supported by paaskit: custom balancers are not supported yet",
@@ -1037,14 +1271,73 @@ def test_interpolation_uses_the_given_values() -> None:
     )
 
 
-def test_interpolation_without_a_value_names_the_key_and_variable() -> None:
+def test_unset_variables_read_as_empty_with_a_warning_naming_the_setting() -> None:
+    text = (
+        "services:\n  web:\n    port: ${PORT}\n    domain: ${HOST}\n    internal: ${INTERNAL}\n"
+        "    command: bin/web --name=${NAME}x\n"
+        "    environment:\n      - A\n      - ${EXTRA}\n      - URL=https://${HOST}/\n"
+    )
+    m = parse_manifest(text, env={"INTERNAL": ""}, env_setting="paaskit-app:environment")
+    web = m.services["web"]
+    # As Convox's YAML reads `port: ${PORT}` with PORT unset: no port, no domain, not internal.
+    assert (web.port, web.domain, web.internal) == (None, (), False)
+    assert web.command == "bin/web --name=x"
+    assert [(v.name, v.default) for v in web.environment] == [("A", None), ("URL", "https:///")]
+    assert m.warnings == (
+        (
+            "services.web.port",
+            "${PORT} is not set, so the key is left out (Convox reads an empty value): "
+            "set paaskit-app:environment.PORT",
+        ),
+        (
+            "services.web.domain",
+            "${HOST} is not set, so the key is left out (Convox reads an empty value): "
+            "set paaskit-app:environment.HOST",
+        ),
+        (
+            "services.web.command",
+            "${NAME} is not set, so it reads as empty (as in Convox): "
+            "set paaskit-app:environment.NAME",
+        ),
+        (
+            "services.web.environment[1]",
+            "${EXTRA} is not set, so the key is left out (Convox reads an empty value): "
+            "set paaskit-app:environment.EXTRA",
+        ),
+        (
+            "services.web.environment[2]",
+            "${HOST} is not set, so it reads as empty (as in Convox): "
+            "set paaskit-app:environment.HOST",
+        ),
+    )
+    # A value set to empty is Convox's empty value too, without a warning.
+    assert m.interpolated == {"PORT", "HOST", "INTERNAL", "NAME", "EXTRA"}
+    assert parse_manifest("services: {web: {command: '${X}'}}").warnings == (
+        (
+            "services.web.command",
+            "${X} is not set, so the key is left out (Convox reads an empty value): give X in "
+            "load_manifest's env",
+        ),
+    )
+
+
+def test_strict_interpolation_makes_an_unset_variable_a_problem() -> None:
     assert problems(
         "services:\n  web:\n    port: 80\n    domain: ${HOST}\n    command: [run, '${}']\n"
+        "    scale: lots\n",
+        strict=True,
+        env_setting="paaskit-app:environment",
     ) == {
-        "services.web.domain": "${HOST} has no value: pass env={'HOST': ...} to load_manifest "
-        "(Convox would use an empty string)",
+        "services.web.domain": "${HOST} is not set (unset variables are errors here): "
+        "set paaskit-app:environment.HOST",
         "services.web.command[1]": "${} is not a variable name",
+        "services.web.scale": 'expected a count, "min-max" or a mapping (got "lots")',
     }
+    # A failed interpolation is one problem, not also a bad value at the same key.
+    assert problems("services: {web: {port: '${1}'}}") == {
+        "services.web.port": "${1} is not a variable name"
+    }
+    assert parse_manifest("services: {web: {port: '${P}'}}", env={"P": "80"}, strict=True)
 
 
 def test_interpolated_values_never_change_the_structure() -> None:
@@ -1052,3 +1345,159 @@ def test_interpolated_values_never_change_the_structure() -> None:
         "services:\n  web:\n    command: echo ${MSG}\n", env={"MSG": "a: b\n- c"}
     ).services["web"]
     assert web.command == "echo a: b\n- c"
+
+
+# --------------------------------------------------------------------------- the docs
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+TABLES = {
+    Manifest: "Top level",
+    Service: "`services.<name>`",
+    Health: "`services.<name>.health`",
+    Scale: "`services.<name>.scale`",
+    Resource: "`resources.<name>`",
+    PostgresOptions: "`resources.<name>.options` (postgres)",
+    Timer: "`timers.<name>`",
+    AwsLogs: "`appSettings.awsLogs`",
+}
+
+
+def _models() -> list[type[Any]]:
+    from paaskit.manifest import _models
+
+    return [
+        obj
+        for obj in vars(_models).values()
+        if isinstance(obj, type) and issubclass(obj, _models._Model) and obj is not _models._Model
+    ]
+
+
+@pytest.mark.parametrize("model", list(TABLES), ids=lambda m: m.__name__)
+def test_docs_manifest_has_a_row_for_every_key_and_names_every_refusal(model: Any) -> None:
+    text = (DOCS / "manifest.md").read_text()
+    section = text.split(f"### {TABLES[model]}\n", 1)[1].split("\n### ", 1)[0]
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    assert [k for k in keys if f"| `{k}` |" not in section] == []
+    assert [k for k in model.convox_unsupported if f"`{k}` (" not in section] == []
+
+
+def test_docs_convox_names_every_key_paaskit_refuses() -> None:
+    text = (DOCS / "convox.md").read_text()
+    quoted = " ".join(re.findall(r"`([^`]+)`", text))
+    refused = {key for model in _models() for key in model.convox_unsupported}
+    assert sorted(k for k in refused if not re.search(rf"(^|[ .]){re.escape(k)}\b", quoted)) == []
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def test_load_manifest_passes_interpolation_settings_through(tmp_path: Path) -> None:
+    (tmp_path / "convox.yml").write_text("services:\n  web:\n    domain: ${HOST}\n    port: 80\n")
+    assert load_manifest(tmp_path).warnings == (
+        (
+            "services.web.domain",
+            "${HOST} is not set, so the key is left out (Convox reads an empty value): give HOST "
+            "in load_manifest's env",
+        ),
+    )
+    assert (
+        load_manifest(tmp_path, env_setting="paaskit-app:environment")
+        .warnings[0][1]
+        .endswith("set paaskit-app:environment.HOST")
+    )
+    with pytest.raises(ManifestError, match=r"\$\{HOST\} is not set \(unset variables"):
+        load_manifest(tmp_path, strict=True)
+    assert load_manifest(tmp_path, env={"HOST": "a.example.com"}, strict=True).services[
+        "web"
+    ].domain == ("a.example.com",)
+
+
+def test_domain_lists_skip_blanks_and_keep_to_dns_lengths() -> None:
+    assert service({"port": 80, "domain": "a.example.com, ,B.EXAMPLE.BOX"}).domain == (
+        "a.example.com",
+        "b.example.box",
+    )
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
+    assert service({"port": 80, "domain": longest}).domain == (longest,)
+    assert problems({"services": {"web": {"port": 80, "domain": longest + "e"}}}) == {
+        "services.web.domain": f'not a domain name: "{longest}e"'
+    }
+
+
+def test_images_paths_and_numbers_at_their_edges() -> None:
+    for bad in ("nginx latest", "-nginx"):
+        assert problems({"services": {"web": {"image": bad}}}) == {
+            "services.web.image": f'expected an image reference such as nginx:1.27 (got "{bad}")'
+        }
+    for drive in ("C:\\srv\\app", "c:/srv/app"):
+        assert list(problems({"services": {"web": {"build": drive}}})) == [
+            "services.web.build.path"
+        ]
+    assert service({"scale": {"cpu": 256.0}}).scale.cpu == 256
+
+
+def test_label_values_and_keys_read_as_docker_wants_them() -> None:
+    m = parse_manifest(
+        {
+            "labels": ["convox.agent=true"],
+            "services": {"web": {"labels": ["a=b=c", "empty="], "scale": 1}},
+        }
+    )
+    assert m.service_labels("web") == {"convox.agent": "true", "a": "b=c", "empty": ""}
+    flags = parse_manifest({"services": {"web": {"labels": {"on": False, "none": None}}}})
+    assert flags.service_labels("web") == {"on": "false", "none": ""}
+    assert [path for path, _ in m.warnings] == ["labels"]
+    for bad in ({"": "x"}, {" ": "x"}, {1: "x"}):
+        assert list(problems({"services": {"web": {"labels": bad}}})) == ["services.web.labels"]
+
+
+def test_singletons_and_agents_exclude_each_other() -> None:
+    assert problems({"services": {"web": {"agent": True, "singleton": True}}}) == {
+        "services.web.singleton": "an agent runs on every instance: it cannot also be a singleton"
+    }
+    assert problems({"services": {"web": {"singleton": True, "scale": 2}}}) == {
+        "services.web.scale.count": "a singleton runs at most one process (count is 2)"
+    }
+
+
+def test_a_timers_command_is_an_argv() -> None:
+    m = parse_manifest(
+        {
+            "services": {"worker": {}},
+            "timers": {
+                "a": {"schedule": "@daily", "command": "bin/a --x", "service": "worker"},
+                "b": {"schedule": "@daily", "command": ["bin/b", "--x"], "service": "worker"},
+            },
+        }
+    )
+    # paaskit.command's rule: plain words are split, shell syntax goes through /bin/sh.
+    assert m.timers["a"].command_argv() == ("bin/a", "--x")
+    assert m.timers["b"].command_argv() == ("bin/b", "--x")
+
+
+def test_environment_order_and_the_file_a_missing_setting_is_named_in() -> None:
+    m = parse_manifest(
+        {
+            "environment": ["A=1", "B=2", "C=3"],
+            "services": {"web": {"environment": ["A=4", "D"]}},
+        },
+        source="app/convox.yml",
+    )
+    assert list(m.service_environment("web").variables) == ["B", "C", "A", "D"]
+    with pytest.raises(ManifestError) as caught:
+        m.resolve_environment("web", {})
+    assert str(caught.value) == "app/convox.yml: services.web.environment: required but not set: D"
+
+
+def test_unknown_keys_are_matched_whatever_their_case_or_alias() -> None:
+    assert problems({"services": {"web": {"PORT": 80}}}) == {
+        "services.web.PORT": 'unknown key (did you mean "port"?)'
+    }
+    assert problems({"appSettings": {"awsLogs": {"cwretention": 7}}, "services": {"w": {}}}) == {
+        "appSettings.awsLogs.cwretention": 'unknown key (did you mean "cwRetention"?)'
+    }
+
+
+def test_a_log_retention_of_one_day_is_one_day() -> None:
+    m = parse_manifest({"appSettings": {"awsLogs": {"cwRetention": 1}}, "services": {"w": {}}})
+    assert m.app_settings.aws_logs.retention(30) == 1

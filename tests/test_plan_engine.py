@@ -12,7 +12,14 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from paaskit.plan import SECRET_MARKER, MissingStackReference, ProgramError, RunOptions, run
+from paaskit.plan import (
+    SECRET_MARKER,
+    MissingStackReference,
+    ProgramError,
+    RunOptions,
+    render_text,
+    run,
+)
 from paaskit.plan.engine import from_wire
 
 
@@ -412,3 +419,21 @@ def test_transformed_secrets_stay_secret():
     records = run(program, RunOptions(project="proj"))
     assert records.named("p").inputs["value"] == SECRET_MARKER
     assert "hunter2" not in json.dumps(records.to_json())
+
+
+def test_the_programs_warnings_are_kept_with_the_resource_they_concern():
+    def program() -> None:
+        box = Box("box")
+        pulumi.log.warn("about the box", resource=box)
+        pulumi.log.warn("about nothing in particular")
+        pulumi.log.info("not a warning")
+
+    plan = run(program, RunOptions(project="test"))
+    box = plan.one("test:box:Box")
+    assert sorted(plan.warnings, key=lambda w: w["message"]) == [
+        {"urn": "", "message": "about nothing in particular"},
+        {"urn": box.urn, "message": "about the box"},
+    ]
+    assert type(plan).from_json(plan.to_json()).warnings == plan.warnings
+    shown = render_text(plan).split("\nWarnings:\n", 1)[1].splitlines()
+    assert sorted(shown) == ["  about nothing in particular", "  about the box"]

@@ -252,6 +252,7 @@ APP_VALUES: dict[str, Any] = {
     "zones": ["example.com"],
     "cdnLogs": False,
     "imageHistory": 5,
+    "strictInterpolation": True,
     # As `pulumi config set --secret --path environment.SECRET_KEY ...` writes it.
     "environment": {"SECRET_KEY": {"secure": "v1:ZmFrZQ=="}, "DJANGO_DEBUG": False},
 }

@@ -32,7 +32,14 @@ from ._command import (
     timer_command,
 )
 from ._edge import AppEdge, check_web_services
-from ._images import TAG_SEPARATOR, Built, image_tag, relative_to_program, write_generated
+from ._images import (
+    TAG_SEPARATOR,
+    Built,
+    image_owners,
+    image_tag,
+    relative_to_program,
+    write_generated,
+)
 from ._policies import execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
 
@@ -175,6 +182,8 @@ class App(Component):
         _check_manifest(args)
         check_web_services(name, args.manifest)
         super().__init__(name, args, opts)
+        for path, message in args.manifest.warnings:
+            pulumi.log.warn(f"{args.manifest.source}: {path}: {message}", resource=self)
         self.args = args
         self.manifest = args.manifest
         self.rack = args.rack
@@ -195,7 +204,8 @@ class App(Component):
             aws.cloudwatch.LogGroup,
             "logs",
             name=pulumi.Output.concat("/paaskit/", pulumi.Output.from_input(rack.name), "/", name),
-            retention_in_days=args.log_retention_days or rack.log_retention_days,
+            retention_in_days=args.log_retention_days
+            or args.manifest.app_settings.aws_logs.retention(rack.log_retention_days),
         )
         self.parameters = self._parameters()
         self.databases: dict[str, Database] = {}
@@ -204,6 +214,9 @@ class App(Component):
         self.execution_role = self._execution_role()
 
         self.images: dict[str, Built] = {}
+        self._image_owners = image_owners(
+            {s.name: self._build_identity(s) for s in self.manifest.services.values() if s.build}
+        )
         self.task_roles: dict[str, aws.iam.Role] = {}
         self.task_definitions: dict[str, aws.ecs.TaskDefinition] = {}
         for service in self.manifest.services.values():
@@ -440,6 +453,20 @@ class App(Component):
 
     # --- per service ---------------------------------------------------------------
 
+    def _build_identity(self, service: Service) -> tuple[Any, ...]:
+        """What a service's build reads, as written: equal for builds that make one image."""
+        assert service.build is not None
+        context = ((self.manifest.root or Path.cwd()) / service.build.path).resolve()
+        build = (str(context), service.build.manifest, service.build.args)
+        if (context / service.build.manifest).is_file():
+            return build
+        # A generated Dockerfile bakes the service's process (its CMD) and port in.
+        return (
+            *build,
+            generated_process(service, context),
+            service.port.port if service.port else None,
+        )
+
     def _image(self, service: Service) -> Built:
         if service.image is not None:
             # What a prebuilt image runs is unknown offline, and needs not be known:
@@ -474,6 +501,10 @@ class App(Component):
             # Outside the app, at a path named by its content: the same on every machine.
             dockerfile_path = write_generated(text)
             dockerfile_input = str(dockerfile_path)
+        owner = self._image_owners[service.name]
+        if owner != service.name:
+            # An identical build: run the image the first such service made (one build, one push).
+            return Built(image=self.images[owner].image, command=ImageCommand.of_dockerfile(text))
         build_args = {a.name: a.value for a in service.build.args if a.value is not None}
         tag = pulumi.Output.from_input(self.rack.docker_platform).apply(
             lambda platform: image_tag(service.name, context, dockerfile_path, build_args, platform)
@@ -549,7 +580,7 @@ class App(Component):
                 *[pulumi.Output.all(k, v) for k, v in sorted(environment.items())]
             ).apply(lambda pairs: [{"name": str(k), "value": str(v)} for k, v in pairs])
         ]
-        read = [key for key in declared.names if key in self.parameters]
+        read = list(declared.passed(self.parameters))
         secret_parts: list[Any] = [
             pulumi.Output.all(
                 *[pulumi.Output.all(key, self.parameters[key].arn) for key in read]
@@ -618,8 +649,13 @@ class App(Component):
                     },
                 },
             }
+            # The manifest's labels (Convox Gen1's, or a monitoring agent's), and paaskit's
+            # digest of the settings the container reads, which a user label cannot replace.
+            labels = dict(self.manifest.service_labels(service.name))
             if settings_digest:
-                definition["dockerLabels"] = {SETTINGS_LABEL: settings_digest}
+                labels[SETTINGS_LABEL] = settings_digest
+            if labels:
+                definition["dockerLabels"] = labels
             if command is not None:
                 definition["command"] = list(command)
             return json.dumps([definition], sort_keys=True)
@@ -1151,10 +1187,22 @@ def rotation_pattern(source_secret_arn: str) -> str:
 def _check_manifest(args: AppArgs) -> None:
     """What only the app can check: its settings against the manifest's variables."""
     manifest = args.manifest
-    declared = {item.name for item in manifest.environment}
+    # A setting may fill a ${NAME} only; with `*` every setting reaches a service.
+    declared = set(manifest.interpolated)
+    everything = False
     for service in manifest.services.values():
-        declared |= set(manifest.service_environment(service.name).names)
-    unknown = sorted(set(args.environment) - declared)
+        environment = manifest.service_environment(service.name)
+        declared |= set(environment.names)
+        everything = everything or environment.everything
+        if service.timeout is not None:
+            # Until each web service has a CDN distribution of its own (issue 12).
+            raise ConfigError(
+                f"services.{service.name}.timeout: not applied yet: a request's timeout is the "
+                "CDN's origin response timeout, which the rack's one distribution sets for every "
+                "app (the rack's paaskit-rack:originReadTimeout, default 30 s, under its "
+                "lbIdleTimeout, default 60 s): remove timeout and set those"
+            )
+    unknown = [] if everything else sorted(set(args.environment) - declared)
     if unknown:
         raise ConfigError(
             f"environment: {', '.join(unknown)} not declared in {manifest.source}; only declared "

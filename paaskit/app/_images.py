@@ -34,7 +34,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,7 @@ __all__ = [
     "Built",
     "context_digest",
     "go_file_mode",
+    "image_owners",
     "image_tag",
     "relative_to_program",
     "write_generated",
@@ -71,6 +72,17 @@ class Built:
     """The image reference: `<repository>@sha256:...` for a built image, as given for `image:`."""
     command: ImageCommand
     """The image's ENTRYPOINT and CMD, when paaskit builds it from a Dockerfile it reads."""
+
+
+def image_owners(identities: Mapping[str, Hashable]) -> dict[str, str]:
+    """Which service's image each service runs: the first service, in the manifest's order,
+    whose build has an equal identity (what the build reads: context, Dockerfile, arguments).
+
+    Services with identical `build` sections (a web and a worker of one codebase) so build
+    and push one image, as Convox does, instead of one each.
+    """
+    first: dict[Hashable, str] = {}
+    return {name: first.setdefault(identity, name) for name, identity in identities.items()}
 
 
 def go_file_mode(mode: int) -> str:

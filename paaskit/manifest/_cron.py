@@ -18,6 +18,8 @@ _MONTH_NAMES = {
     )
 }
 _DAY_NAMES = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+_ALL_DAYS = frozenset(range(1, 32))
+_ALL_WEEKDAYS = frozenset(range(7))
 _CRON_ALIASES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -51,8 +53,14 @@ def _cron_value(text: str, field: str, low: int, high: int, names: Mapping[str, 
 
 def _cron_field(
     text: str, field: str, low: int, high: int, names: Mapping[str, int]
-) -> frozenset[int]:
+) -> tuple[frozenset[int], bool]:
+    """The values a field matches, and whether it is a *star* (an item `*` or `?` with no step
+    above 1): cron's day rule depends on that, not on the values (`1-31` is no star)."""
     values: set[int] = set()
+    star = False
+    # Where an open range (`*`, `N/step`) ends: Saturday for the day of week, whose 7 (Sunday
+    # again, as crontab allows) would otherwise add a Sunday to `1/2`.
+    open_end = min(high, 6) if field == "day of week" else high
     for item in text.split(","):
         base, slash, step_text = item.partition("/")
         step = 1
@@ -63,7 +71,8 @@ def _cron_field(
         if base in {"*", "?"}:
             if base == "?" and field not in {"day of month", "day of week"}:
                 raise ValueError(f"{field}: ? is only allowed for the day of month or week")
-            start, end = low, high
+            start, end = low, open_end
+            star = star or step == 1
         elif "-" in base:
             first, _, last = base.partition("-")
             start = _cron_value(first, field, low, high, names)
@@ -72,11 +81,13 @@ def _cron_field(
                 raise ValueError(f"{field}: range {show(base)} runs backwards")
         elif base:
             start = _cron_value(base, field, low, high, names)
-            end = high if slash else start
+            end = open_end if slash else start
         else:
             raise ValueError(f"{field}: empty item in {show(text)}")
+        if start > end:
+            raise ValueError(f"{field}: {show(item)} matches nothing")
         values.update(range(start, end + 1, step))
-    return frozenset(values)
+    return frozenset(values), star
 
 
 def _cron_list(values: frozenset[int], low: int, high: int) -> str:
@@ -117,11 +128,18 @@ def aws_cron_expression(schedule: str) -> str:
     - Convox v2's AWS form: the same with `?` for "any" in the day of month or week, and
       optionally a sixth year field, which must be `*`.
 
+    The times are those Convox v3 runs a schedule at: it reads the AWS form by dropping the
+    year and turning `?` into `*`, then runs a Kubernetes CronJob, whose cron (robfig/cron)
+    matches the days in both day fields when either is a star (`*` or `?` with no step
+    above 1), and the days in either field otherwise: `0 0 1-31 * MON` runs every day,
+    `0 0 * * MON` on Mondays. tests/test_manifest_cron.py checks this against an expander
+    of each syntax.
+
     AWS differs from crontab in three ways, which the conversion handles: it wants `?` in
     one of the two day fields, it numbers weekdays 1-7 from Sunday (written here as
     names, SUN-SAT, so nothing is renumbered), and it has no `/` in the day of week
-    (expanded to a list). What AWS cannot express fails: both day fields restricted at
-    once (crontab's "either" rule). A day-of-week *number* in the AWS form is refused as
+    (expanded to a list). What AWS cannot express fails: both day fields restricted
+    (crontab's "either" rule, as in `0 0 */2 * MON`). A day-of-week *number* in the AWS form is refused as
     ambiguous, because Convox v2 read it as AWS (1 = Sunday) and v3 as crontab (1 = Monday).
     """
     text = " ".join(schedule.split())
@@ -141,24 +159,28 @@ def aws_cron_expression(schedule: str) -> str:
             f"write the day of week as names such as MON-FRI (got {show(fields[4])}): AWS numbers "
             "Sunday 1, crontab numbers it 0, and this schedule mixes the two forms"
         )
-    sets = [
+    fields_read = [
         _cron_field(field_text, name, low, high, names)
         for field_text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
     ]
-    minute, hour, dom, month, dow = sets
+    minute, hour, dom, month, dow = (values for values, _ in fields_read)
+    dom_star, dow_star = fields_read[2][1], fields_read[4][1]
     dow = frozenset(d % 7 for d in dow)
-    any_dom = dom == frozenset(range(1, 32))
-    any_dow = dow == frozenset(range(7))
-    if not any_dom and not any_dow:
-        raise ValueError(
-            "a day of month and a day of week together mean either one in crontab, which AWS "
-            "cannot express: restrict only one of them (use two timers for both)"
-        )
-    dom_text = "?" if any_dom and not any_dow else _cron_list(dom, 1, 31)
-    if any_dow:
-        dow_text = "?"
+    if not (dom_star or dow_star):
+        # Neither day field is a star: cron runs on days matching *either*.
+        if dom == _ALL_DAYS or dow == _ALL_WEEKDAYS:
+            dom, dow = _ALL_DAYS, _ALL_WEEKDAYS
+        else:
+            raise ValueError(
+                "a day of month and a day of week together mean either one in crontab, which "
+                "AWS cannot express: restrict only one of them (use two timers for both)"
+            )
+    # One is a star (all its values): days matching both are the other field's.
+    if dow == _ALL_WEEKDAYS:
+        dom_text, dow_text = _cron_list(dom, 1, 31), "?"
     else:
         ordered = sorted(dow)
+        dom_text = "?"
         dow_text = ",".join(_runs([list(_DAY_NAMES)[d] for d in ordered], ordered))
     parts = [
         _cron_list(minute, 0, 59),

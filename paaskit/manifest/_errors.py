@@ -139,11 +139,10 @@ def _message(item: Mapping[str, Any], cause: Any) -> str:
         return str(cause)
     if kind == "literal_error":
         return f"expected one of {context.get('expected')} (got {show(value)})"
+    # The manifest's bounds are all inclusive (ge, le); others fall to pydantic's own words.
     bounds = {
         "greater_than_equal": ("at least", "ge"),
         "less_than_equal": ("at most", "le"),
-        "greater_than": ("more than", "gt"),
-        "less_than": ("less than", "lt"),
     }
     if kind in bounds:
         words, key = bounds[kind]

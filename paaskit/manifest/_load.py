@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,36 +55,83 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+_LEFT_OUT = object()
+"""What a whole-value `${NAME}` that reads as empty becomes: the key is left out."""
 
 
-def _interpolate(
-    data: Any, env: Mapping[str, str] | None, loc: Loc, problems: list[tuple[Loc, str]]
-) -> Any:
-    """Replaces `${NAME}` in string values (not keys), recording unknown names as problems."""
-    if isinstance(data, str):
+@dataclass
+class _Interpolation:
+    """One pass of `${NAME}` substitution over a manifest, and what it found."""
+
+    env: Mapping[str, str]
+    strict: bool
+    env_setting: str | None
+    problems: list[tuple[Loc, str]] = field(default_factory=list)
+    warnings: list[tuple[Loc, str]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+
+    def where(self, name: str) -> str:
+        """How the user gives NAME a value."""
+        if self.env_setting is not None:
+            return f"set {self.env_setting}.{name}"
+        return f"give {name} in load_manifest's env"
+
+    def value(self, data: Any, loc: Loc) -> Any:
+        """`data` with `${NAME}` replaced in string values (never in keys), recursively.
+
+        As in Convox an unset NAME reads as an empty string (a warning, or a problem when
+        strict); a value that is a whole `${NAME}` and reads as empty is left out, as
+        Convox's YAML reads `port: ${PORT}` with PORT unset as no port at all.
+        """
+        if isinstance(data, str):
+            return self._string(data, loc)
+        if isinstance(data, Mapping):
+            out = {k: self.value(v, (*loc, k)) for k, v in data.items()}
+            return {k: v for k, v in out.items() if v is not _LEFT_OUT}
+        if isinstance(data, list):
+            items = [self.value(v, (*loc, i)) for i, v in enumerate(data)]
+            return [v for v in items if v is not _LEFT_OUT]
+        return data
+
+    def _string(self, text: str, loc: Loc) -> Any:
+        whole = _INTERPOLATION.fullmatch(text) is not None
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if not ENV_NAME.fullmatch(name):
-                problems.append((loc, f"${{{name}}} is not a variable name"))
+                self.problems.append((loc, f"${{{name}}} is not a variable name"))
                 return match.group(0)
-            if env is None or name not in env:
-                problems.append(
+            self.names.add(name)
+            if name in self.env:
+                return self.env[name]
+            if self.strict:
+                self.problems.append(
                     (
                         loc,
-                        f"${{{name}}} has no value: pass env={{{name!r}: ...}} to load_manifest "
-                        "(Convox would use an empty string)",
+                        f"${{{name}}} is not set (unset variables are errors here): "
+                        f"{self.where(name)}",
                     )
                 )
-                return match.group(0)
-            return env[name]
+            elif whole:
+                self.warnings.append(
+                    (
+                        loc,
+                        f"${{{name}}} is not set, so the key is left out (Convox reads an "
+                        f"empty value): {self.where(name)}",
+                    )
+                )
+            else:
+                self.warnings.append(
+                    (
+                        loc,
+                        f"${{{name}}} is not set, so it reads as empty (as in Convox): "
+                        f"{self.where(name)}",
+                    )
+                )
+            return ""
 
-        return _INTERPOLATION.sub(substitute, data)
-    if isinstance(data, Mapping):
-        return {k: _interpolate(v, env, (*loc, k), problems) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_interpolate(v, env, (*loc, i), problems) for i, v in enumerate(data)]
-    return data
+        result = _INTERPOLATION.sub(substitute, text)
+        return _LEFT_OUT if whole and result == "" else result
 
 
 def parse_manifest(
@@ -92,12 +140,18 @@ def parse_manifest(
     source: str = "paaskit.yml",
     env: Mapping[str, str] | None = None,
     root: str | Path | None = None,
+    strict: bool = False,
+    env_setting: str | None = None,
 ) -> Manifest:
     """Reads a manifest from YAML text or already-parsed data.
 
-    `source` names it in errors; `env` gives the values of `${NAME}` interpolations;
-    `root` is the folder relative paths start from (`Manifest.root`). Raises
-    `ManifestError` listing every problem with its key path.
+    `source` names it in errors; `root` is the folder relative paths start from
+    (`Manifest.root`). `env` gives the values of `${NAME}` interpolations: the app's
+    settings, as Convox takes them from the app's environment. An unset NAME reads as
+    empty, as in Convox, and becomes one of `Manifest.warnings`; with `strict` it is a
+    problem instead. `env_setting` names where `env` comes from in those messages
+    (`paaskit-app:environment`). Raises `ManifestError` listing every problem with its
+    key path.
     """
     if isinstance(text_or_data, str):
         try:
@@ -120,23 +174,36 @@ def parse_manifest(
         raise ManifestError(source, [("", f"expected a mapping at the top (got {show(data)})")])
     # Top-level `x-` keys hold YAML anchors for the rest to reuse (Compose's convention).
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-    problems: list[tuple[Loc, str]] = []
-    data = _interpolate(data, env, (), problems)
-    if problems:
-        raise ManifestError(source, [(render_path(loc), msg) for loc, msg in problems])
+    interpolation = _Interpolation(env or {}, strict, env_setting)
+    data = interpolation.value(data, ())
+    problems = [(render_path(loc), msg) for loc, msg in interpolation.problems]
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
-        raise ManifestError(source, problems_from(exc, Manifest)) from None
+        # A value whose interpolation failed says so once, not again as a bad value.
+        bad = {path for path, _ in problems}
+        problems += [(p, m) for p, m in problems_from(exc, Manifest) if p not in bad]
+    if problems:
+        raise ManifestError(source, problems)
     manifest._source = source
     manifest._root = Path(root) if root is not None else None
+    manifest._warnings = tuple((render_path(loc), msg) for loc, msg in interpolation.warnings)
+    manifest._interpolated = frozenset(interpolation.names)
     return manifest
 
 
-def load_manifest(path: str | Path, *, env: Mapping[str, str] | None = None) -> Manifest:
+def load_manifest(
+    path: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    strict: bool = False,
+    env_setting: str | None = None,
+) -> Manifest:
     """Reads a manifest file, or the first of `MANIFEST_FILENAMES` in a folder.
 
-    `env` gives the values of `${NAME}` interpolations. Raises `ManifestError`.
+    `env`, `strict` and `env_setting` are `parse_manifest`'s: the values of `${NAME}`
+    interpolations, whether an unset one is an error, and where the values come from.
+    Raises `ManifestError`.
     """
     path = Path(path)
     if path.is_dir():
@@ -156,4 +223,6 @@ def load_manifest(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
         raise ManifestError(
             str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
         ) from None
-    return parse_manifest(text, source=str(path), env=env, root=path.parent)
+    return parse_manifest(
+        text, source=str(path), env=env, root=path.parent, strict=strict, env_setting=env_setting
+    )

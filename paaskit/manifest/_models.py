@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from paaskit.config import RETENTION_DAYS
 
 from ._coerce import (
     ENV_NAME,
@@ -40,6 +42,8 @@ __all__ = [
     "DEFAULT_CPU_TARGET",
     "Agent",
     "AgentPort",
+    "AppSettings",
+    "AwsLogs",
     "Build",
     "BuildArg",
     "Cooldown",
@@ -83,6 +87,10 @@ def _mapping(value: Any, what: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- environment
 
 
+EVERYTHING = "*"
+"""The `environment` entry that passes every one of the app's settings, declared or not."""
+
+
 class EnvVar(_Model):
     """One `environment` entry: `KEY=default`, or `KEY` (required: the app's settings give it)."""
 
@@ -95,6 +103,8 @@ class EnvVar(_Model):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str) and data.strip() == EVERYTHING:
+            return {"name": EVERYTHING}
         if isinstance(data, str):
             name, sep, default = data.partition("=")
             name = name.strip()
@@ -112,8 +122,8 @@ class EnvVar(_Model):
 
     @property
     def required(self) -> bool:
-        """True when the app's settings must give a value."""
-        return self.default is None
+        """True when the app's settings must give a value (never for `*`)."""
+        return self.default is None and self.name != EVERYTHING
 
 
 def _env_list(value: Any) -> Any:
@@ -128,12 +138,6 @@ def _env_list(value: Any) -> Any:
             flat.extend(item)
         else:
             flat.append(item)
-    for item in flat:
-        if item == "*":
-            raise ValueError(
-                '"*" (pass every app setting through) is not supported: paaskit passes only '
-                "declared variables, so a secret reaches only the services that ask for it"
-            )
     return tuple(flat)
 
 
@@ -159,6 +163,15 @@ class Environment:
 
     variables: Mapping[str, str | None]
     """Name -> default, in declaration order; None means required."""
+
+    everything: bool = False
+    """True when `*` is listed: every one of the app's settings reaches the service, declared
+    or not (Convox's meaning)."""
+
+    def passed(self, settings: Iterable[str]) -> tuple[str, ...]:
+        """Which of the app's settings (by name) reach the service: the declared ones, or
+        all of them with `*`."""
+        return tuple(k for k in settings if self.everything or k in self.variables)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -293,10 +306,17 @@ class Health(_Model):
     (Convox's). Raise it for apps that take long to boot."""
 
     timeout: Annotated[Int, Field(ge=2, le=120)] = 4
-    """Seconds to wait for an answer, less than the interval. Default: interval - 1 (Convox's)."""
+    """Seconds to wait for an answer, less than the interval (the load balancer requires it).
+    Default: interval - 1 (Convox's)."""
+
+    disable: Bool = False
+    """No health check (Convox v3). Only for a service without a port: nothing checks one
+    anyway, and the load balancer checks the targets of every service with a port (AWS
+    lets only Lambda targets go unchecked). Default false."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
-        "disable": "the load balancer always checks the health of a service with a port",
+        "port": "the load balancer checks the port it sends traffic to (the process's port, "
+        "on a dynamic port of its node)",
     }
 
     @model_validator(mode="before")
@@ -322,19 +342,6 @@ class Health(_Model):
         if not value.startswith("/") or any(c.isspace() for c in value):
             raise ValueError(f"expected a URL path starting with / (got {show(value)})")
         return value
-
-    @model_validator(mode="after")
-    def _timeout_below_interval(self) -> Health:
-        if self.timeout >= self.interval:
-            raise Problems(
-                [
-                    (
-                        ("timeout",),
-                        f"must be less than the interval ({self.timeout} >= {self.interval})",
-                    )
-                ]
-            )
-        return self
 
 
 _COUNT = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
@@ -447,9 +454,11 @@ class Scale(_Model):
     count: Count = Field(default_factory=Count)
     """Processes to run, fixed or a `min-max` range to autoscale in. Default 1 (Convox's)."""
 
-    cpu: Annotated[Int, Field(ge=128, le=196608)] = 256
-    """CPU units reserved per process (1024 = one vCPU), 128-196608 as ECS accepts on EC2.
-    Default 256 (Convox v2's, on ECS): a quarter vCPU is enough for a typical web process."""
+    cpu: Annotated[Int, Field(ge=2, le=196608)] = 256
+    """CPU units reserved per process (1024 = one vCPU), 2-196608. Default 256 (Convox v2's,
+    on ECS): a quarter vCPU is enough for a typical web process. On EC2 a container's CPU is
+    a relative share, so less than 128 is fine (`cpu: 64`); 2 is the Linux kernel's smallest
+    share (ECS passes 0 and 1 as 2)."""
 
     memory: Annotated[Int, Field(ge=128, le=1048576)] = 512
     """MiB of memory per process, also its hard limit. Default 512 (Convox's). paaskit refuses
@@ -774,6 +783,79 @@ def _image(value: Any) -> Any:
     return text
 
 
+def _labels(value: Any) -> Any:
+    """Convox v3's mapping, or Gen1's (and annotations') list of `key=value`."""
+    if value is None:
+        return {}
+    if isinstance(value, (list, tuple)):
+        pairs: list[tuple[Any, Any]] = []
+        for item in value:
+            text = string(item)
+            key, sep, val = text.partition("=")
+            if not sep:
+                raise ValueError(f"expected key=value (got {show(item)})")
+            pairs.append((key, val))
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        raise ValueError(f"expected a mapping or a list of key=value (got {show(value)})")
+    out: dict[str, str] = {}
+    for key, val in pairs:
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"a label's key must be a non-empty string (got {show(key)})")
+        if isinstance(val, bool):
+            val = "true" if val else "false"
+        elif isinstance(val, (int, float)):
+            val = str(val)
+        elif val is None:
+            val = ""
+        out[key.strip()] = string(val)
+    return out
+
+
+Labels = Annotated[dict[str, str], BeforeValidator(_labels)]
+
+
+_GEN1_LABELS: tuple[tuple[str, str], ...] = (
+    (r"convox\.agent", "use agent: true"),
+    (r"convox\.balancer", "a service without a port gets no load balancer"),
+    (r"convox\.cron\.[^.]+", "use timers"),
+    (r"convox\.deployment\.(minimum|maximum)", "use deployment.{0}"),
+    (r"convox\.draining\.timeout", "use drain"),
+    (r"convox\.environment\.secure", "settings always reach processes as ECS secrets"),
+    (r"convox\.health\.(path|interval|timeout)", "use health.{0}"),
+    (r"convox\.health\.port", "the load balancer checks the port it sends traffic to"),
+    (r"convox\.health\.threshold\.(?:un)?healthy", "paaskit counts 2 checks healthy, 3 unhealthy"),
+    (r"convox\.idle\.timeout", "use timeout"),
+    (r"convox\.port\.(\d+)\.protocol", "use port: https:{0} if the process speaks HTTPS"),
+    (
+        r"convox\.port\.\d+\.(?:proxy|secure)",
+        "the rack's load balancer ends TLS and adds X-Forwarded-For",
+    ),
+    (r"convox\.start\.shift", "convox start has no paaskit equivalent"),
+)
+
+
+def _gen1_label_advice(key: str) -> str:
+    """What does in a manifest what a Convox Gen1 `convox.*` label did on a Gen1 rack."""
+    for pattern, advice in _GEN1_LABELS:
+        match = re.fullmatch(pattern, key)
+        if match:
+            return advice.format(*match.groups())
+    return "remove it, or see docs/convox.md"
+
+
+def _no_volumes(value: Any) -> Any:
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of volumes (got {show(value)})")
+    raise ValueError(
+        "volumes are not supported yet (persistent storage on EFS and agents' host mounts "
+        "are planned); an empty list is fine"
+    )
+
+
 def _loose_bool(value: Any) -> bool:
     try:
         return bool(boolean(value))
@@ -812,7 +894,8 @@ class Service(_Model):
     0-3600. Default 30 (Convox's)."""
 
     environment: EnvList = ()
-    """This service's variables, added to (and overriding) the top-level list. Default none."""
+    """This service's variables, added to (and overriding) the top-level list; `*` passes
+    every one of the app's settings, declared or not (Convox's meaning). Default none."""
 
     health: Health = Field(default_factory=Health)
     """The load balancer's health check. Default `/` every 5 s (Convox's)."""
@@ -826,6 +909,13 @@ class Service(_Model):
 
     internal: Bool = False
     """Reachable only from inside the rack, never from the internet. Default false (Convox's)."""
+
+    labels: Labels = Field(default_factory=dict)
+    """Docker labels on the service's containers (`com.datadoghq.ad.logs: ...`), over the
+    top-level `labels`: a mapping (Convox v3) or a list of `key=value` (Gen1). They are
+    metadata for tools that read containers' labels (monitoring agents); `convox.*` labels,
+    which configured Convox Gen1 racks, configure nothing here and are warned about.
+    Default none."""
 
     links: Annotated[tuple[Name, ...], BeforeValidator(_name_list)] = ()
     """Convox v2: other services this one calls, which must exist. Default none."""
@@ -864,29 +954,61 @@ class Service(_Model):
     termination: Termination = Field(default_factory=Termination)
     """Stopping. Default a 30 second grace (Convox's)."""
 
+    test: Command | None = None
+    """The command `convox test` runs. paaskit runs no tests (run them in CI): it is read,
+    warned about and otherwise ignored. Default none."""
+
+    timeout: Annotated[Int, Field(ge=1, le=180)] | None = None
+    """Seconds a request may wait for the service's answer (Convox v3, default 60 there):
+    on AWS the CDN's origin response timeout, 1-60 (up to 180 after a CloudFront quota
+    increase). Default: the rack's. Not applied yet: the App refuses it until each web
+    service has a CDN distribution of its own."""
+
+    volumes: Annotated[tuple[str, ...], BeforeValidator(_no_volumes)] = ()
+    """Volumes to mount. Only an empty list so far. Default none."""
+
     convox_unsupported: ClassVar[Mapping[str, str]] = {
-        "annotations": "Kubernetes metadata has no ECS equivalent",
-        "labels": "Kubernetes metadata has no ECS equivalent",
+        "accessControl": "pod identity is a Kubernetes (Convox v3) feature: use policies, which "
+        "the service's task role gets",
+        "annotations": "Kubernetes annotations have no ECS equivalent (for an IAM role, use "
+        "policies; for metadata, labels)",
         "certificate": "certificates belong to the rack's load balancer",
+        "configMounts": "config mounts are a Kubernetes (Convox v3) feature: put the files in "
+        "the image, or the values in environment",
         "dnsConfig": "a Kubernetes (Convox v3) feature",
         "grpcHealthEnabled": "gRPC services are not supported yet",
         "imagePullSecrets": "images come from the rack's registry or a public one",
         "ingressAnnotations": "a Kubernetes (Convox v3) feature",
+        "initContainer": "a Kubernetes (Convox v3) feature: for migrations use release, which "
+        "runs once before a new version takes traffic",
+        "internalAndExternal": "a service reached both inside the rack and from the internet is "
+        "not supported yet",
         "internalRouter": "a Kubernetes (Convox v3) feature",
         "lifecycle": "a Kubernetes (Convox v3) feature",
         "liveness": "a Kubernetes (Convox v3) feature; the load balancer's health check restarts "
         "failing processes",
         "nlb": "network load balancers are not supported yet",
+        "nodeAffinityLabels": "a Kubernetes (Convox v3) feature: processes run on the rack's "
+        "one cluster",
+        "nodeSelectorLabels": "a Kubernetes (Convox v3) feature: processes run on the rack's "
+        "one cluster",
         "ports": "extra ports (service discovery, custom balancers) are not supported yet",
         "privileged": "processes never run privileged on paaskit",
         "securityContext": "a Kubernetes (Convox v3) feature",
         "startupProbe": "a Kubernetes (Convox v3) feature; use health.grace",
-        "test": "`convox test` has no paaskit equivalent: run tests in CI",
-        "timeout": "the load balancer's idle timeout is a rack setting",
+        "tags": "every resource carries the app's paaskit:* tags",
         "tls": "HTTP is always redirected to HTTPS at the rack's load balancer",
-        "volumes": "processes are stateless on paaskit: use a resource or S3",
-        "volumeOptions": "processes are stateless on paaskit: use a resource or S3",
+        "volumeOptions": "Kubernetes volume options are not supported",
         "whitelist": "source IP allow-lists are not supported yet",
+        # docker-compose.yml keys, from Convox Gen1 manifests.
+        "cpu_shares": "a docker-compose key (Convox Gen1): use scale.cpu",
+        "dockerfile": "a docker-compose key (Convox Gen1): use build.manifest",
+        "entrypoint": "a docker-compose key (Convox Gen1): the image's ENTRYPOINT runs; set it "
+        "in the Dockerfile",
+        "env_file": "a docker-compose key (Convox Gen1): declare the variables under "
+        "environment and give their values as the app's settings",
+        "expose": "a docker-compose key (Convox Gen1): use port",
+        "mem_limit": "a docker-compose key (Convox Gen1): use scale.memory",
     }
 
     _name: str = PrivateAttr(default="")
@@ -970,6 +1092,19 @@ class Service(_Model):
             yield ("domain",), "a domain routes to a port: set port"
         if self.sticky and self.port is None:
             yield ("sticky",), "sticky sessions need a port behind the load balancer"
+        if self.port is not None and self.health.disable:
+            yield (
+                ("health", "disable"),
+                "the load balancer always checks the health of a service with a port (AWS "
+                "turns health checks off only for Lambda targets): remove disable, or give a "
+                "path that answers quickly",
+            )
+        elif self.port is not None and self.health.timeout >= self.health.interval:
+            yield (
+                ("health", "timeout"),
+                f"must be less than the interval ({self.health.timeout} >= "
+                f"{self.health.interval}): the load balancer requires it",
+            )
 
     @property
     def name(self) -> str:
@@ -1152,7 +1287,12 @@ class Resource(_Model):
     """`postgres` or `rds-postgres`: both are an RDS PostgreSQL instance on paaskit."""
 
     options: PostgresOptions = Field(default_factory=PostgresOptions)
-    """The database's options. Default: PostgreSQL 17 on db.t4g.micro, 20 GiB, encrypted."""
+    """The database's options. Default: PostgreSQL 18 on db.t4g.micro, 20 GiB, encrypted."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "image": "paaskit's resources are AWS-managed (RDS): there is no container image",
+        "tags": "every resource carries the app's paaskit:* tags",
+    }
 
     _name: str = PrivateAttr(default="")
 
@@ -1240,6 +1380,46 @@ class Timer(_Model):
         return command_argv(self.command) or ()
 
 
+# --------------------------------------------------------------------------- app settings
+
+
+def _cw_retention(value: Any) -> Any:
+    """Convox rounds a retention CloudWatch does not take up to the next one it does."""
+    if value is None:
+        return None
+    days = whole_number(value)
+    longer = [d for d in RETENTION_DAYS if d >= days]
+    if days < 1 or not longer:
+        raise ValueError(f"expected 1 to {RETENTION_DAYS[-1]} days (got {show(value)})")
+    return longer[0]
+
+
+class AwsLogs(_Model):
+    """The app's CloudWatch log group (Convox's `appSettings.awsLogs`)."""
+
+    cw_retention: Annotated[int | None, BeforeValidator(_cw_retention)] = Field(
+        default=None, alias="cwRetention"
+    )
+    """Days to keep the logs, rounded up to a period CloudWatch takes (as Convox does).
+    Default: the stack's `logRetentionDays`, else the rack's."""
+
+    disable_retention: Bool = Field(default=False, alias="disableRetention")
+    """Keep the logs forever (and pay for them). Default false."""
+
+    def retention(self, default: V) -> int | V | None:
+        """The log group's retention in days: None for forever, `default` when not set."""
+        if self.disable_retention:
+            return None
+        return self.cw_retention if self.cw_retention is not None else default
+
+
+class AppSettings(_Model):
+    """Settings of the app itself (Convox v3's `appSettings`)."""
+
+    aws_logs: AwsLogs = Field(default_factory=AwsLogs, alias="awsLogs")
+    """The log group's retention. Default: the stack's, else the rack's."""
+
+
 # --------------------------------------------------------------------------- the manifest
 
 
@@ -1251,7 +1431,8 @@ class Manifest(_Model):
     """
 
     environment: EnvList = ()
-    """Variables every service gets: `KEY=default` or `KEY` (required). Default none."""
+    """Variables every service gets: `KEY=default` or `KEY` (required); `*` passes every one
+    of the app's settings to every service. Default none."""
 
     resources: dict[Name, Resource] = Field(default_factory=dict)
     """Resources by name. Default none."""
@@ -1262,17 +1443,25 @@ class Manifest(_Model):
     timers: dict[Name, Timer] = Field(default_factory=dict)
     """Timers by name. Default none."""
 
+    labels: Labels = Field(default_factory=dict)
+    """Docker labels on every service's containers (Convox v3's top-level labels); a
+    service's own `labels` win. Default none."""
+
+    app_settings: AppSettings = Field(default_factory=AppSettings, alias="appSettings")
+    """The app's log retention (`awsLogs`). The stack's `logRetentionDays` wins over it.
+    Default: the rack's retention."""
+
     convox_unsupported: ClassVar[Mapping[str, str]] = {
-        "appSettings": "app settings belong to the stack's Pulumi config",
         "balancers": "custom balancers are not supported yet",
         "budget": "budgets are not supported yet",
         "configs": "config mounts are a Kubernetes (Convox v3) feature",
-        "labels": "Kubernetes metadata has no ECS equivalent",
         "params": "app parameters belong to the stack's Pulumi config",
     }
 
     _source: str = PrivateAttr(default="paaskit.yml")
     _root: Path | None = PrivateAttr(default=None)
+    _warnings: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+    _interpolated: frozenset[str] = PrivateAttr(default=frozenset())
 
     @model_validator(mode="before")
     @classmethod
@@ -1283,7 +1472,7 @@ class Manifest(_Model):
             data = {}
         data = _mapping(data, "a mapping with services, resources, timers and environment")
         # `timers:` with nothing under it is YAML null: read as "none", as Convox does.
-        for key in ("environment", "resources", "services", "timers"):
+        for key in ("environment", "resources", "services", "timers", "labels", "appSettings"):
             if key in data and data[key] is None:
                 del data[key]
         return data
@@ -1358,6 +1547,18 @@ class Manifest(_Model):
         return self._root
 
     @property
+    def warnings(self) -> tuple[tuple[str, str], ...]:
+        """What reads differently from how it is written, as (key path, message): a `${NAME}`
+        that is not set, a label that configures nothing. The App reports them in the plan."""
+        return (*self._warnings, *self._reading_warnings())
+
+    @property
+    def interpolated(self) -> frozenset[str]:
+        """Every NAME a `${NAME}` refers to: the app may set them even if no service declares
+        them (as in Convox, a value used only to fill the manifest reaches no service)."""
+        return self._interpolated
+
+    @property
     def web_services(self) -> dict[str, Service]:
         """Services the load balancer routes to (a port, not internal), in order."""
         return {name: s for name, s in self.services.items() if s.web}
@@ -1376,19 +1577,50 @@ class Manifest(_Model):
                 f"no service named {name!r} (services: {', '.join(self.services)})"
             ) from None
 
+    def service_labels(self, name: str) -> dict[str, str]:
+        """A service's Docker labels: the top-level ones, then its own (later wins)."""
+        return {**self.labels, **self.service(name).labels}
+
+    def _reading_warnings(self) -> Iterator[tuple[str, str]]:
+        """(key path, message) for what is read and does nothing: `test`, and each
+        `convox.*` label, Convox Gen1's rack settings (Convox v2 ignored them too)."""
+        for name, service in self.services.items():
+            if service.test is not None:
+                yield (
+                    f"services.{name}.test",
+                    "paaskit runs no tests (`convox test`): run them in CI; this key does nothing",
+                )
+        places: list[tuple[str, Mapping[str, str]]] = [("labels", self.labels)]
+        places += [(f"services.{n}.labels", s.labels) for n, s in self.services.items()]
+        for path, labels in places:
+            for key in labels:
+                if key.startswith("convox."):
+                    yield (
+                        path,
+                        (
+                            f"{key} configured Convox Gen1 (docker-compose.yml) racks; here it is "
+                            f"only a Docker label and configures nothing: {_gen1_label_advice(key)}"
+                        ),
+                    )
+
     def service_environment(self, name: str) -> Environment:
         """A service's effective variables: top-level first, then its own (later wins)."""
         variables: dict[str, str | None] = {}
+        everything = False
         for item in (*self.environment, *self.service(name).environment):
+            if item.name == EVERYTHING:
+                everything = True
+                continue
             variables.pop(item.name, None)
             variables[item.name] = item.default
-        return Environment(variables)
+        return Environment(variables, everything)
 
     def resolve_environment(self, name: str, values: Mapping[str, V]) -> dict[str, str | V]:
         """The variables a service's processes get, given the app's settings.
 
-        Only declared variables are passed (as in Convox): a setting's value wins over the
-        manifest's default; a required variable without a value fails, naming them all.
+        As in Convox, declared variables are passed, and with `*` every setting: a
+        setting's value wins over the manifest's default; a required variable without a
+        value fails, naming them all.
         """
         env = self.service_environment(name)
         missing = [key for key in env.required if key not in values]
@@ -1408,6 +1640,8 @@ class Manifest(_Model):
                 resolved[key] = values[key]
             elif default is not None:
                 resolved[key] = default
+        for key in env.passed(values):
+            resolved.setdefault(key, values[key])
         return resolved
 
     def linked_resources(self, name: str) -> dict[str, Resource]:

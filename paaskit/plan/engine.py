@@ -28,7 +28,7 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from paaskit.errors import PaaskitError
@@ -230,6 +230,21 @@ class PlanMocks(mocks.Mocks):
                 "pass one with invokes={token: handler} (paaskit.testing) or add it to paaskit.plan.fakes"
             )
         return answer(dict(args.args), self.ctx)
+
+
+class RecordingEngine(mocks.MockEngine):
+    """Pulumi's mock engine, keeping the program's warnings (`pulumi.log.warn`) for the plan,
+    as `pulumi preview` shows them; other messages go to Python's logging as before."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.warnings: list[dict[str, str]] = []
+
+    def Log(self, request: Any) -> None:  # the engine's RPC name
+        if request.severity == engine_pb2.WARNING:
+            self.warnings.append({"urn": request.urn, "message": request.message})
+        else:
+            super().Log(request)  # type: ignore[no-untyped-call]
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -496,6 +511,7 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
         fakes.Context(region=region), options.refs, options.invokes, options.resolve_ref
     )
     monitor = RecordingMonitor(plan_mocks)
+    recording_engine = RecordingEngine()
     outcome: dict[str, BaseException] = {}
 
     def go() -> None:
@@ -508,7 +524,7 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
                 mocks.MockSettings(
                     monitor=monitor,
                     monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
-                    engine=mocks.MockEngine(None),
+                    engine=recording_engine,
                     project=options.project,
                     stack=options.stack,
                     dry_run=False,
@@ -567,6 +583,7 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
         stack=options.stack,
         resources=[_with_read_outputs(r, plan_mocks) for r in monitor.ordered_records()],
         outputs=monitor.stack_outputs,
+        warnings=recording_engine.warnings,
     )
 
 

@@ -98,6 +98,9 @@ class Plan:
     stack: str
     resources: list[ResourceRecord]
     outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    """What the program warned about (`pulumi.log.warn`), in order: `message`, and the `urn`
+    of the resource it concerns (empty for none)."""
 
     # --- reading ---------------------------------------------------------------
 
@@ -169,6 +172,7 @@ class Plan:
             "stack": self.stack,
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
+            "warnings": [dict(w) for w in self.warnings],
         }
 
     @classmethod
@@ -178,4 +182,5 @@ class Plan:
             stack=data["stack"],
             resources=[ResourceRecord.from_json(r) for r in data.get("resources", [])],
             outputs=dict(data.get("outputs", {})),
+            warnings=[dict(w) for w in data.get("warnings", [])],
         )

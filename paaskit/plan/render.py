@@ -74,4 +74,7 @@ def render_text(plan: Plan) -> str:
         lines += ["", "Outputs:"]
         for key in sorted(plan.outputs):
             lines.append(f"  {key}: {_short(plan.outputs[key])}")
+    if plan.warnings:
+        lines += ["", "Warnings:"]
+        lines += [f"  {w['message']}" for w in plan.warnings]
     return "\n".join(lines)

@@ -38,6 +38,7 @@ CONFIG_KEYS: dict[str, str | None] = {
     "zones": "zones",
     "cdnLogs": "cdn_logs",
     "imageHistory": "image_history",
+    "strictInterpolation": None,
 }
 """Each config key and the field of `AppArgs` it sets; None: read here, not a field."""
 
@@ -151,7 +152,12 @@ def load() -> tuple[str, AppArgs]:
     config = pulumi.Config(NAMESPACE)
     env = environment()
     path = manifest_path(config.require("manifest"))
-    manifest = load_manifest(path)
+    manifest = load_manifest(
+        path,
+        env=env,
+        strict=config.get_bool("strictInterpolation") or False,
+        env_setting=f"{NAMESPACE}:environment",
+    )
     rack = RackRef(rack_stack(config))
     args = load_settings(
         AppArgs,

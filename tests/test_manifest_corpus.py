@@ -1,0 +1,68 @@
+"""bench/corpus.py: which convox.yml files plan, and whether each plan reflects its manifest.
+
+The manifests in tests/data/manifests/corpus are written for these tests; the shared corpus
+of real files is measured by running the script, never copied here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import corpus
+
+CORPUS = Path(__file__).parent / "data" / "manifests" / "corpus"
+
+
+def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert corpus.main([str(CORPUS), "--verbose"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == (
+        "billing: plans, NOT all reflected (services 2/2, scale 6/6, internal 0/1, links 0/1, "
+        "health 4/4)"
+    )
+    assert "    missing links: web -> api" in lines
+    assert "media: does not plan: convox.yml: 2 problems" in lines
+    shop = next(line for line in lines if line.startswith("shop: "))
+    assert shop == (
+        "shop: plans, all reflected (services 2/2, variables 6/6, scale 6/6, health 4/4, "
+        "resources 1/1, timers 2/2); 2 warning(s)"
+    )
+    assert (
+        "    warning convox.yml: services.web.domain: ${HOST} is not set, so the key is left out "
+        "(Convox reads an empty value): set paaskit-app:environment.HOST"
+    ) in lines
+    assert lines[-2:] == [
+        "2 of 3 manifests plan; 1 reflect all of their manifest.",
+        "  1 do not plan: resource types (issue 17, part 2) + volumes (issue 17, part 2)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("services.web.domain: the rack has no domain", "domains (issue 12)"),
+        (
+            "convox.yml: 2 problems\n  services.a.privileged: x\n  services.a.cpu_shares: y",
+            "privileged containers + docker-compose keys",
+        ),
+        ("convox.yml: services.web.ports: extra ports (custom balancers)", "internal services"),
+        ("convox.yml: balancers: not supported", "custom balancers"),
+        ("convox.yml: services.web.scale.targets.external: no", "Kubernetes metrics"),
+        ("convox.yml: services.web.sclae: unknown key", "services.web.sclae"),
+        ("something else entirely", "other"),
+    ],
+)
+def test_failures_are_counted_by_the_keys_they_name(message: str, reason: str) -> None:
+    assert corpus.category(message).startswith(reason)
+
+
+def test_app_names_fit_an_apps_limits() -> None:
+    assert (
+        corpus.app_name("convox-examples-nodejs-dd-autoscale") == "convox-examples-nodejs-dd-autos"
+    )
+    assert corpus.app_name("Some_Repo.") == "some-repo"
