@@ -33,6 +33,8 @@ from paaskit import (
     RackArgs,
     SpotCluster,
     SpotClusterArgs,
+    Volume,
+    VolumeArgs,
 )
 from paaskit._component import Component, keyword_arguments
 from paaskit.config import ConfigError
@@ -71,6 +73,11 @@ services:
   worker:
     image: public.ecr.aws/docker/library/python:3.12
     command: python worker.py
+    volumes: [/data]
+  search:
+    image: ghcr.io/example/search:1
+    port: 9200
+    internal: true
 timers:
   nightly:
     schedule: "0 3 * * *"
@@ -159,6 +166,19 @@ def _database(transform: dict[str, Any]) -> Iterator[Build]:
     )
 
 
+def _volume(transform: dict[str, Any]) -> Iterator[Build]:
+    yield lambda t: Volume(
+        "files",
+        VolumeArgs(
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            allowed_security_group_ids=[NODES],
+            directories={"web:/data": "/services/web/data"},
+            transform=t,
+        ),
+    )
+
+
 def _rack(transform: dict[str, Any]) -> Iterator[Build]:
     yield lambda t: Rack("rk", RackArgs(database=DatabaseSettings(), transform=t))
     yield lambda t: Rack("rk", RackArgs(legacy_edge="keep", transform=t))
@@ -197,6 +217,7 @@ def builders(tmp_path_factory) -> dict[type[Component], Callable[..., Iterator[B
         Cdn: _cdn(static),
         Edge: _edge,
         Database: _database,
+        Volume: _volume,
         Rack: _rack,
         App: _app(app),
     }
@@ -219,7 +240,7 @@ def _direct_children(p: Plan, component: Component) -> set[str]:
     return {r.name for r in p if r.parent == record.urn}
 
 
-COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Rack, App]
+COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Volume, Rack, App]
 
 
 @pytest.mark.parametrize("cls", COMPONENTS, ids=lambda c: c.__name__)

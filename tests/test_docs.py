@@ -28,7 +28,7 @@ def page(cls: type[Component]) -> Path:
     return DOCS / f"{cls.TYPE.split(':')[1]}.md"
 
 
-def test_there_are_pages_for_all_eight_components():
+def test_there_are_pages_for_all_nine_components():
     # The Edge and the Cdn share a page, as they share a module: the edge.
     assert sorted(page(c).name for c in COMPONENTS) == [
         "app.md",
@@ -39,6 +39,7 @@ def test_there_are_pages_for_all_eight_components():
         "loadbalancer.md",
         "network.md",
         "rack.md",
+        "volume.md",
     ]
 
 

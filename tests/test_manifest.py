@@ -155,8 +155,9 @@ def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
         "services.web.helth": 'unknown key (did you mean "health"?)',
         "services.api.drain": 'expected a whole number (got "soon")',
         "services.api.port.scheme": "expected one of 'http' or 'https' (got \"tcp\")",
-        "services.api.privileged": "not supported by paaskit: processes never run privileged "
-        "on paaskit",
+        "services.api.privileged": "only an agent (agent: true) may run privileged: a "
+        "privileged container is root on its node, with every other app's secrets in reach; a "
+        "node-level tool (monitoring, logs) is an agent, an app's process never needs it",
         "services.worker.internal": 'expected true or false (got "maybe")',
         "services.jobs.health.timeout": "must be less than the interval (10 >= 5): the load "
         "balancer requires it",
@@ -697,10 +698,7 @@ def test_every_gen1_label_names_what_replaces_it(key: str, advice: str) -> None:
 def test_volumes_timeouts_and_docker_compose_keys() -> None:
     assert service({"volumes": []}).volumes == ()
     assert service({"volumes": None}).volumes == ()
-    assert problems({"services": {"web": {"volumes": ["/data"]}}}) == {
-        "services.web.volumes": "volumes are not supported yet (persistent storage on EFS and "
-        "agents' host mounts are planned); an empty list is fine"
-    }
+    assert [v.kind for v in service({"volumes": ["/data"]}).volumes] == ["service"]
     assert problems({"services": {"web": {"volumes": "/data"}}}) == {
         "services.web.volumes": 'expected a list of volumes (got "/data")'
     }
@@ -1201,8 +1199,8 @@ def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
     assert problems({"services": {"web": {"port": 80, "zzz": 1}}}) == {
         "services.web.zzz": "unknown key (expected one of: agent, build, command, deployment, "
         "domain, drain, environment, health, image, init, internal, labels, links, policies, "
-        "port, release, resources, scale, singleton, static, sticky, termination, test, "
-        "timeout, volumes)"
+        "port, ports, privileged, release, resources, scale, singleton, static, sticky, "
+        "termination, test, timeout, volumes)"
     }
     assert problems({"balancers": {}, "services": {"web": {"tls": {"redirect": True}}}}) == {
         "balancers": "not supported by paaskit: custom balancers are not supported yet",

@@ -252,6 +252,10 @@ APP_VALUES: dict[str, Any] = {
     "zones": ["example.com"],
     "cdnLogs": False,
     "imageHistory": 5,
+    "volumeKmsKeyId": "alias/shop-files",
+    "volumeBackups": True,
+    "volumeUid": 1001,
+    "volumeGid": 1001,
     "strictInterpolation": True,
     # As `pulumi config set --secret --path environment.SECRET_KEY ...` writes it.
     "environment": {"SECRET_KEY": {"secure": "v1:ZmFrZQ=="}, "DJANGO_DEBUG": False},

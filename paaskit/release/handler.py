@@ -130,6 +130,9 @@ def run_release(
         request["capacityProviderStrategy"] = [
             {"capacityProvider": event["capacityProvider"], "weight": 1}
         ]
+    if event.get("networkConfiguration"):
+        # An internal service's task definition is awsvpc: RunTask must place it in a network.
+        request["networkConfiguration"] = event["networkConfiguration"]
     try:
         started = ecs.run_task(**request)
     except (BotoCoreError, ClientError) as exc:

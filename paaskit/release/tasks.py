@@ -111,11 +111,14 @@ def start_task(
     started_by: str,
     capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
     launch_type: str | None = None,
+    network_configuration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Start one task of `task_definition` running `command` in `container`; return the task.
 
     `capacity_provider_strategy` (e.g. the service's own) or `launch_type`
-    places it; with neither, the cluster's default strategy applies. Raises
+    places it; with neither, the cluster's default strategy applies.
+    `network_configuration` is RunTask's (an awsvpc task definition needs one:
+    the service's own). Raises
     `TaskError` with ECS's reason when the task cannot be placed (no capacity,
     no such task definition...).
     """
@@ -139,6 +142,8 @@ def start_task(
         ]
     elif launch_type:
         request["launchType"] = launch_type
+    if network_configuration:
+        request["networkConfiguration"] = dict(network_configuration)
     started = ecs.run_task(**request)
     failures = started.get("failures") or []
     if failures or not started.get("tasks"):
