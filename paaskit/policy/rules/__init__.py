@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from paaskit.policy.model import Rule
 
-from . import cdn, compute, containers, database, iam, loadbalancer, network, serverless, storage
+from . import (
+    cdn,
+    compute,
+    containers,
+    database,
+    files,
+    iam,
+    loadbalancer,
+    network,
+    serverless,
+    storage,
+)
 
 RULES: tuple[Rule, ...] = tuple(
     rule
@@ -19,6 +30,7 @@ RULES: tuple[Rule, ...] = tuple(
         containers,
         loadbalancer,
         storage,
+        files,
         cdn,
         database,
         iam,
