@@ -33,7 +33,6 @@ from ._command import (
     timer_command,
 )
 from ._edge import AppEdge, check_web_services
-from ._internal import AppInternal
 from ._images import (
     TAG_SEPARATOR,
     Built,
@@ -42,6 +41,7 @@ from ._images import (
     relative_to_program,
     write_generated,
 )
+from ._internal import AppInternal
 from ._policies import execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
 from ._volumes import container_mounts, efs_volume_keys, volume_directories

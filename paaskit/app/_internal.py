@@ -217,7 +217,7 @@ class AppInternal:
             else:
                 scheme, port = target.port.scheme, target.port.port
                 url = self.host(other).apply(lambda h, s=scheme, p=port: f"{s}://{h}:{p}")  # type: ignore[misc]
-            entries.append(url.apply(lambda u, o=other: {"name": f"{env_prefix(o)}_URL", "value": u}))  # type: ignore[misc]
+            entries.append(url.apply(_url_entry(f"{env_prefix(other)}_URL")))
         return entries
 
     def served(self, service: str, url: pulumi.Output[str]) -> None:
@@ -230,3 +230,12 @@ class AppInternal:
     def hosts(self) -> Mapping[str, pulumi.Output[str]]:
         """Each internal service's name."""
         return {name: self.host(name) for name in self.discovery}
+
+
+def _url_entry(name: str) -> Any:
+    """An ECS environment entry `name` = the URL it is given."""
+
+    def entry(url: str) -> dict[str, str]:
+        return {"name": name, "value": url}
+
+    return entry

@@ -66,7 +66,9 @@ def efs_volume_keys(manifest: Manifest) -> dict[str, list[tuple[str, Volume]]]:
 
 def volume_directories(manifest: Manifest) -> dict[str, str]:
     """Each EFS volume of the app (by key) and its directory in the file system."""
-    return {key: volume_directory(*uses[0]) for key, uses in sorted(efs_volume_keys(manifest).items())}
+    return {
+        key: volume_directory(*uses[0]) for key, uses in sorted(efs_volume_keys(manifest).items())
+    }
 
 
 def volume_name(service: Service, index: int) -> str:

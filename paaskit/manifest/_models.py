@@ -1248,7 +1248,9 @@ class Service(_Model):
 
     @field_validator("ports")
     @classmethod
-    def _ports_fit(cls, value: tuple[AgentPort, ...], info: ValidationInfo) -> tuple[AgentPort, ...]:
+    def _ports_fit(
+        cls, value: tuple[AgentPort, ...], info: ValidationInfo
+    ) -> tuple[AgentPort, ...]:
         problems: list[tuple[Loc, str]] = []
         seen: set[tuple[int, str]] = set()
         for i, extra in enumerate(value):
@@ -1847,8 +1849,10 @@ class Manifest(_Model):
                     "service (no port, or internal): callers reach it directly and set their "
                     "own timeouts; this key does nothing",
                 )
-            if service.discoverable and service.port is not None and "health" in (
-                service.model_fields_set
+            if (
+                service.discoverable
+                and service.port is not None
+                and "health" in (service.model_fields_set)
             ):
                 yield (
                     f"services.{name}.health",

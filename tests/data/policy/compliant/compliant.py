@@ -142,9 +142,7 @@ execution_role = aws.iam.Role(
     ),
 )
 # --- files ----------------------------------------------------------------------------
-files = aws.efs.FileSystem(
-    "files", encrypted=True, opts=pulumi.ResourceOptions(protect=True)
-)
+files = aws.efs.FileSystem("files", encrypted=True, opts=pulumi.ResourceOptions(protect=True))
 aws.efs.FileSystemPolicy(
     "files-policy",
     file_system_id=files.id,
