@@ -310,13 +310,13 @@ class Health(_Model):
     (Convox's). Raise it for apps that take long to boot."""
 
     timeout: Annotated[Int, Field(ge=2, le=120)] = 4
-    """Seconds to wait for an answer, less than the interval (the load balancer requires it).
-    Default: interval - 1 (Convox's)."""
+    """Seconds to wait for an answer, less than the interval on a web service (its load
+    balancer requires it). Default: interval - 1 (Convox's)."""
 
     disable: Bool = False
-    """No health check (Convox v3). Only for a service without a port: nothing checks one
-    anyway, and the load balancer checks the targets of every service with a port (AWS
-    lets only Lambda targets go unchecked). Default false."""
+    """No health check (Convox v3). Not on a web service: the load balancer checks the
+    targets of every one (AWS lets only Lambda targets go unchecked); nothing checks a
+    worker or an internal service anyway. Default false."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
         "port": "the load balancer checks the port it sends traffic to (the process's port, "
@@ -1021,7 +1021,8 @@ class Service(_Model):
     every one of the app's settings, declared or not (Convox's meaning). Default none."""
 
     health: Health = Field(default_factory=Health)
-    """The load balancer's health check. Default `/` every 5 s (Convox's)."""
+    """The load balancer's health check of a web service. Default `/` every 5 s (Convox's).
+    Nothing requests an internal service's (a warning)."""
 
     image: Annotated[str, BeforeValidator(_image)] | None = None
     """A ready image to run instead of building one (`nginx:1.27`, an ECR URI). Default none."""
