@@ -191,6 +191,9 @@ _KEYS = re.compile(
     r"(?:\.[\w-]+|\[\d+\])*): "
 )
 _CATEGORIES = [
+    # A key and the start of its message: a domain or sticky sessions on a service without a
+    # port (its `ports`, if any, are reached inside the rack only, as on Convox).
+    (r"\.(domain|sticky): .*(routes to a port|need a port)", "no port to route to"),
     (r"\.domain$", "domains (issue 12)"),
     (r"^resources\.[\w-]+\.type$", "resource types (issue 17, part 2)"),
     (r"\.volumes(\[\d+\])?$", "volumes"),
@@ -205,9 +208,15 @@ _CATEGORIES = [
 def category(message: str) -> str:
     """Why a manifest does not plan, by the key paths its error names: every reason given."""
     found = []
-    for key in _KEYS.findall(message):
-        names = [name for pattern, name in _CATEGORIES if re.search(pattern, key)]
-        found += names or [key]
+    for match in _KEYS.finditer(message):
+        key = match.group(1)
+        said = f"{key}: {message[match.end() :].splitlines()[0] if message[match.end() :] else ''}"
+        names = [
+            name
+            for pattern, name in _CATEGORIES
+            if re.search(pattern, said if ": " in pattern else key)
+        ]
+        found += names[:1] or [key]
     return " + ".join(dict.fromkeys(found)) or "other"
 
 

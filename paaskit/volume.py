@@ -145,6 +145,10 @@ class VolumeArgs(VolumeSettings):
     """Per volume (by its name in the app), the directory of the file system its access
     point confines processes to. At least one. Required."""
 
+    volume_tags: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """More tags for a volume's access point, by volume (an App tags a service's own
+    volume with the service). Default none."""
+
     @field_validator("directories")
     @classmethod
     def _check_directories(cls, value: dict[str, str]) -> dict[str, str]:
@@ -173,6 +177,7 @@ class VolumeArgs(VolumeSettings):
         subnet_ids: list[Input] | pulumi.Output[Any],
         allowed_security_group_ids: list[Input],
         directories: Mapping[str, str],
+        volume_tags: Mapping[str, Mapping[str, str]] | None = None,
     ) -> VolumeArgs:
         """The Args of `settings` in a network, open to some security groups."""
         return derive(
@@ -182,6 +187,7 @@ class VolumeArgs(VolumeSettings):
             subnet_ids=subnet_ids,
             allowed_security_group_ids=list(allowed_security_group_ids),
             directories=dict(directories),
+            volume_tags={k: dict(v) for k, v in (volume_tags or {}).items()},
         )
 
 
@@ -371,6 +377,7 @@ class Volume(Component):
             aws.efs.AccessPoint,
             f"ap-{_slug(path)}",
             at=volume,
+            tags=dict(args.volume_tags.get(volume, {})),
             file_system_id=self.file_system.id,
             posix_user={"uid": args.uid, "gid": args.gid},
             root_directory={

@@ -82,6 +82,15 @@ def test_one_file_system_and_an_access_point_per_volume(shop):
     ]
 
 
+def test_a_services_own_volume_is_tagged_with_the_service_a_shared_one_with_the_app(shop):
+    points = access_points(shop)
+    own = points["/services/web/app-uploads-ebb719a3"].inputs["tags"]
+    shared = points["/shared/media-721c9525"].inputs["tags"]
+    assert (own["paaskit:app"], own["paaskit:service"]) == ("shop", "web")
+    assert shared["paaskit:app"] == "shop"
+    assert "paaskit:service" not in shared
+
+
 def test_each_service_mounts_its_volumes_with_tls_through_their_access_point(shop):
     points = {r.name: path for path, r in access_points(shop).items()}
     inputs, web = task(shop, "web")

@@ -1622,6 +1622,18 @@ def test_a_link_needs_a_port_to_give_a_url_to():
     }
 
 
+def test_an_internal_service_counts_no_requests_and_keeps_no_one_sticky():
+    internal = {"port": 80, "internal": True}
+    assert problems(
+        {"services": {"api": {**internal, "scale": {"count": "1-3", "targets": {"requests": 100}}}}}
+    ) == {
+        "services.api.scale.targets.requests": "counting requests needs a port behind the load "
+        "balancer (an internal service has none)"
+    }
+    m = parse_manifest({"services": {"api": {**internal, "sticky": True}}})
+    assert [path for path, _ in m.warnings] == ["services.api.sticky"]
+
+
 def test_an_internal_services_health_and_timeout_are_read_and_warned_about():
     m = parse_manifest(
         {

@@ -50,6 +50,11 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
     [
         ("services.web.domain: the rack has no domain", "domains (issue 12)"),
         (
+            "convox.yml: 2 problems\n  services.web.domain: a domain routes to a port: set port\n"
+            "  services.web.sticky: sticky sessions need a port behind the load balancer",
+            "no port to route to",
+        ),
+        (
             "convox.yml: 2 problems\n  services.a.privileged: x\n  services.a.cpu_shares: y",
             "privileged containers + docker-compose keys",
         ),

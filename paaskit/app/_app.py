@@ -593,6 +593,12 @@ class App(Component):
                 subnet_ids=list(subnets) if isinstance(subnets, (list, tuple)) else subnets,  # type: ignore[arg-type]
                 allowed_security_group_ids=[self.rack.node_security_group_id],
                 directories=directories,
+                # A service's own volume belongs to the service (the tag contract).
+                volume_tags={
+                    key: {SERVICE_TAG: uses[0][0]}
+                    for key, uses in efs_volume_keys(self.manifest).items()
+                    if uses[0][1].kind == "service"
+                },
             ),
         )
 

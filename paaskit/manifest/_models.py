@@ -1211,10 +1211,11 @@ class Service(_Model):
                 ("scale", "count"),
                 f"a singleton runs at most one process (count is {self.scale.count})",
             )
-        if self.scale.targets.requests is not None and self.port is None:
+        if self.scale.targets.requests is not None and not self.web:
             yield (
                 ("scale", "targets", "requests"),
-                "counting requests needs a port behind the load balancer",
+                "counting requests needs a port behind the load balancer"
+                + (" (an internal service has none)" if self.internal and self.port else ""),
             )
         if self.static is not None and not self.web:
             yield (
@@ -1850,10 +1851,16 @@ class Manifest(_Model):
                     "service (no port, or internal): callers reach it directly and set their "
                     "own timeouts; this key does nothing",
                 )
+            if service.internal and service.port is not None and service.sticky:
+                yield (
+                    f"services.{name}.sticky",
+                    "an internal service has no load balancer to keep a client on one process "
+                    "(its callers reach its tasks by name): this key does nothing",
+                )
             if (
                 service.discoverable
                 and service.port is not None
-                and "health" in (service.model_fields_set)
+                and "health" in service.model_fields_set
             ):
                 yield (
                     f"services.{name}.health",
