@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paaskit.app._volumes import volume_directory
-from paaskit.manifest import Volume, parse_manifest
+from paaskit.manifest import HOST_PATHS, Volume, parse_manifest
 from paaskit.plan import Plan, PlanIndex
 from paaskit.policy import evaluate, run_rules
 from paaskit.policy.rules import RULES
+from paaskit.policy.rules.containers import HOST_PATH_EXPOSURE
 from tests.test_app import make_app, plan_app
 
 MANIFEST = """
@@ -248,3 +249,8 @@ def test_the_same_volume_always_gets_the_same_directory():
         "/services/web/app-uploads-ebb719a3",
         "/shared/media-721c9525",
     ]
+
+
+def test_the_policy_says_what_every_path_an_agent_may_mount_exposes():
+    # The manifest's list of the node's paths and the policy's words about each stay in step.
+    assert set(HOST_PATH_EXPOSURE) == set(HOST_PATHS)

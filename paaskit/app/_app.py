@@ -16,7 +16,7 @@ import pulumi_docker as docker
 from pydantic import ValidationError
 
 from paaskit import buildpack
-from paaskit._aws import assume_role_policy, lambda_code
+from paaskit._aws import assume_role_policy, lambda_code, policy_document
 from paaskit._component import Child, Component, each, named, one
 from paaskit.config import ConfigError, Input, derive
 from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
@@ -624,7 +624,7 @@ class App(Component):
                 statements.append(mount_statement(arn, write_arns, write=True))
             if read_arns:
                 statements.append(mount_statement(arn, read_arns, write=False))
-            return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+            return policy_document(statements, sort_keys=True)
 
         self.child(
             "volume_policy",

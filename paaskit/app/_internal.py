@@ -157,16 +157,20 @@ class AppInternal:
         assert self.security_group is not None
         return [self.rack.node_security_group_id, self.security_group.id]
 
+    def _network(self) -> dict[str, Any]:
+        """An internal task's network: the rack's private subnets, its groups, no public IP."""
+        return {
+            "subnets": self.rack.private_subnet_ids,
+            "security_groups": self.security_groups(),
+            "assign_public_ip": False,
+        }
+
     def service_arguments(self, service: Service) -> dict[str, Any]:
         """The ECS service's network configuration and registry, or nothing for a bridge one."""
         if not self.is_internal(service):
             return {}
         return {
-            "network_configuration": {
-                "subnets": self.rack.private_subnet_ids,
-                "security_groups": self.security_groups(),
-                "assign_public_ip": False,
-            },
+            "network_configuration": self._network(),
             "service_registries": {"registry_arn": self.discovery[service.name].arn},
         }
 
@@ -191,13 +195,7 @@ class AppInternal:
         for an internal service, nothing for a bridge one."""
         if not self.is_internal(service):
             return {}
-        return {
-            "network_configuration": {
-                "subnets": self.rack.private_subnet_ids,
-                "security_groups": self.security_groups(),
-                "assign_public_ip": False,
-            }
-        }
+        return {"network_configuration": self._network()}
 
     def host(self, service: str) -> pulumi.Output[str]:
         """The service's internal name."""

@@ -8,12 +8,13 @@ the file system's id, so the stack-scope rules find them through the plan.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from paaskit.plan import PlanIndex, ResourceRecord
 from paaskit.plan import types as t
-from paaskit.plan.values import dig, flag, known, statements, strings
+from paaskit.plan.values import dig, flag, known, statements
 from paaskit.policy.model import RuleSet
+
+from .storage import denies_plain_transport
 
 __all__ = [
     "access_point_identity",
@@ -61,13 +62,6 @@ def backups(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     yield "automatic backups are off: a deleted or overwritten file is gone for good"
 
 
-def _denies_plain_nfs(statement: Mapping[str, Any]) -> bool:
-    if statement.get("Effect") != "Deny":
-        return False
-    secure = dig(statement.get("Condition") or {}, "Bool", "aws:SecureTransport")
-    return str(secure).lower() == "false" or strings(secure) == ["false"]
-
-
 @rules.rule(
     "PK-EFS-003",
     "File systems refuse clients without TLS, and anonymous ones",
@@ -86,7 +80,7 @@ def policy_tls_only(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
         yield "no file system policy: EFS's default lets any client that reaches a mount target in, anonymously and without TLS"
         return
     docs = [p.inputs.get("policy") for p in policies]
-    if not any(_denies_plain_nfs(s) for doc in docs for s in statements(doc)):
+    if not any(denies_plain_transport(s) for doc in docs for s in statements(doc)):
         yield "the file system policy does not deny clients without TLS (aws:SecureTransport = false)"
 
 
