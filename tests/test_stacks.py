@@ -253,6 +253,8 @@ APP_VALUES: dict[str, Any] = {
     "cdnLogs": False,
     "imageHistory": 5,
     "strictInterpolation": True,
+    # As `paaskit rollback --stack-file` writes it (a string); `paaskit releases` shows v13.
+    "release": "v13",
     # As `pulumi config set --secret --path environment.SECRET_KEY ...` writes it.
     "environment": {"SECRET_KEY": {"secure": "v1:ZmFrZQ=="}, "DJANGO_DEBUG": False},
 }
