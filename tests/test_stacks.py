@@ -83,7 +83,7 @@ RACK_VALUES: dict[str, Any] = {
     "zoneName": "example.com",
     "availabilityZones": ["us-east-1b", "us-east-1c"],
     "natInstanceType": "t4g.micro",
-    "endpoints": ["ecr", "logs", "ecs"],
+    "endpoints": ["ecr", "logs", "ecs", "ssmmessages"],
     "instanceType": "m6i.large",
     "instanceTypes": ["m6i.large", "m5.large"],
     "vcpus": 2,
