@@ -21,7 +21,7 @@ from .config import ComponentArgs, ConfigError, Input, RetentionDays, Transform,
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .instance_types import instance_type
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
-from .network import Network, NetworkArgs
+from .network import ENDPOINT_SERVICES, Network, NetworkArgs, endpoint_services
 from .tags import RACK_TAG
 
 __all__ = [
@@ -35,7 +35,8 @@ __all__ = [
     "SharedDatabase",
 ]
 
-_NAT_FREE_ENDPOINTS = {"ecs", "ecr", "logs"}
+_NAT_FREE_ENDPOINTS = ("ecr", "ecs", "logs", "ssmmessages")
+"""The interface endpoints a rack without NAT needs (`ssm` covers `ssmmessages` too)."""
 
 LegacyEdge = Literal["keep", "retire"]
 """What a rack does with the public load balancer and shared distribution of racks
@@ -180,12 +181,18 @@ class RackArgs(ComponentArgs):
             raise ValueError(
                 "database: lives in the private subnets, but network.private_subnets is off"
             )
-        if self.network.nat == "none" and not set(self.network.endpoints) >= _NAT_FREE_ENDPOINTS:
-            missing = ", ".join(sorted(_NAT_FREE_ENDPOINTS - set(self.network.endpoints)))
-            raise ValueError(
-                f"network.nat: with 'none', nodes reach ECS, ECR and CloudWatch Logs only "
-                f"through endpoints; add {missing} to network.endpoints, or choose a NAT"
-            )
+        if self.network.nat == "none":
+            covered = set(endpoint_services(self.network.endpoints))
+            missing = [
+                name for name in _NAT_FREE_ENDPOINTS if not set(ENDPOINT_SERVICES[name]) <= covered
+            ]
+            if missing:
+                raise ValueError(
+                    "network.nat: with 'none', nodes reach ECS, ECR and CloudWatch Logs, and "
+                    "ECS Exec's sessions reach Systems Manager (paaskit exec), only through "
+                    f"interface endpoints; add {', '.join(missing)} to network.endpoints, or "
+                    "choose a NAT"
+                )
         return self
 
 

@@ -312,6 +312,12 @@ def _override(records: Plan, kind: str, service: str) -> list[str] | None:
         (override,) = json.loads(target["input"])["containerOverrides"]
         assert override["name"] == service
         return list(override["command"])
+    if kind == "run":
+        # `paaskit run shop <service> -- 'python report.py --since "$SINCE"'`: one word, a
+        # command line, composed by the rule of releases and timers (RunTask's override).
+        from paaskit.ops.run import command_argv as typed_after_dashes
+
+        return typed_after_dashes(['python report.py --since "$SINCE"'])
     return None
 
 
@@ -330,6 +336,10 @@ EXPECTED: dict[tuple[str, str | None], list[str]] = {
     **{
         (service, "timer"): ["python", "report.py"]
         for service in ("execform", "shellform", "generated", "prebuilt")
+    },
+    **{
+        (service, "run"): ["python", "report.py", "--since", "2026-01-01"]
+        for service in ("script", "execform", "shellform", "generated", "prebuilt")
     },
 }
 

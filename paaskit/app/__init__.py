@@ -3,8 +3,8 @@
 `AppArgs` (`_settings.py`), the `App` component (`_app.py`), the one place
 that composes what its containers run (`_command.py`), images (`_images.py`
 and `_ignore.py`: the tag that names exactly what pulumi-docker builds) and
-the IAM policies of its roles (`_policies.py`). What it makes, its settings,
-costs and runbook: docs/app.md.
+the IAM policies of its roles (`_policies.py`) and the rollback pin
+(`_pin.py`). What it makes, its settings, costs and runbook: docs/app.md.
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ from ._images import (
     relative_to_program,
     write_generated,
 )
-from ._policies import execution_policy, run_task_policy, runner_policy
+from ._pin import Pin, pin_warning, read_pin, task_definition_arn
+from ._policies import exec_policy, execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
 
 __all__ = [
@@ -107,8 +108,12 @@ class App(Component):
     domains, a listener rule and its static files (`_edge.py`); the app's
     deploy runner (a Lambda function) with an invocation per link secret
     (writes it), per service with `release` (runs it) and per service (checks
-    the deploy), and a rule per link secret that rewrites it when its source
-    rotates; and a schedule per timer.
+    the deploy) and one that records the release once every check passed,
+    and a rule per link secret that rewrites it when its source rotates; and a
+    schedule per timer. Services start their tasks with ECS Exec on (`paaskit
+    exec`); task definitions keep their old revisions registered (rollback).
+    With a rollback pin (`release`), the services keep the pinned release
+    (`_pin.py`).
     """
 
     TYPE = "paaskit:app:App"
@@ -124,6 +129,7 @@ class App(Component):
         "image": named(docker.Image),
         "task_role": named(aws.iam.Role),
         "task_role_policy": each(aws.iam.RolePolicyAttachment),
+        "exec_policy": named(aws.iam.RolePolicy),
         "task_definition": named(aws.ecs.TaskDefinition),
         "release_role": one(aws.iam.Role),
         "release_log_group": one(aws.cloudwatch.LogGroup),
@@ -156,6 +162,7 @@ class App(Component):
         "static_bucket_policy": one(aws.s3.BucketPolicy),
         "service": named(aws.ecs.Service),
         "verify": named(aws.lambda_.Invocation),
+        "record": one(aws.lambda_.Invocation),
         "link_rule": named(aws.cloudwatch.EventRule),
         "link_target": named(aws.cloudwatch.EventTarget),
         "link_permission": named(aws.lambda_.Permission),
@@ -195,6 +202,13 @@ class App(Component):
         self._account = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
+        self.pin: Pin | None = None
+        """The rollback pin (`release`), read from its record at deploy time; None when the
+        manifest's version deploys."""
+        if args.release is not None:
+            pulumi.log.warn(pin_warning(name, args.release), resource=self)
+            self.pin = read_pin(self, app=name, rack=rack.name, number=args.release)
+        self._deployed: dict[str, pulumi.Output[str]] = {}
 
         self.repository = (
             self._repository() if any(s.build for s in self.manifest.services.values()) else None
@@ -226,7 +240,8 @@ class App(Component):
 
         self.runner = self._runner()
         self.link_writes = self._link_writes()
-        self.releases = self._releases()
+        # Pinned, nothing new goes live: no release command runs (`_pin.py`).
+        self.releases = self._releases() if self.pin is None else {}
         self.edge = AppEdge(self)
         """The web services' edge: claims, distributions, domains, routes, static files."""
         self.target_groups: dict[str, aws.lb.TargetGroup] = {}
@@ -245,6 +260,8 @@ class App(Component):
             self.verifications[service.name] = self._verify(service)
             if service.scale.autoscaling:
                 self._autoscaling(service, routing.target_group if routing else None)
+        self.record = self._record()
+        """Writes the deploy's release record once every service's check passed (none while pinned)."""
         self.edge.finish()
         self._link_rotations()
         self.timers = self._timers()
@@ -552,6 +569,17 @@ class App(Component):
                 role=role.name,
                 policy_arn=policy,
             )
+        # ECS Exec (`paaskit exec`): the SSM agent ECS runs in each task opens the session's
+        # channels as the task role. Nothing else: who may open a session is the caller's
+        # ecs:ExecuteCommand.
+        self.child(
+            "exec_policy",
+            aws.iam.RolePolicy,
+            f"{service.name}-exec-policy",
+            at=service.name,
+            role=role.id,
+            policy=exec_policy(),
+        )
         return role
 
     def _environment(
@@ -676,18 +704,26 @@ class App(Component):
             container_definitions=pulumi.Output.all(
                 built.image, environment, secrets, self.log_group.name, self._region, settings
             ).apply(container),
+            # A replaced revision stays registered (ACTIVE), so a rollback can put it back
+            # as it was; `pulumi destroy` leaves them too (free; docs/app.md says how to
+            # remove them).
+            skip_destroy=True,
         )
 
     def _service(self, service: Service, routing: Routing | None) -> aws.ecs.Service:
         daemon = service.agent.enabled
         kwargs: dict[str, Any] = {
             "cluster": self.rack.cluster_arn,
-            "task_definition": self.task_definitions[service.name].arn,
+            # The new task definition, or the pinned release's revision.
+            "task_definition": self._running_task_definition(service.name),
             "deployment_circuit_breaker": {"enable": True, "rollback": True},
             "deployment_minimum_healthy_percent": service.deployment.minimum,
             "deployment_maximum_percent": service.deployment.maximum,
             "enable_ecs_managed_tags": True,
             "propagate_tags": "SERVICE",
+            # `paaskit exec`: tasks start with ECS's SSM agent (the task role may open its
+            # channels; the rack's nodes reach ssmmessages through NAT or its endpoint).
+            "enable_execute_command": True,
             # pulumi up waits for the new version to be healthy; the deploy check
             # (`verify`) then makes sure it was not rolled back meanwhile.
             "wait_for_steady_state": True,
@@ -743,7 +779,7 @@ class App(Component):
         """
         ecs_service = self.services[service.name]
         event = pulumi.Output.all(
-            self.rack.cluster_arn, ecs_service.name, self.task_definitions[service.name].arn
+            self.rack.cluster_arn, ecs_service.name, self._running_task_definition(service.name)
         ).apply(
             lambda v: json.dumps(
                 {
@@ -765,6 +801,80 @@ class App(Component):
             # A new task definition is a new deploy to check.
             input=event,
             opts=pulumi.ResourceOptions(depends_on=[ecs_service]),
+        )
+
+    def _running_task_definition(self, name: str) -> pulumi.Output[str]:
+        """The ARN of the task definition service `name` runs after this deploy: its new one,
+        or, while pinned, the pinned release's revision (a service the release does not
+        name, added since, runs its new one, and the App says so once)."""
+        if name in self._deployed:
+            return self._deployed[name]
+        new = self.task_definitions[name].arn
+        if self.pin is None:
+            self._deployed[name] = new
+            return new
+        number = self.pin.number
+
+        def pinned(values: list[Any]) -> Any:
+            release, cluster = values
+            revision = release.services.get(name)
+            if revision is None:
+                pulumi.log.warn(
+                    f"service {name} is not in release v{number}: it runs the manifest's version",
+                    resource=self,
+                )
+                return new
+            return task_definition_arn(cluster, revision.task_definition)
+
+        running = pulumi.Output.all(self.pin.release, self.rack.cluster_arn).apply(pinned)
+        self._deployed[name] = running
+        return running
+
+    def _record(self) -> aws.lambda_.Invocation | None:
+        """Record the deploy's release once every service's check passed (`recorder.py`).
+
+        Re-invoked when what a record holds changes: a task definition, an image, a
+        release's result. Pinned, nothing new goes live and nothing is recorded.
+        """
+        if self.pin is not None:
+            return None
+        entries = []
+        for name in self.manifest.services:
+            release = self.releases.get(name)
+            # The release command as the invocation ran it, and what it returned.
+            ran = (
+                pulumi.Output.all(release.input, release.result).apply(
+                    lambda v: {"command": json.loads(v[0])["command"], "result": v[1]}
+                )
+                if release is not None
+                else None
+            )
+            entries.append(
+                pulumi.Output.all(
+                    name, self.task_definitions[name].arn, self.images[name].image, ran
+                )
+            )
+        app = self.component_name
+
+        def event(values: list[Any]) -> str:
+            services = {}
+            for name, task_definition, image, ran in values[1:]:
+                entry: dict[str, Any] = {"taskDefinition": task_definition, "image": image}
+                if ran is not None:
+                    entry["release"] = ran
+                services[name] = entry
+            return json.dumps(
+                {"action": "record", "rack": values[0], "app": app, "services": services},
+                sort_keys=True,
+            )
+
+        return self.child(
+            "record",
+            aws.lambda_.Invocation,
+            "record",
+            function_name=self.runner.name,
+            input=pulumi.Output.all(self.rack.name, *entries).apply(event),
+            opts=pulumi.ResourceOptions(depends_on=list(self.verifications.values())),
         )
 
     def _autoscaling(self, service: Service, target_group: aws.lb.TargetGroup | None) -> None:
@@ -922,7 +1032,7 @@ class App(Component):
             timeout=_LAMBDA_TIMEOUT,
             memory_size=128,
             # Called synchronously by `pulumi up`, which sees failures directly: no queue.
-            description="paaskit: an app's deploy runner: releases, link secrets, deploy checks",
+            description="paaskit: an app's deploy runner: releases, link secrets, deploy checks, records",
             logging_config={"log_format": "JSON", "log_group": log_group.name},
             # Every invocation needs its permissions in place (RunTask, PassRole, secrets).
             opts=pulumi.ResourceOptions(depends_on=[log_group, policy]),
@@ -1132,7 +1242,7 @@ class App(Component):
                         "maximum_event_age_in_seconds": 3600,
                     },
                     "ecs_parameters": {
-                        "task_definition_arn": self.task_definitions[timer.service].arn,
+                        "task_definition_arn": self._running_task_definition(timer.service),
                         "task_count": 1,
                         "capacity_provider_strategies": [
                             {"capacity_provider": self.rack.capacity_provider, "weight": 1}

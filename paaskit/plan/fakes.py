@@ -779,10 +779,25 @@ def _partition(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     }
 
 
+_RELEASE_RECORD_SUFFIX = "/release-record"
+_EMPTY_RELEASE_RECORD = (
+    '{"kind":"deploy","rollbackOf":null,"schema":1,"services":{},"time":"2026-01-01T00:00:00Z"}'
+)
+"""What a paaskit release record (`paaskit.release.records`, schema 1) holds offline: a
+deploy of no service. The offline plan has deployed nothing, so it knows no release's
+services; a test that needs some answers the read with `invokes`."""
+
+
 def _ssm_parameter(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    name = str(args.get("name", ""))
+    requested = str(args.get("name", ""))
+    # `name:3` reads version 3 (`name:label`, a labelled version): SSM answers with the
+    # parameter's own name, the version and the selector. Names cannot hold ':' otherwise.
+    name, _, selector = requested.partition(":")
+    version = int(selector) if selector.isdigit() else 1
     if "/optimized-ami/" in name or "/ami-" in name or name.endswith("image_id"):
         value = f"ami-0{digest(ctx.region, name)[:16]}"
+    elif name.endswith(_RELEASE_RECORD_SUFFIX):
+        value = _EMPTY_RELEASE_RECORD
     else:
         value = f"plan-value-of-{name.strip('/').replace('/', '-')}"
     return {
@@ -792,7 +807,7 @@ def _ssm_parameter(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "type": "String",
         "value": value,
         "insecureValue": value,
-        "version": 1,
+        "version": version,
         "withDecryption": args.get("withDecryption", True),
     }
 

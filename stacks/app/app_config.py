@@ -39,6 +39,7 @@ CONFIG_KEYS: dict[str, str | None] = {
     "cdnLogs": "cdn_logs",
     "imageHistory": "image_history",
     "strictInterpolation": None,
+    "release": "release",
 }
 """Each config key and the field of `AppArgs` it sets; None: read here, not a field."""
 
