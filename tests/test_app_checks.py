@@ -97,10 +97,14 @@ def test_paaskits_variables_are_refused_in_the_manifest(
     assert "paaskit's: every process gets APP (the app's name), SERVICE" in message
 
 
-def test_paaskits_variables_are_refused_as_settings(tmp_path: Path) -> None:
+def test_paaskits_variables_are_refused_as_settings_that_reach_a_process(tmp_path: Path) -> None:
     manifest = "environment: ['*']\n" + IMAGE_APP
     message = failure(tmp_path, manifest, environment={"APP": "other"})
     assert message.startswith("environment: APP: APP is paaskit's")
+    # A setting that only fills a ${NAME} of the manifest reaches no process.
+    filled = IMAGE_APP + "    labels:\n      team: ${RACK}\n"
+    records = plan_manifest(tmp_path / "b", filled, environment={"RACK": "blue"})
+    assert records.named("shop-web-task")
 
 
 def test_a_port_equal_to_the_services_is_accepted_and_set_once(tmp_path: Path) -> None:

@@ -1277,7 +1277,8 @@ def _check_manifest(args: AppArgs) -> list[str]:
     for service in manifest.services.values():
         if isinstance(nodes, Mapping):
             warnings += check_fits(service, nodes)
-        check_definition_size(service, known_definition(manifest, service), known=True)
+        known = known_definition(manifest, service, args.environment)
+        check_definition_size(service, known, known=True)
     return warnings
 
 

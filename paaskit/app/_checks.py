@@ -67,7 +67,10 @@ def declared_at(manifest: Manifest, service: str, variable: str) -> str:
 
 def check_environment(manifest: Manifest, settings: Mapping[str, Input]) -> None:
     """The manifest's and the settings' `APP`, `SERVICE`, `RACK` and `PORT`."""
-    taken = [name for name in PAASKIT_VARIABLES if name in settings]
+    # A setting reaches a process when a service declares it (refused below) or takes every
+    # setting (`*`); one that only fills a ${NAME} of the manifest is fine.
+    everything = any(manifest.service_environment(n).everything for n in manifest.services)
+    taken = [name for name in PAASKIT_VARIABLES if name in settings and everything]
     if taken:
         raise ConfigError(
             f"environment: {', '.join(taken)}: {_paaskits(taken)}; remove it from the app's "
@@ -229,13 +232,17 @@ def check_definition_size(service: Service, text: str, *, known: bool = False) -
         )
 
 
-def known_definition(manifest: Manifest, service: Service) -> str:
+def known_definition(
+    manifest: Manifest, service: Service, settings: Mapping[str, Any] | None = None
+) -> str:
     """What paaskit knows of a service's container definition before anything exists, as
-    JSON: its environment defaults, labels and command. The whole is larger."""
+    JSON: its environment defaults (those no setting overrides: a setting is a reference to
+    its parameter), labels and command. The whole is larger."""
     known = {
         "environment": [
             {"name": k, "value": v}
             for k, v in manifest.service_environment(service.name).defaults.items()
+            if k not in (settings or {})
         ],
         "dockerLabels": manifest.service_labels(service.name),
         "command": list(service.command_argv() or ()),
@@ -251,15 +258,19 @@ def checked(
 ) -> pulumi.Output[str]:
     """The container definitions, once the checks that need their whole text and the rack's
     nodes (when those are an Output: a plain mapping is checked before anything, by
-    `check_fits`) have passed; `warn` reports a warning."""
-    arriving = nodes if isinstance(nodes, pulumi.Output) else None
+    `check_fits`) have passed; `warn` reports a warning.
 
-    def check(values: list[Any]) -> str:
-        text, found = values
+    The two run apart: a `pulumi preview` that cannot know the definitions yet (an image
+    still to build) still checks the nodes, which a rack's stack reference knows."""
+
+    def fit(found: Any) -> None:
         if isinstance(found, Mapping):
             for message in check_fits(service, found):
                 warn(message)
-        check_definition_size(service, text)
-        return str(text)
 
-    return pulumi.Output.all(definitions, arriving).apply(check)
+    def size(text: str) -> str:
+        check_definition_size(service, text)
+        return text
+
+    fits = pulumi.Output.from_input(nodes).apply(fit) if isinstance(nodes, pulumi.Output) else None
+    return pulumi.Output.all(definitions.apply(size), fits).apply(lambda v: str(v[0]))
