@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ._component import Child, Component, merged, one
 from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
-from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
+from .cluster import ECS_CONFIG, SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .config import ComponentArgs, ConfigError, Input, RetentionDays, Transform, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .instance_types import instance_type
@@ -382,8 +382,10 @@ class Rack(Component):
 
     def _nodes(self) -> pulumi.Output[dict[str, Any]]:
         """What the rack's nodes are, for the cost of an app read from its own plan: its
-        share of them, by the CPU and memory its tasks reserve (`paaskit cost`)."""
+        share of them, by the CPU and memory its tasks reserve (`paaskit cost`); and for an
+        app's checks, the memory of each node the ECS agent keeps from tasks."""
         settings = self.args.cluster
+        reserved = {**ECS_CONFIG, **settings.ecs_config}.get("ECS_RESERVED_MEMORY", "0").strip()
 
         def describe(types: list[str]) -> dict[str, Any]:
             first = instance_type(types[0]) if types else None
@@ -396,6 +398,7 @@ class Rack(Component):
                 "maxNodes": settings.max_size,
                 "onDemandBase": settings.on_demand_base,
                 "onDemandPercentage": settings.on_demand_percentage,
+                "reservedMemoryMib": int(reserved) if reserved.isdigit() else 0,
             }
 
         return self.cluster.instance_types.apply(describe)
@@ -639,7 +642,8 @@ class RackInfo:
     edge: EdgeInfo
     """The internal load balancer and the edge: what an app's routes and distributions use."""
     nodes: pulumi.Input[dict[str, Any]] | None = None
-    """The rack's nodes (`instanceType`, `minNodes`, ...), for an app's share of their cost."""
+    """The rack's nodes (`instanceType`, `instanceTypes`, `maxNodes`, `reservedMemoryMib`,
+    ...), for an app's share of their cost and its check that its tasks fit them."""
     listener_arn: Input | None = None
     """The listener apps built before the edge attach their rules to: a legacy load
     balancer's while the rack keeps one (`legacy_edge`), else the internal one's."""

@@ -248,7 +248,8 @@ def app(tmp_path_factory) -> Plan:
     generated = root / "generated"
     generated.mkdir()
     (generated / "requirements.txt").write_text("gunicorn\n")
-    (generated / "Procfile").write_text("web: gunicorn app:app --bind 0.0.0.0:$PORT\n")
+    # The service runs the Procfile process of its own name.
+    (generated / "Procfile").write_text("generated: gunicorn app:app --bind 0.0.0.0:$PORT\n")
     return plan_app(root, environment={"SECRET_KEY": "s3cr3t"})
 
 

@@ -429,6 +429,86 @@ def test_health_checks_are_the_load_balancers() -> None:
     }
 
 
+def test_a_health_path_is_at_most_what_the_load_balancer_takes() -> None:
+    # botocore: elbv2 CreateTargetGroup.HealthCheckPath is 1-1024 characters.
+    longest = "/" + "a" * 1023
+    assert service({"port": 80, "health": longest}).health.path == longest
+    assert problems({"services": {"web": {"port": 80, "health": longest + "a"}}}) == {
+        "services.web.health.path": "1025 characters, more than the 1024 the load balancer "
+        'takes (HealthCheckPath): "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."'
+    }
+    health = {"interval": 301, "timeout": 5}
+    assert problems({"services": {"web": {"port": 80, "health": health}}}) == {
+        "services.web.health.interval": "must be at most 300 (got 301)"
+    }
+
+
+def test_more_processes_than_ecs_runs_per_service_are_refused() -> None:
+    assert service({"scale": {"count": "1-5000"}}).scale.max == 5000
+    assert problems({"services": {"web": {"scale": {"count": "1-5001"}}}}) == {
+        "services.web.scale.count": "5001 processes: ECS runs at most 5,000 per service (its "
+        "quota of tasks per service)"
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "words"),
+    [
+        (
+            {"deployment": {"minimum": 100, "maximum": 100}},
+            "services.web.deployment",
+            "minimum 100 with maximum 100 lets ECS neither start a new process nor stop an old one",
+        ),
+        (
+            {"deployment": {"minimum": 50, "maximum": 100}},
+            "services.web.deployment",
+            "at a count of 1 a deploy can never move: minimum 50% of 1 keeps 1 running (ECS "
+            "rounds up) and maximum 100% allows 1 in all (ECS rounds down)",
+        ),
+        (
+            {"scale": {"count": "2-6"}, "deployment": {"minimum": 75, "maximum": 100}},
+            "services.web.deployment",
+            "at a count of 2, 3 a deploy can never move",
+        ),
+        (
+            {"singleton": True, "deployment": {"minimum": 50}},
+            "services.web.deployment",
+            "lower minimum to 0 (a singleton's default: the old process stops first)",
+        ),
+        (
+            {"agent": True, "deployment": {"maximum": 200}},
+            "services.web.deployment.maximum",
+            "an agent runs one process per instance, so ECS takes no maximum above 100 for it",
+        ),
+        (
+            {"agent": True, "deployment": {"minimum": 100}},
+            "services.web.deployment.minimum",
+            "a minimum of 100 lets ECS neither stop an agent's old process nor start its new one",
+        ),
+    ],
+)
+def test_deploy_limits_ecs_cannot_deploy_with_are_refused(
+    spec: dict[str, Any], path: str, words: str
+) -> None:
+    found = problems({"services": {"web": {"image": "nginx", **spec}}})
+    assert list(found) == [path]
+    assert words in found[path]
+
+
+def test_deploy_limits_that_can_move_are_kept() -> None:
+    for spec in (
+        {},
+        {"deployment": {"minimum": 100, "maximum": 200}},
+        {"deployment": {"minimum": 0, "maximum": 100}},
+        {"scale": {"count": "4-8"}, "deployment": {"minimum": 75, "maximum": 100}},
+        {"scale": {"count": 2}, "deployment": {"minimum": 100, "maximum": 150}},
+        {"singleton": True},
+        {"agent": True},
+        {"agent": True, "deployment": {"minimum": 50}},
+    ):
+        assert service({"image": "nginx", **spec}) is not None
+
+
 @pytest.mark.parametrize(
     ("value", "low", "high", "cpu_target"),
     [

@@ -24,6 +24,15 @@ from paaskit.manifest import Resource, Service
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
 
+from ._builds import BuildSource, plan_builds, procfile_releases
+from ._checks import (
+    check_definition_size,
+    check_environment,
+    check_fits,
+    checked,
+    declared_at,
+    known_definition,
+)
 from ._command import (
     ImageCommand,
     generated_process,
@@ -186,11 +195,17 @@ class App(Component):
                 f"name: {name!r}: an app's name is part of its hosts and AWS names: 1-31 lowercase "
                 "letters, digits and '-', starting with a letter"
             )
-        _check_manifest(args)
+        rack_warnings = _check_manifest(args)
         check_web_services(name, args.manifest)
+        # Every build's Dockerfile and Procfile, read before anything is registered.
+        self._builds: dict[str, BuildSource] = plan_builds(args.manifest, args.python_version)
+        self._procfile_releases = procfile_releases(args.manifest, self._builds)
         super().__init__(name, args, opts)
         for path, message in args.manifest.warnings:
             pulumi.log.warn(f"{args.manifest.source}: {path}: {message}", resource=self)
+        self._warn_builds()
+        for message in rack_warnings:
+            pulumi.log.warn(message, resource=self)
         self.args = args
         self.manifest = args.manifest
         self.rack = args.rack
@@ -271,6 +286,23 @@ class App(Component):
         self.dns: dict[str, pulumi.Output[list[dict[str, str]]]] = self.edge.dns
         """Per web service, the DNS records its domains still need (at the domains' provider)."""
         self.register_outputs({"urls": self.urls, "dns": self.dns})
+
+    def _warn_builds(self) -> None:
+        """The buildpack's warnings, once each (services built alike share them)."""
+        seen: set[str] = set()
+        for service, build in self._builds.items():
+            for message in build.warnings:
+                if message not in seen:
+                    seen.add(message)
+                    pulumi.log.warn(f"services.{service}.build: {message}", resource=self)
+
+    def app_static_paths(self, service: Service) -> list[str]:
+        """Path patterns the service's own image serves static files at, for its edge to
+        cache as the app says: a buildpack-built Django app's `STATIC_URL` (`/static/*`),
+        whose files were collected into the image (whitenoise serves them)."""
+        source = self._builds.get(service.name)
+        path = source.app_static_path if source is not None else None
+        return [] if path is None else [f"{path}*"]
 
     def _trust(self, service: str) -> pulumi.Output[str]:
         """The trust policy of a role that the AWS service `service` assumes for this account only."""
@@ -491,33 +523,15 @@ class App(Component):
             return Built(image=service.image, command=ImageCommand())
         assert service.build is not None
         assert self.repository is not None
-        root = self.manifest.root or Path.cwd()
-        context = (root / service.build.path).resolve()
-        dockerfile = context / service.build.manifest
-        if not context.is_dir():
-            raise ConfigError(f"services.{service.name}.build.path: {context} is not a folder")
-        if dockerfile.is_file():
-            text = dockerfile.read_text()
-            dockerfile_path = dockerfile
-            dockerfile_input = relative_to_program(dockerfile)
-        else:
-            process, command = generated_process(service, context)
-            try:
-                text = buildpack.generate_dockerfile(
-                    context,
-                    python_version=self.args.python_version,
-                    process=process,
-                    command=command,
-                    port=service.port.port if service.port else None,
-                )
-            except buildpack.BuildpackError as exc:
-                raise ConfigError(
-                    f"services.{service.name}.build: no {service.build.manifest} in {context}, and no "
-                    f"Dockerfile can be generated: {exc}"
-                ) from None
+        source = self._builds[service.name]
+        context, text = source.context, source.text
+        if source.generated:
             # Outside the app, at a path named by its content: the same on every machine.
             dockerfile_path = write_generated(text)
             dockerfile_input = str(dockerfile_path)
+        else:
+            dockerfile_path = source.dockerfile
+            dockerfile_input = relative_to_program(source.dockerfile)
         owner = self._image_owners[service.name]
         if owner != service.name:
             # An identical build: run the image the first such service made (one build, one push).
@@ -591,9 +605,29 @@ class App(Component):
         SSM bumps a parameter's version on every change of its value.
         """
         declared = self.manifest.service_environment(service.name)
+        # PORT is the service's port (a setting may equal it, and is checked to), so a
+        # setting never reaches a process with a port as a second PORT.
+        read = [k for k in declared.passed(self.parameters) if k != "PORT" or service.port is None]
         environment: dict[str, Input] = {
             k: v for k, v in declared.defaults.items() if k not in self.parameters
         }
+        # PORT, and for the buildpack's Python apps WEB_CONCURRENCY from the task's size, as
+        # Heroku sets it: a manifest's or a setting's WEB_CONCURRENCY stands.
+        source = self._builds.get(service.name)
+        try:
+            runtime = buildpack.process_environment(
+                port=service.port.port if service.port else None,
+                memory_mib=service.scale.memory if source and source.generated else None,
+                cpu_units=service.scale.cpu,
+                declared=declared.variables,
+                key=declared_at(self.manifest, service.name, "PORT"),
+            )
+        except buildpack.BuildpackError as exc:
+            raise ConfigError(str(exc)) from None
+        if "WEB_CONCURRENCY" in read:
+            runtime.pop("WEB_CONCURRENCY", None)
+        environment.update(runtime)
+        # paaskit's own: check_environment refuses them anywhere else.
         environment.update(
             {
                 "APP": self.component_name,
@@ -601,14 +635,12 @@ class App(Component):
                 "RACK": self.rack.name,  # type: ignore[dict-item]
             }
         )
-        if service.port is not None:
-            environment["PORT"] = str(service.port.port)
         env_parts: list[Any] = [
+            self._port_setting_check(service),
             pulumi.Output.all(
                 *[pulumi.Output.all(k, v) for k, v in sorted(environment.items())]
-            ).apply(lambda pairs: [{"name": str(k), "value": str(v)} for k, v in pairs])
+            ).apply(lambda pairs: [{"name": str(k), "value": str(v)} for k, v in pairs]),
         ]
-        read = list(declared.passed(self.parameters))
         secret_parts: list[Any] = [
             pulumi.Output.all(
                 *[pulumi.Output.all(key, self.parameters[key].arn) for key in read]
@@ -629,11 +661,33 @@ class App(Component):
         ).apply(_settings_digest)
         return plain, secrets, label
 
+    def _port_setting_check(self, service: Service) -> pulumi.Output[list[Any]]:
+        """No entries: a check that the app's `PORT` setting, when one reaches a service with
+        a port, equals the port (a plain value was checked before anything; a secret is
+        read here, unsecret, never shown)."""
+        value = self.args.environment.get("PORT")
+        passed = "PORT" in self.manifest.service_environment(service.name).passed(self.parameters)
+        if service.port is None or value is None or isinstance(value, str) or not passed:
+            return pulumi.Output.from_input([])
+        port = service.port.port
+
+        def check(given: Any) -> list[Any]:
+            if str(given).strip() != str(port):
+                raise ConfigError(
+                    f"environment: PORT, the app's setting, differs from services.{service.name}"
+                    f".port ({port}): the load balancer sends traffic to {port}, and paaskit sets "
+                    f"PORT={port} for the process; remove the setting or make the two equal"
+                )
+            return []
+
+        return pulumi.Output.unsecret(pulumi.Output.from_input(value)).apply(check)
+
     def _task_definition(self, service: Service) -> aws.ecs.TaskDefinition:
         built = self.images[service.name]
         environment, secrets, settings = self._environment(service)
         # The command only: the image's ENTRYPOINT always runs (see _command.py).
-        command = service_command(service)
+        source = self._builds.get(service.name)
+        command = service_command(service, source.procfile_command if source else None)
         port_mappings = []
         if service.port is not None:
             # Bridge networking, dynamic host port: many tasks of a service share a node.
@@ -701,9 +755,14 @@ class App(Component):
             requires_compatibilities=["EC2"],
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_roles[service.name].arn,
-            container_definitions=pulumi.Output.all(
-                built.image, environment, secrets, self.log_group.name, self._region, settings
-            ).apply(container),
+            container_definitions=checked(
+                service,
+                pulumi.Output.all(
+                    built.image, environment, secrets, self.log_group.name, self._region, settings
+                ).apply(container),
+                self.rack.nodes,
+                lambda message: pulumi.log.warn(message, resource=self),
+            ),
             # A replaced revision stays registered (ACTIVE), so a rollback can put it back
             # as it was; `pulumi destroy` leaves them too (free; docs/app.md says how to
             # remove them).
@@ -1145,7 +1204,7 @@ class App(Component):
         # A release task reads the linked resources' URLs: they are written first.
         links = list(self.link_writes.values())
         for service in self.manifest.services.values():
-            command = release_command(service)
+            command = release_command(service, self._procfile_releases.get(service.name))
             if command is None:
                 continue
             task_definition = self.task_definitions[service.name]
@@ -1294,8 +1353,10 @@ def rotation_pattern(source_secret_arn: str) -> str:
     )
 
 
-def _check_manifest(args: AppArgs) -> None:
-    """What only the app can check: its settings against the manifest's variables."""
+def _check_manifest(args: AppArgs) -> list[str]:
+    """What only the app can check: its settings against the manifest's variables, its
+    services against its rack's nodes (when they are known now; else `_checks.checked`, as
+    they arrive) and the part of its task definitions known now. Returns warnings."""
     manifest = args.manifest
     # A setting may fill a ${NAME} only; with `*` every setting reaches a service.
     declared = set(manifest.interpolated)
@@ -1320,6 +1381,15 @@ def _check_manifest(args: AppArgs) -> None:
         )
     for service in manifest.services.values():
         manifest.resolve_environment(service.name, args.environment)
+    check_environment(manifest, args.environment)
+    warnings: list[str] = []
+    nodes = args.rack.nodes
+    for service in manifest.services.values():
+        if isinstance(nodes, Mapping):
+            warnings += check_fits(service, nodes)
+        known = known_definition(manifest, service, args.environment)
+        check_definition_size(service, known, known=True)
+    return warnings
 
 
 def _require_shared(res_name: str) -> Any:

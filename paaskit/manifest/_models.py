@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from paaskit.aws_api import member_rules
 from paaskit.config import RETENTION_DAYS
 
 from ._coerce import (
@@ -35,11 +36,13 @@ from ._coerce import (
 )
 from ._cron import aws_cron_expression
 from ._errors import Loc, ManifestError, Problems, show
+from ._reference import IMAGE_EXAMPLE, image_problem
 
 V = TypeVar("V")
 
 __all__ = [
     "DEFAULT_CPU_TARGET",
+    "ECS_TASKS_PER_SERVICE",
     "Agent",
     "AgentPort",
     "AppSettings",
@@ -289,6 +292,12 @@ class Port(_Model):
         return data
 
 
+_HEALTH_PATH = member_rules("elbv2:CreateTargetGroup.HealthCheckPath")
+_HEALTH_INTERVAL = member_rules("elbv2:CreateTargetGroup.HealthCheckIntervalSeconds")
+_HEALTH_TIMEOUT = member_rules("elbv2:CreateTargetGroup.HealthCheckTimeoutSeconds")
+"""The load balancer's rules for a health check (botocore's, through paaskit's table)."""
+
+
 class Health(_Model):
     """The load balancer's health check: `health: /check` or a mapping.
 
@@ -296,16 +305,17 @@ class Health(_Model):
     """
 
     path: str = "/"
-    """The path requested. Default `/` (Convox's); it must answer 200-399 to count as healthy."""
+    """The path requested, up to 1024 characters (the load balancer's). Default `/` (Convox's);
+    it must answer 200-399 to count as healthy."""
 
-    interval: Annotated[Int, Field(ge=5, le=300)] = 5
+    interval: Annotated[Int, Field(ge=_HEALTH_INTERVAL.min, le=_HEALTH_INTERVAL.max)] = 5
     """Seconds between checks, 5-300 (the load balancer's range). Default 5 (Convox's)."""
 
     grace: Annotated[Int, Field(ge=0, le=7200)] = 5
     """Seconds after a process starts before failed checks count. Default: the interval
     (Convox's). Raise it for apps that take long to boot."""
 
-    timeout: Annotated[Int, Field(ge=2, le=120)] = 4
+    timeout: Annotated[Int, Field(ge=_HEALTH_TIMEOUT.min, le=_HEALTH_TIMEOUT.max)] = 4
     """Seconds to wait for an answer, less than the interval (the load balancer requires it).
     Default: interval - 1 (Convox's)."""
 
@@ -341,6 +351,12 @@ class Health(_Model):
         value = nonblank(value)
         if not value.startswith("/") or any(c.isspace() for c in value):
             raise ValueError(f"expected a URL path starting with / (got {show(value)})")
+        longest = _HEALTH_PATH.max or len(value)
+        if len(value) > longest:
+            raise ValueError(
+                f"{len(value)} characters, more than the {longest} the load balancer takes "
+                f"(HealthCheckPath): {show(value[:40] + '...')}"
+            )
         return value
 
 
@@ -452,7 +468,8 @@ class Scale(_Model):
     """How many processes run and how big each is: `scale: 2`, `scale: "2-10"` or a mapping."""
 
     count: Count = Field(default_factory=Count)
-    """Processes to run, fixed or a `min-max` range to autoscale in. Default 1 (Convox's)."""
+    """Processes to run, fixed or a `min-max` range to autoscale in, at most 5,000 (ECS's
+    tasks per service). Default 1 (Convox's)."""
 
     cpu: Annotated[Int, Field(ge=2, le=196608)] = 256
     """CPU units reserved per process (1024 = one vCPU), 2-196608. Default 256 (Convox v2's,
@@ -779,7 +796,10 @@ def _name_list(value: Any) -> Any:
 def _image(value: Any) -> Any:
     text = nonblank(value)
     if any(c.isspace() for c in text) or text.startswith("-"):
-        raise ValueError(f"expected an image reference such as nginx:1.27 (got {show(value)})")
+        raise ValueError(f"expected an image reference such as {IMAGE_EXAMPLE} (got {show(value)})")
+    problem = image_problem(text)
+    if problem is not None:
+        raise ValueError(f"{show(text)} is not an image reference Docker and ECS take: {problem}")
     return text
 
 
@@ -863,6 +883,18 @@ def _loose_bool(value: Any) -> bool:
         return False
 
 
+ECS_TASKS_PER_SERVICE = 5000
+"""ECS's quota of tasks per service (a service's desired count): 5,000."""
+
+
+def _blocked(count: int, minimum: int, maximum: int) -> bool:
+    """True when a rolling deploy of `count` processes can neither start a new process (the
+    maximum, rounded down, allows no more than `count`) nor stop an old one (the minimum,
+    rounded up, keeps all `count`): ECS's "unable to stop or start tasks during a deployment
+    because of the service deployment configuration"."""
+    return count * maximum // 100 <= count and -(-count * minimum // 100) >= count
+
+
 class Service(_Model):
     """A horizontally scalable set of processes running one image (an ECS service).
 
@@ -882,7 +914,10 @@ class Service(_Model):
     image's CMD. See `command_argv`."""
 
     deployment: Deployment = Field(default_factory=Deployment)
-    """Rolling deploy limits. Default minimum 50%, maximum 200% (Convox's)."""
+    """Rolling deploy limits. Default minimum 50%, maximum 200% (Convox's). Limits with
+    which ECS could neither start a new process nor stop an old one at some count (minimum
+    and maximum both 100; 50 and 100 with one process) are refused, and an agent's maximum
+    is 100 (ECS's for a daemon)."""
 
     domain: Annotated[tuple[str, ...], BeforeValidator(_domains)] = ()
     """Custom domains routed to this service (`${HOST}`, a comma-separated string or a list):
@@ -901,7 +936,9 @@ class Service(_Model):
     """The load balancer's health check. Default `/` every 5 s (Convox's)."""
 
     image: Annotated[str, BeforeValidator(_image)] | None = None
-    """A ready image to run instead of building one (`nginx:1.27`, an ECR URI). Default none."""
+    """A ready image to run instead of building one (`nginx:1.27`, an ECR URI), as Docker
+    reads references (a lowercase repository: `NGINX:Latest` is refused) and ECS takes them
+    (a `sha256:` digest, 255 characters before it). Default none."""
 
     init: Bool = True
     """Run an init process as PID 1 that forwards signals and reaps zombies. Default true
@@ -1070,6 +1107,13 @@ class Service(_Model):
                     ("singleton",),
                     "an agent runs on every instance: it cannot also be a singleton",
                 )
+        if self.scale.max > ECS_TASKS_PER_SERVICE:
+            yield (
+                ("scale", "count"),
+                f"{self.scale.max} processes: ECS runs at most {ECS_TASKS_PER_SERVICE:,} per "
+                "service (its quota of tasks per service)",
+            )
+        yield from self._deployment_problems()
         if self.singleton and self.scale.max > 1:
             yield (
                 ("scale", "count"),
@@ -1104,6 +1148,52 @@ class Service(_Model):
                 ("health", "timeout"),
                 f"must be less than the interval ({self.health.timeout} >= "
                 f"{self.health.interval}): the load balancer requires it",
+            )
+
+    def _deployment_problems(self) -> Iterator[tuple[Loc, str]]:
+        """Deploy limits ECS refuses, or with which a deploy can never move."""
+        low, high = self.deployment.minimum, self.deployment.maximum
+        if self.agent.enabled:
+            # An ECS daemon service: one process per instance, replaced in place.
+            if high > 100:
+                yield (
+                    ("deployment", "maximum"),
+                    f"an agent runs one process per instance, so ECS takes no maximum above "
+                    f"100 for it (got {high}): remove it",
+                )
+            elif low >= 100:
+                yield (
+                    ("deployment", "minimum"),
+                    "with a maximum of 100, a minimum of 100 lets ECS neither stop an agent's "
+                    "old process nor start its new one (ECS refuses both at 100): lower it "
+                    "(paaskit's default for agents is 0)",
+                )
+            return
+        if low >= 100 and high <= 100:
+            yield (
+                ("deployment",),
+                "minimum 100 with maximum 100 lets ECS neither start a new process nor stop an "
+                "old one, so no deploy could ever finish: raise maximum above 100 or lower "
+                "minimum",
+            )
+            return
+        counts = range(max(1, self.scale.min), self.scale.max + 1)
+        stuck = [n for n in counts if _blocked(n, low, high)]
+        if stuck:
+            n = stuck[0]
+            shown = ", ".join(map(str, stuck[:5])) + (", ..." if len(stuck) > 5 else "")
+            fix = (
+                "lower minimum to 0 (a singleton's default: the old process stops first)"
+                if self.singleton
+                else "raise maximum (200 starts new ones first) or lower minimum (0 stops old "
+                "ones first)"
+            )
+            yield (
+                ("deployment",),
+                f"at a count of {shown} a deploy can never move: minimum {low}% of {n} keeps "
+                f"{-(-n * low // 100)} running (ECS rounds up) and maximum {high}% allows "
+                f"{n * high // 100} in all (ECS rounds down), so ECS can neither start a new "
+                f"process nor stop an old one: {fix}",
             )
 
     @property
