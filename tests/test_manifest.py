@@ -148,8 +148,9 @@ def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
 
     assert message.startswith(f"{MANIFESTS / 'bad.yml'}: 9 problems\n")
     assert dict(caught.value.problems) == {
-        "resources.cache.type": '"redis" is not supported by paaskit yet '
-        "(supported: postgres, rds-postgres)",
+        "resources.cache.type": 'unknown resource type "mongodb" (supported: postgres, '
+        "rds-postgres, mysql, rds-mysql, mariadb, rds-mariadb, redis, elasticache-redis, "
+        "valkey, memcached, elasticache-memcached)",
         "services.web.scale": 'expected a count, "min-max" or a mapping (got "lots")',
         "services.web.sclae": 'unknown key (did you mean "scale"?)',
         "services.web.helth": 'unknown key (did you mean "health"?)',
@@ -955,18 +956,57 @@ def test_resource_links_inject_convox_variable_names() -> None:
 # --------------------------------------------------------------------------- resources
 
 
-@pytest.mark.parametrize("kind", ["mysql", "redis", "memcached", "mariadb", "postgis", "rds-mysql"])
-def test_resource_types_not_supported_yet_are_named(kind: str) -> None:
-    assert problems({"resources": {"cache": {"type": kind}}, "services": {"web": {}}}) == {
-        "resources.cache.type": f'"{kind}" is not supported by paaskit yet '
-        "(supported: postgres, rds-postgres)"
-    }
+SUPPORTED = (
+    "postgres, rds-postgres, mysql, rds-mysql, mariadb, rds-mariadb, redis, elasticache-redis, "
+    "valkey, memcached, elasticache-memcached"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("postgres", "postgres"),
+        ("RDS-Postgres", "postgres"),
+        ("mysql", "mysql"),
+        ("rds-mysql", "mysql"),
+        ("mariadb", "mariadb"),
+        ("rds-mariadb", "mariadb"),
+        ("redis", "redis"),
+        ("elasticache-redis", "redis"),
+        ("valkey", "redis"),
+        ("memcached", "memcached"),
+        ("elasticache-memcached", "memcached"),
+    ],
+)
+def test_every_convox_type_of_a_resource_paaskit_makes_reads_as_its_kind(
+    kind: str, expected: str
+) -> None:
+    m = parse_manifest({"resources": {"r": {"type": kind}}, "services": {"web": {}}})
+    assert m.resources["r"].kind == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("postgis", "PostGIS is an extension of RDS PostgreSQL: use type postgres"),
+        ("rds-postgis", "PostGIS is an extension of RDS PostgreSQL: use type postgres"),
+        ("s3", "S3 buckets as resources are not supported yet"),
+        ("efs", "EFS resources are not supported; a service's volumes are"),
+    ],
+)
+def test_convox_types_paaskit_refuses_say_why_and_what_it_supports(kind: str, why: str) -> None:
+    (message,) = problems({"resources": {"r": {"type": kind}}, "services": {"web": {}}}).values()
+    assert message.startswith(f'"{kind}" is not supported by paaskit: {why}')
+    assert message.endswith(f"(supported: {SUPPORTED})")
 
 
 def test_resource_type_must_be_known_and_given() -> None:
-    assert problems({"resources": {"x": {"type": "oracle"}, "y": {}}, "services": {"web": {}}}) == {
-        "resources.x.type": 'unknown resource type "oracle" (supported: postgres, rds-postgres)',
-        "resources.y.type": "required: one of postgres, rds-postgres",
+    assert problems(
+        {"resources": {"x": {"type": "oracle"}, "y": {}, "z": {"type": 3}}, "services": {"web": {}}}
+    ) == {
+        "resources.x.type": f'unknown resource type "oracle" (supported: {SUPPORTED})',
+        "resources.y.type": f"required: one of {SUPPORTED}",
+        "resources.z.type": f"expected one of {SUPPORTED} (got 3)",
     }
 
 
