@@ -108,10 +108,12 @@ def runner_policy(
     link_secrets: list[str],
     kms_keys: Sequence[str | None],
     failure_queue: str | None = None,
+    caches: Sequence[str] = (),
 ) -> str:
     """The deploy runner's policy: run and watch this app's release tasks, check its services'
-    deployments, write its link secrets from their sources, restart its services, and keep
-    the rotation events it failed to handle in its failure queue.
+    deployments, write its link secrets from their sources, set the AUTH token of its caches
+    (their replication groups' ARNs, `caches`), restart its services, and keep the rotation
+    events it failed to handle in its failure queue.
 
     Services are named by Pulumi (`<app>-<service>-<suffix>`) after the runner must exist
     (they wait for its releases), so they are reached by the cluster and their tags.
@@ -150,6 +152,15 @@ def runner_policy(
             _statement(
                 ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
                 sorted(set(link_secrets)),
+            )
+        )
+    if caches:
+        # The token is set with ModifyReplicationGroup (ROTATE, then SET); the runner reads the
+        # group's status and AuthTokenEnabled between the two.
+        statements.append(
+            _statement(
+                ["elasticache:DescribeReplicationGroups", "elasticache:ModifyReplicationGroup"],
+                sorted(set(caches)),
             )
         )
     if failure_queue:
