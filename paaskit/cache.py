@@ -2,23 +2,9 @@
 
 `CacheSettings` and `CacheArgs` (what a user sets, and the network a rack wires
 in), the `Cache` component, the engine versions ElastiCache offers (dated), and
-how a container connects (`CacheConnection`). What it makes, its settings,
-costs and runbook: docs/cache.md.
-
-Why Valkey for a `redis` resource: ElastiCache's Valkey nodes cost about 20%
-less than Redis OSS ones, Valkey is the engine AWS develops ElastiCache on
-(Redis OSS stops at 7.1 there, and its 4 and 5 left standard support on
-2026-01-31), and it speaks the same protocol (a drop-in for Redis OSS 7.2
-clients: redis-py, ioredis, Sidekiq's redis-client, Celery). Redis OSS stays
-available for who asks for it (`engine="redis"`, or a Redis OSS version).
-
-Why the AUTH token is not set here: ElastiCache takes a token only with TLS,
-and anything a Pulumi program passes (`auth_token`, and today also the
-write-only `auth_token_wo`, pulumi-terraform-bridge#3201) is kept in Pulumi's
-state. So the replication group is made with TLS and no token, and the app's
-deploy runner (`paaskit/release/links.py`) generates one into the app's link
-secret and applies it with ModifyReplicationGroup, ROTATE then SET; the
-component ignores the token's changes.
+how a container connects (`CacheConnection`). Why Valkey, and why the AUTH
+token is set by the app's deploy runner rather than here: docs/cache.md, with
+what it makes, its settings, costs and runbook.
 """
 
 from __future__ import annotations
@@ -480,6 +466,13 @@ class Cache(Component):
     transit, AUTH set by the app's deploy runner, automatic failover with
     replicas, daily snapshots, a final snapshot); for Memcached, a cluster (TLS,
     nodes across zones).
+
+    Valkey by default: about 20% less per node than Redis OSS on ElastiCache, the same
+    protocol. No AUTH token here: ElastiCache takes one only with TLS, and whatever a
+    program passes (`auth_token`, and today the write-only `auth_token_wo` too,
+    pulumi-terraform-bridge#3201) is kept in Pulumi's state. The app that links the
+    cache has its deploy runner generate one into its link secret and apply it
+    (ModifyReplicationGroup, ROTATE then SET); the group ignores the token's changes.
     """
 
     TYPE = "paaskit:cache:Cache"

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -1182,9 +1183,11 @@ class RdsOptions(_Model):
     instance_class: Annotated[
         str,
         BeforeValidator(_instance_class(_RDS_CLASS, "an RDS instance class such as db.t4g.micro")),
-    ] = Field(default="db.t4g.micro", alias="class")
-    """The RDS instance class (Convox `class`). Default db.t4g.micro, the cheapest Graviton
-    class; change it for production load."""
+    ] = Field(
+        default="db.t4g.micro", alias="class", validation_alias=AliasChoices("class", "instance")
+    )
+    """The RDS instance class (Convox `class`, or v3's `instance`). Default db.t4g.micro, the
+    cheapest Graviton class; change it for production load."""
 
     storage: Annotated[Int, Field(ge=20, le=65536)] = 20
     """GiB of gp3 storage, 20-65536. Default 20 (Convox's RDS default, and RDS's minimum)."""
@@ -1316,17 +1319,19 @@ class RedisOptions(_Model):
     per node, and the engine ElastiCache develops."""
 
     version: Annotated[str | None, BeforeValidator(_cache_version)] = None
-    """The engine version: Valkey 7.2 to 9.0, Redis OSS 6.0 to 7.1. Default Valkey 8.2.
-    Quote a version ending in 0 (`"8.0"` is fine; `"7.10"` would read as 7.1)."""
+    """The engine version: Valkey 7.2 to 9.0, Redis OSS 6.0 to 7.1. Default Valkey 8.2, the
+    newest proven on ElastiCache (Convox v2's default, Redis OSS 7.0, is taken as written)."""
 
     instance_class: Annotated[
         str,
         BeforeValidator(
             _instance_class(_CACHE_NODE, "an ElastiCache node type such as cache.t4g.micro")
         ),
-    ] = Field(default="cache.t4g.micro", alias="class")
-    """The node type (Convox `class`). Default cache.t4g.micro, the cheapest current node
-    (Convox v2's cache.t2.micro is a previous generation)."""
+    ] = Field(
+        default="cache.t4g.micro", alias="class", validation_alias=AliasChoices("class", "instance")
+    )
+    """The node type (Convox `class`, or v3's `instance`). Default cache.t4g.micro, the
+    cheapest current node (Convox v2's cache.t2.micro is a previous generation)."""
 
     durable: Bool = False
     """A replica in another zone that takes over within a minute (Multi-AZ, automatic
@@ -1369,8 +1374,11 @@ class MemcachedOptions(_Model):
         BeforeValidator(
             _instance_class(_CACHE_NODE, "an ElastiCache node type such as cache.t4g.micro")
         ),
-    ] = Field(default="cache.t4g.micro", alias="class")
-    """The node type (Convox `class`). Default cache.t4g.micro, the cheapest current node."""
+    ] = Field(
+        default="cache.t4g.micro", alias="class", validation_alias=AliasChoices("class", "instance")
+    )
+    """The node type (Convox `class`, or v3's `instance`). Default cache.t4g.micro, the
+    cheapest current node."""
 
     nodes: Annotated[Int, Field(ge=1, le=40)] = 1
     """Nodes, each holding part of the keys, spread across zones, 1-40. Default 1 (Convox's)."""
@@ -1451,7 +1459,7 @@ _REFUSED_RESOURCE_TYPES: Mapping[str, str] = {
     "CREATE EXTENSION postgis (its master user may) in a release",
     "rds-postgis": "PostGIS is an extension of RDS PostgreSQL: use type postgres and run "
     "CREATE EXTENSION postgis (its master user may) in a release",
-    "efs": "EFS resources are not supported; a service's volumes are",
+    "efs": "EFS resources are not supported (persistent storage is a service's volumes)",
     "s3": "S3 buckets as resources are not supported yet",
     "sqs": "SQS queues as resources are not supported yet",
     "sns": "SNS topics as resources are not supported yet",
@@ -1808,8 +1816,13 @@ class Manifest(_Model):
         return {**self.labels, **self.service(name).labels}
 
     def _reading_warnings(self) -> Iterator[tuple[str, str]]:
-        """(key path, message) for what is read and does nothing: `test`, and each
-        `convox.*` label, Convox Gen1's rack settings (Convox v2 ignored them too)."""
+        """(key path, message) for what is read and does nothing: `test`, each `convox.*`
+        label, Convox Gen1's rack settings (Convox v2 ignored them too), and a Memcached
+        resource's options that ElastiCache has no use for."""
+        for res_name, resource in self.resources.items():
+            if isinstance(resource.options, MemcachedOptions):
+                for key, why in resource.options.ignored:
+                    yield f"resources.{res_name}.options.{key}", f"{why}; this key does nothing"
         for name, service in self.services.items():
             if service.test is not None:
                 yield (
