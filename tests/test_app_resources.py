@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def app() -> Plan:
     )
 
 
-def container(p: Plan, service: str) -> dict:
+def container(p: Plan, service: str) -> dict[str, Any]:
     (task,) = [r for r in p.of_type(TASK) if r.name.endswith(f"-{service}-task")]
     (definition,) = json.loads(task.inputs["containerDefinitions"])
     return dict(definition)
@@ -56,7 +57,7 @@ def secrets(p: Plan, service: str) -> dict[str, str]:
     return {e["name"]: e["valueFrom"] for e in container(p, service)["secrets"]}
 
 
-def link_event(p: Plan, resource: str) -> dict:
+def link_event(p: Plan, resource: str) -> dict[str, Any]:
     (invocation,) = [r for r in p.of_type(INVOCATION) if r.name.endswith(f"-{resource}-link")]
     return dict(json.loads(invocation.inputs["input"]))
 
@@ -187,7 +188,7 @@ def test_the_estimate_prices_every_node_and_instance(app):
 # --- what the manifest asks for, checked before anything is made ---------------------------
 
 
-def _fails(tmp_path: Path, resources: dict) -> str:
+def _fails(tmp_path: Path, resources: dict[str, Any]) -> str:
     # JSON is YAML: the resources as written, with a service that needs nothing else.
     manifest = f"resources: {json.dumps(resources)}\nservices:\n  web: {{image: nginx, port: 80}}\n"
     root = make_app(tmp_path / "shop", manifest)

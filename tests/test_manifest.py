@@ -67,7 +67,9 @@ def test_convox_reference_example_reads_unchanged() -> None:
     assert worker.build is not None
     assert worker.build.path == "./worker"
     assert (metrics.agent.enabled, metrics.image, metrics.build) == (True, "awesome/metrics", None)
-    assert m.resources["database"].options.storage == 200
+    database = m.resources["database"].options
+    assert isinstance(database, PostgresOptions)
+    assert database.storage == 200
     assert m.timers["cleanup"].aws_schedule_expression() == "cron(0 3 * * ? *)"
     assert list(m.web_services) == ["web"]
     assert list(m.agents) == ["metrics"]
@@ -103,6 +105,7 @@ def test_convox_v2_manifest_with_aws_schedules_links_and_agent_ports() -> None:
     assert m.timers["nightly"].aws_schedule_expression() == "cron(0 3 * * ? *)"
     assert m.timers["weekdays"].aws_schedule_expression() == "cron(0,30 9-17 ? * MON-FRI *)"
     options = m.resources["postgres"].options
+    assert isinstance(options, PostgresOptions)
     assert (options.instance_class, options.durable, options.version) == (
         "db.t3.small",
         True,
@@ -139,6 +142,7 @@ def test_django_manifest_with_paaskit_additions() -> None:
     assert m.timers["sessions"].aws_schedule_expression() == "cron(0 0 * * ? *)"
     assert m.timers["sessions"].command_argv() == ("python", "manage.py", "clearsessions")
     options = m.resources["db"].options
+    assert isinstance(options, PostgresOptions)
     assert (options.version, options.instance_class, options.storage) == ("16", "db.m7g.large", 100)
     assert options.backup_retention_period == 14
     assert options.preferred_maintenance_window == "sun:05:00-sun:06:00"
@@ -1032,6 +1036,7 @@ services:
 """
     )
     options = m.resources["db"].options
+    assert isinstance(options, PostgresOptions)
     assert m.resources["db"].type == "rds-postgres"
     assert (options.version, options.instance_class, options.durable, options.iops) == (
         "16",
@@ -1140,6 +1145,7 @@ services:
         3,
     )
     assert cache.engine is None  # Redis OSS, read from its version by the App
+    assert isinstance(queue, RedisOptions)
     assert (queue.engine, m.resources["queue"].kind) == ("valkey", "redis")
 
 
