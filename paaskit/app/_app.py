@@ -1327,7 +1327,7 @@ def _resource_settings(args: AppArgs) -> dict[str, DatabaseSettings | CacheSetti
     return out
 
 
-class _OptionProblems(Exception):
+class _OptionProblems(ConfigError):
     """What is wrong with one resource's options, as `resources.<name>.options.<key>: why`."""
 
     def __init__(self, problems: list[str]) -> None:
