@@ -257,3 +257,8 @@ def test_memcached_options_elasticache_has_no_use_for_are_warnings(tmp_path):
         "Memcached keeps its data in memory only"
     )
     assert "resources.sessions.options.autoMinorVersionUpgrade" in warnings
+
+
+def test_a_shared_database_on_a_rack_without_one_is_named_before_anything(tmp_path):
+    message = _fails(tmp_path, {"db": {"type": "postgres", "options": {"shared": True}}})
+    assert "resources.db.options.shared: the rack has no shared database" in message

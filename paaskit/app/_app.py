@@ -1376,6 +1376,13 @@ def _settings_of(
     if wrong:
         raise _OptionProblems(wrong)
     if isinstance(options, PostgresOptions) and options.shared:
+        if args.rack.database is None:
+            raise _OptionProblems(
+                [
+                    f"{key}.shared: the rack has no shared database (set database: true on the "
+                    "rack), or drop shared"
+                ]
+            )
         return None
     tags = dict(args.tags)
     if isinstance(options, (PostgresOptions, MysqlOptions)):
