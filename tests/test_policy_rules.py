@@ -452,3 +452,70 @@ def test_a_function_only_called_synchronously_needs_no_dead_letter_queue(good):
         "handler-invoke",
     )
     assert findings(alone, "PK-LAMBDA-002") == []
+
+
+def test_mysql_and_mariadb_must_require_tls_in_their_parameter_group(good):
+    for engine in ("mysql", "mariadb"):
+        mysql = changed(good, "db", {"engine": engine, "engineVersion": "8.4"})
+        off = changed(
+            mysql, "db-params", {"parameters.0": {"name": "require_secure_transport", "value": "0"}}
+        )
+        assert findings(off, "PK-RDS-010") == [
+            (
+                "PK-RDS-010",
+                "db",
+                "the parameter group sets require_secure_transport = 0: clients may connect without TLS",
+            )
+        ]
+        on = changed(
+            mysql, "db-params", {"parameters.0": {"name": "require_secure_transport", "value": "1"}}
+        )
+        assert findings(on, "PK-RDS-010") == []
+        # PostgreSQL's parameter says nothing of MySQL's transport.
+        assert findings(mysql, "PK-RDS-010") == [
+            (
+                "PK-RDS-010",
+                "db",
+                "require_secure_transport is not set to 1 in the instance's parameter group: clients may connect without TLS",
+            )
+        ]
+
+
+def test_at_rest_encryption_left_out_is_on_for_valkey_only(good):
+    valkey = changed(good, "cache", {"atRestEncryptionEnabled": DELETE})
+    assert findings(valkey, "PK-CACHE-005") == []
+    redis = changed(valkey, "cache", {"engine": "redis", "engineVersion": "7.1"})
+    assert [f[2] for f in findings(redis, "PK-CACHE-005")] == [
+        "atRestEncryptionEnabled is off: snapshots are stored in the clear; it cannot be turned on later"
+    ]
+
+
+def test_tls_that_still_accepts_clear_text_fails(good):
+    preferred = changed(good, "cache", {"transitEncryptionMode": "preferred"})
+    assert [f[2] for f in findings(preferred, "PK-CACHE-006")] == [
+        "transitEncryptionMode is preferred: clear-text clients are still accepted; use required"
+    ]
+
+
+def test_an_apps_runner_setting_the_token_is_auth_enough(good):
+    no_users = changed(good, "cache", {"userGroupIds": DELETE})
+    invocation = replace(
+        good.named("handler"),
+        urn=good.named("handler").urn.replace(
+            "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"
+        ),
+        type="aws:lambda/invocation:Invocation",
+        name="shop-cache-link",
+        inputs={"input": json.dumps({"action": "link", "replicationGroup": "sessions"})},
+    )
+    with_runner = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, invocation], no_users.outputs
+    )
+    assert findings(with_runner, "PK-CACHE-007") == []
+    elsewhere = replace(
+        invocation, inputs={"input": json.dumps({"action": "link", "replicationGroup": "other"})}
+    )
+    other = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, elsewhere], no_users.outputs
+    )
+    assert len(findings(other, "PK-CACHE-007")) == 1
