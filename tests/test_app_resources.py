@@ -166,9 +166,10 @@ def test_the_runner_may_set_the_token_of_the_apps_caches_only(app):
         "elasticache:DescribeReplicationGroups",
         "elasticache:ModifyReplicationGroup",
     ]
-    assert statement["Resource"] == [
-        f"arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{g}" for g in groups
-    ]
+    arn = "arn:aws:elasticache:us-east-1:123456789012"
+    assert statement["Resource"] == sorted(
+        [f"{arn}:replicationgroup:{g}" for g in groups] + [f"{arn}:cluster:{g}-*" for g in groups]
+    )
 
 
 def test_the_estimate_prices_every_node_and_instance(app):

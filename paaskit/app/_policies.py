@@ -156,11 +156,18 @@ def runner_policy(
         )
     if caches:
         # The token is set with ModifyReplicationGroup (ROTATE, then SET); the runner reads the
-        # group's status and AuthTokenEnabled between the two.
+        # group's status and AuthTokenEnabled between the two. A group's member clusters
+        # (`<group>-001`...) are named too: a modification applies to them, and IAM may
+        # check them (moto enforces no IAM, so this is not shown offline).
+        members = [
+            group.replace(":replicationgroup:", ":cluster:") + "-*"
+            for group in caches
+            if ":replicationgroup:" in group
+        ]
         statements.append(
             _statement(
                 ["elasticache:DescribeReplicationGroups", "elasticache:ModifyReplicationGroup"],
-                sorted(set(caches)),
+                sorted(set(caches) | set(members)),
             )
         )
     if failure_queue:
