@@ -519,3 +519,27 @@ def test_an_apps_runner_setting_the_token_is_auth_enough(good):
         no_users.project, no_users.stack, [*no_users.resources, elsewhere], no_users.outputs
     )
     assert len(findings(other, "PK-CACHE-007")) == 1
+
+
+def test_in_a_preview_an_invocation_fed_by_the_group_counts_though_its_event_is_unknown(good):
+    no_users = changed(good, "cache", {"userGroupIds": DELETE})
+    cache = no_users.named("cache")
+    invocation = replace(
+        good.named("handler"),
+        urn=good.named("handler").urn.replace(
+            "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"
+        ),
+        type="aws:lambda/invocation:Invocation",
+        name="shop-cache-link",
+        inputs={"input": "[unknown]"},
+        dependencies=(cache.urn,),
+    )
+    preview = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, invocation], no_users.outputs
+    )
+    assert findings(preview, "PK-CACHE-007") == []
+    unrelated = replace(invocation, dependencies=())
+    alone = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, unrelated], no_users.outputs
+    )
+    assert len(findings(alone, "PK-CACHE-007")) == 1

@@ -149,13 +149,19 @@ def encrypted_in_transit(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
 
 def _runner_sets_token(r: ResourceRecord, index: PlanIndex) -> bool:
     """Whether a paaskit app's deploy runner sets the group's AUTH token (its `link` invocation
-    names the group), as the Cache component expects."""
+    names the group), as the Cache component expects. During a preview the invocation's event
+    may be unknown: then one whose input depends on the group counts."""
     group = r.inputs.get("replicationGroupId")
-    if group is None:
-        return False
     for invocation in index.of_type(t.LAMBDA_INVOCATION):
+        raw = invocation.inputs.get("input")
+        if not known(raw):
+            # A preview before the first deploy: the event is built from the group's outputs,
+            # unknown yet. An invocation fed by the group is taken at its word.
+            if r.urn in invocation.dependencies:
+                return True
+            continue
         try:
-            event = json.loads(str(invocation.inputs.get("input") or "{}"))
+            event = json.loads(str(raw))
         except ValueError:
             continue
         if (
