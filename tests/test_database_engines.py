@@ -214,3 +214,14 @@ def test_the_engine_tables_are_dated_and_name_their_families():
     assert all(m.family == f"mysql{v}" for v, m in MYSQL_MAJORS.items())
     assert all(m.family == f"mariadb{v}" for v, m in MARIADB_MAJORS.items())
     assert {e.url_scheme for e in ENGINES.values()} == {"postgres", "mysql"}
+
+
+def test_a_racks_shared_database_is_postgresql():
+    from paaskit import RackArgs
+    from paaskit.database import DatabaseSettings
+
+    with pytest.raises(
+        ValidationError,
+        match=r"database\.engine: 'mysql'; the rack's shared database is PostgreSQL",
+    ):
+        RackArgs(database=DatabaseSettings(engine="mysql"))
