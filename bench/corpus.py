@@ -146,7 +146,8 @@ _KEYS = re.compile(
 )
 _CATEGORIES = [
     (r"\.domain$", "domains (issue 12)"),
-    (r"^resources\.[\w-]+\.type$", "resource types (issue 17, part 2)"),
+    (r"^resources\.[\w-]+\.type$", "resource types"),
+    (r"^resources\.[\w-]+\.options\.version$", "engine versions past their support"),
     (r"\.volumes$", "volumes (issue 17, part 2)"),
     (r"\.(ports|internalAndExternal|links(\[\d+\])?)$", "internal services (issue 17, part 2)"),
     (r"^balancers$", "custom balancers"),

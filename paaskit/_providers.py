@@ -31,6 +31,7 @@ SERVICES = (
     "ec2",
     "ecr",
     "ecs",
+    "elasticache",
     "elb",
     "iam",
     "lambda_",

@@ -161,6 +161,8 @@ NOUNS: dict[str, tuple[str, ...]] = {
     "aws:ec2/eip:Eip": ("Address",),
     "aws:ec2/flowLog:FlowLog": ("FlowLogs",),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ("RouteTable",),
+    "aws:elasticache/cluster:Cluster": ("CacheCluster",),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("CacheSubnetGroup",),
     "aws:ecr/repository:Repository": (
         "Repository",
         "ImageScanningConfiguration",
@@ -221,6 +223,10 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "aws:lambda/invocation:Invocation": ("lambda:InvokeFunction",),
     "aws:acm/certificateValidation:CertificateValidation": (),
     "docker:index/image:Image": _ECR_PUSH,
+    # Slow and engine logs to CloudWatch Logs (ElastiCache's "Logging destinations" page).
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"),
     # S3's IAM action names differ from its API's operation names: listed, not derived.
     "aws:s3/bucket:Bucket": ("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", *_S3_BUCKET_SETTINGS),
     "aws:s3/bucketV2:BucketV2": ("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", *_S3_BUCKET_SETTINGS),

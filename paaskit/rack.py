@@ -181,6 +181,11 @@ class RackArgs(ComponentArgs):
             raise ValueError(
                 "database: lives in the private subnets, but network.private_subnets is off"
             )
+        if self.database is not None and self.database.engine != "postgres":
+            raise ValueError(
+                f"database.engine: {self.database.engine!r}; the rack's shared database is "
+                "PostgreSQL (apps link it as such); give an app its own mysql or mariadb resource"
+            )
         if self.network.nat == "none":
             covered = set(endpoint_services(self.network.endpoints))
             missing = [

@@ -18,6 +18,8 @@ import pytest
 from paaskit import (
     App,
     AppArgs,
+    Cache,
+    CacheArgs,
     Cdn,
     CdnArgs,
     Database,
@@ -53,6 +55,8 @@ environment:
 resources:
   database:
     type: postgres
+  cache:
+    type: redis
 services:
   web:
     build: .
@@ -71,6 +75,7 @@ services:
   worker:
     image: public.ecr.aws/docker/library/python:3.12
     command: python worker.py
+    resources: [cache]
 timers:
   nightly:
     schedule: "0 3 * * *"
@@ -159,6 +164,12 @@ def _database(transform: dict[str, Any]) -> Iterator[Build]:
     )
 
 
+def _cache(transform: dict[str, Any]) -> Iterator[Build]:
+    wiring = {"vpc_id": VPC, "subnet_ids": SUBNETS, "allowed_security_group_ids": [NODES]}
+    yield lambda t: Cache("cache", CacheArgs(**wiring, multi_az=True, transform=t))
+    yield lambda t: Cache("cache", CacheArgs(**wiring, engine="memcached", nodes=2, transform=t))
+
+
 def _rack(transform: dict[str, Any]) -> Iterator[Build]:
     yield lambda t: Rack("rk", RackArgs(database=DatabaseSettings(), transform=t))
     yield lambda t: Rack("rk", RackArgs(legacy_edge="keep", transform=t))
@@ -197,6 +208,7 @@ def builders(tmp_path_factory) -> dict[type[Component], Callable[..., Iterator[B
         Cdn: _cdn(static),
         Edge: _edge,
         Database: _database,
+        Cache: _cache,
         Rack: _rack,
         App: _app(app),
     }
@@ -219,7 +231,7 @@ def _direct_children(p: Plan, component: Component) -> set[str]:
     return {r.name for r in p if r.parent == record.urn}
 
 
-COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Rack, App]
+COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Cache, Rack, App]
 
 
 @pytest.mark.parametrize("cls", COMPONENTS, ids=lambda c: c.__name__)

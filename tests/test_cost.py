@@ -101,6 +101,9 @@ def test_every_hourly_item_of_the_compliant_stack(good):
         ("RDS postgres db.t4g.micro Multi-AZ", "db", 23.36, 23.36),
         ("RDS storage: 20 GiB Multi-AZ", "db", 4.6, 4.6),
         ("Secrets Manager secret (RDS-managed master password)", "db", 0.4, 0.4),
+        # 2 Valkey nodes at $0.0256/h; 2 Memcached nodes at $0.016/h (price table, low confidence)
+        ("ElastiCache Valkey 2 x cache.t4g.small", "cache", 37.38, 37.38),
+        ("ElastiCache Memcached 2 x cache.t4g.micro", "memcache", 23.36, 23.36),
     ], key=str)  # fmt: skip
 
 

@@ -38,7 +38,7 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
     ) in lines
     assert lines[-2:] == [
         "2 of 3 manifests plan; 1 reflect all of their manifest.",
-        "  1 do not plan: resource types (issue 17, part 2) + volumes (issue 17, part 2)",
+        "  1 do not plan: resource types + volumes (issue 17, part 2)",
     ]
 
 

@@ -57,7 +57,7 @@ def test_the_readme_says_which_databases_are_multi_az():
     # It once said an app's own postgres is Multi-AZ by default; `durable` is off, as in Convox.
     from paaskit import RackArgs
     from paaskit.config import default_at
-    from paaskit.manifest import parse_manifest
+    from paaskit.manifest import PostgresOptions, parse_manifest
 
     text = (ROOT / "README.md").read_text()
     section = " ".join(text.split("### Database", 1)[1].split("\n## ", 1)[0].split())
@@ -70,7 +70,9 @@ def test_the_readme_says_which_databases_are_multi_az():
     manifest = parse_manifest(
         "resources:\n  db:\n    type: postgres\nservices:\n  web:\n    image: nginx\n"
     )
-    assert manifest.resources["db"].options.durable is False
+    options = manifest.resources["db"].options
+    assert isinstance(options, PostgresOptions)
+    assert options.durable is False
 
 
 # --- "Deploy for real": a runbook whose commands are honest where this machine can tell ---------

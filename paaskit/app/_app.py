@@ -18,9 +18,17 @@ from pydantic import ValidationError
 from paaskit import buildpack
 from paaskit._aws import assume_role_policy, lambda_code
 from paaskit._component import Child, Component, each, named, one
+from paaskit.cache import Cache, CacheArgs, CacheConnection, CacheSettings, redis_engine_for
 from paaskit.config import ConfigError, Input
 from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
-from paaskit.manifest import Resource, Service
+from paaskit.manifest import (
+    MemcachedOptions,
+    MysqlOptions,
+    PostgresOptions,
+    RedisOptions,
+    Resource,
+    Service,
+)
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
 
@@ -68,6 +76,9 @@ _RELEASE_PACKAGE = Path(__file__).resolve().parent.parent / "release"
 _LAMBDA_TIMEOUT = 900
 _FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
 _VERIFY_TIMEOUT_SECONDS = 600
+_CACHE_AUTH_TIMEOUT_SECONDS = 780
+"""How long the runner waits for a cache to apply its AUTH token (ROTATE): within Lambda's
+15 minutes, with time to write the link secret and report."""
 """How long the deploy check waits for a rollout that `wait_for_steady_state` left in progress."""
 
 _MUTABLE_TAGS_REASON = (
@@ -94,23 +105,43 @@ class Routing:
     ready: list[pulumi.Resource] = field(default_factory=list)
 
 
+Connection = DatabaseConnection | CacheConnection
+"""How a service reaches a resource: a database (RDS) or a cache (ElastiCache)."""
+
+
 @dataclass(frozen=True)
 class _Link:
     """A linked resource: how to connect, and the secret holding its URL and password."""
 
-    connection: DatabaseConnection
+    connection: Connection
     secret: aws.secretsmanager.Secret
     services: list[str]
     """The services that link it (their tasks read the secret)."""
+
+    @property
+    def source_secret(self) -> pulumi.Output[str] | None:
+        """The secret the password comes from (a database's, RDS-managed); None for a cache,
+        whose AUTH token the deploy runner generates into the link secret itself."""
+        connection = self.connection
+        return connection.secret_arn if isinstance(connection, DatabaseConnection) else None
+
+    @property
+    def kms_key(self) -> pulumi.Input[str] | None:
+        """The customer KMS key of the source secret, if any (the link secret uses it too)."""
+        connection = self.connection
+        if isinstance(connection, DatabaseConnection):
+            return connection.secret_kms_key_arn
+        return None
 
 
 class App(Component):
     """The services, resources, releases and timers of one manifest, on a rack.
 
     Creates: an ECR repository with a lifecycle policy (when a service is
-    built); a log group; SSM parameters for the app's settings; per `postgres`
-    resource a `Database` (or the rack's shared one) and a link secret holding
-    its URL; an execution role; per service an image, a task role, a task
+    built); a log group; SSM parameters for the app's settings; per `postgres`,
+    `mysql` or `mariadb` resource a `Database` (or the rack's shared one), per
+    `redis` or `memcached` resource a `Cache`, and for each linked database and
+    Valkey/Redis cache a link secret holding its URL; an execution role; per service an image, a task role, a task
     definition and an ECS service (and autoscaling); the app's claims on the
     rack and, with static files, a bucket of its own; per web service a target
     group, a CloudFront distribution with its logs, a certificate for its
@@ -132,6 +163,7 @@ class App(Component):
         "log_group": one(aws.cloudwatch.LogGroup),
         "parameter": named(aws.ssm.Parameter),
         "database": named(Database),
+        "cache": named(Cache),
         "link_secret": named(aws.secretsmanager.Secret),
         "execution_role": one(aws.iam.Role),
         "execution_role_policy": one(aws.iam.RolePolicy),
@@ -183,8 +215,8 @@ class App(Component):
         "timer": named(aws.scheduler.Schedule),
     }
     """Every child by key (the keys of `nodes` and `transform`): per service by the
-    service's name (`web`), settings by variable, databases, link secrets and their
-    invocations and rules by resource, timers by name, static files by
+    service's name (`web`), settings by variable, databases, caches, link secrets and
+    their invocations and rules by resource, timers by name, static files by
     `<service>/<object key>`, scaling policies by `<service>/<metric>`."""
 
     def __init__(
@@ -197,6 +229,8 @@ class App(Component):
             )
         rack_warnings = _check_manifest(args)
         check_web_services(name, args.manifest)
+        # Every resource's settings are checked before anything is made, all at once.
+        settings = _resource_settings(args)
         # Every build's Dockerfile and Procfile, read before anything is registered.
         self._builds: dict[str, BuildSource] = plan_builds(args.manifest, args.python_version)
         self._procfile_releases = procfile_releases(args.manifest, self._builds)
@@ -238,7 +272,8 @@ class App(Component):
         )
         self.parameters = self._parameters()
         self.databases: dict[str, Database] = {}
-        self.connections = self._resources()
+        self.caches: dict[str, Cache] = {}
+        self.connections = self._resources(settings)
         self.links = self._link_secrets()
         self.execution_role = self._execution_role()
 
@@ -359,78 +394,62 @@ class App(Component):
             )
         return made
 
-    def _resources(self) -> dict[str, DatabaseConnection]:
-        """A connection per `postgres` resource: the app's own database, or the rack's shared one."""
-        connections = {}
-        for res_name, resource in sorted(self.manifest.resources.items()):
-            if resource.options.shared:
-                shared = self.rack.database
-                if shared is None:
-                    raise ConfigError(
-                        f"resources.{res_name}.options.shared: the rack has no shared database "
-                        "(set database: true on the rack), or drop shared"
-                    )
-                connections[res_name] = DatabaseConnection(
-                    host=pulumi.Output.from_input(shared.host).apply(_require_shared(res_name)),
-                    port=pulumi.Output.from_input(shared.port),
-                    database=shared.name,  # type: ignore[arg-type]
-                    username=shared.username,  # type: ignore[arg-type]
-                    secret_arn=pulumi.Output.from_input(shared.secret_arn),
-                    secret_kms_key_arn=shared.secret_kms_key_arn,
+    def _resources(
+        self, settings: Mapping[str, DatabaseSettings | CacheSettings | None]
+    ) -> dict[str, Connection]:
+        """A connection per resource: the app's own database or cache, or the rack's shared
+        database (`settings` None)."""
+        connections: dict[str, Connection] = {}
+        for res_name in sorted(self.manifest.resources):
+            wanted = settings[res_name]
+            if wanted is None:
+                connections[res_name] = self._shared_database(res_name)
+            elif isinstance(wanted, CacheSettings):
+                cache = self.child(
+                    "cache",
+                    Cache,
+                    f"cache-{res_name}",
+                    at=res_name,
+                    args=CacheArgs.from_settings(
+                        wanted,
+                        vpc_id=self.rack.vpc_id,
+                        subnet_ids=self.rack.private_subnet_ids,  # type: ignore[arg-type]
+                        allowed_security_group_ids=[self.rack.node_security_group_id],
+                    ),
                 )
-                continue
-            db = self.child(
-                "database",
-                Database,
-                f"db-{res_name}",
-                at=res_name,
-                args=self._database_args(res_name, resource),
-            )
-            self.databases[res_name] = db
-            connections[res_name] = db.connection()
+                self.caches[res_name] = cache
+                connections[res_name] = cache.connection()
+            else:
+                db = self.child(
+                    "database",
+                    Database,
+                    f"db-{res_name}",
+                    at=res_name,
+                    args=self._database_args(wanted),
+                )
+                self.databases[res_name] = db
+                connections[res_name] = db.connection()
         return connections
 
-    def _database_args(self, res_name: str, resource: Resource) -> DatabaseArgs:
-        options = resource.options
-        key = f"resources.{res_name}.options"
-        refused = {
-            "encrypted": (not options.encrypted, "paaskit always encrypts databases"),
-            "port": (options.port != 5432, "paaskit's databases listen on 5432"),
-            "iops": (
-                options.iops is not None,
-                "gp3's baseline is used; provisioned IOPS are not supported yet",
-            ),
-            "autoMinorVersionUpgrade": (
-                not options.auto_minor_version_upgrade,
-                "minor versions carry security fixes; paaskit always applies them in the maintenance window",
-            ),
-        }
-        for option, (wrong, why) in refused.items():
-            if wrong:
-                raise ConfigError(f"{key}.{option}: not supported: {why}")
-        settings: dict[str, Any] = {
-            "engine_version": options.version,
-            "instance_class": options.instance_class,
-            "allocated_storage": options.storage,
-            "max_allocated_storage": max(100, options.storage * 2),
-            "multi_az": options.durable,
-            "backup_retention_days": options.backup_retention_period,
-            "backup_window": options.preferred_backup_window,
-            "maintenance_window": options.preferred_maintenance_window,
-            "allow_major_version_upgrade": options.allow_major_version_upgrade,
-            "throwaway": self.args.throwaway or not options.deletion_protection,
-            "tags": dict(self.args.tags),
-        }
-        try:
-            db_settings = DatabaseSettings(**settings)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-                for e in err.errors()
+    def _shared_database(self, res_name: str) -> DatabaseConnection:
+        shared = self.rack.database
+        if shared is None:
+            raise ConfigError(
+                f"resources.{res_name}.options.shared: the rack has no shared database "
+                "(set database: true on the rack), or drop shared"
             )
-            raise ConfigError(f"resources.{res_name}.options: {problems}") from None
+        return DatabaseConnection(
+            host=pulumi.Output.from_input(shared.host).apply(_require_shared(res_name)),
+            port=pulumi.Output.from_input(shared.port),
+            database=shared.name,  # type: ignore[arg-type]
+            username=shared.username,  # type: ignore[arg-type]
+            secret_arn=pulumi.Output.from_input(shared.secret_arn),
+            secret_kms_key_arn=shared.secret_kms_key_arn,
+        )
+
+    def _database_args(self, settings: DatabaseSettings) -> DatabaseArgs:
         return DatabaseArgs.from_settings(
-            db_settings,
+            settings,
             vpc_id=self.rack.vpc_id,
             subnet_ids=self.rack.private_subnet_ids,  # type: ignore[arg-type]
             allowed_security_group_ids=[self.rack.node_security_group_id],
@@ -451,6 +470,18 @@ class App(Component):
         links = {}
         for res_name in sorted(users):
             connection = self.connections[res_name]
+            if isinstance(connection, CacheConnection) and not connection.authenticated:
+                continue  # Memcached has no password: its URL is plain environment
+            kms_key = (
+                connection.secret_kms_key_arn
+                if isinstance(connection, DatabaseConnection)
+                else None
+            )
+            source = (
+                "the database's secret"
+                if isinstance(connection, DatabaseConnection)
+                else "the AUTH token it sets on the cache"
+            )
             secret = self.child(
                 "link_secret",
                 aws.secretsmanager.Secret,
@@ -458,9 +489,9 @@ class App(Component):
                 at=res_name,
                 description=(
                     f"paaskit app {self.component_name}: how its services connect to {res_name} "
-                    "(url, password...), written by its deploy runner from the database's secret"
+                    f"(url, password...), written by its deploy runner from {source}"
                 ),
-                kms_key_id=connection.secret_kms_key_arn,
+                kms_key_id=kms_key,
                 # Derived data, rewritten from its source on every deploy: nothing to recover.
                 recovery_window_in_days=0,
             )
@@ -469,9 +500,7 @@ class App(Component):
 
     def _kms_keys(self) -> pulumi.Output[list[Any]]:
         """The customer KMS keys of the linked resources' secrets (None where AWS's own key)."""
-        return pulumi.Output.all(
-            *(link.connection.secret_kms_key_arn for link in self.links.values())
-        )
+        return pulumi.Output.all(*(link.kms_key for link in self.links.values()))
 
     def _execution_role(self) -> aws.iam.Role:
         """Pull this app's images, write its logs, read its own settings and link secrets: nothing else."""
@@ -648,12 +677,22 @@ class App(Component):
         ]
         for link in service.resources:
             prefix = link.env_prefix
-            env_parts.append(self.connections[link.resource].environment(prefix))
-            secret_parts.append(
-                self.links[link.resource].secret.arn.apply(
-                    lambda arn, p=prefix, u=link.url_env: _link_entries(arn, p, u)  # type: ignore[misc]
+            connection = self.connections[link.resource]
+            if isinstance(connection, CacheConnection):
+                env_parts.append(connection.environment(prefix, link.url_env))
+            else:
+                env_parts.append(connection.environment(prefix))
+            if link.resource in self.links:
+                libpq = (
+                    isinstance(connection, DatabaseConnection) and connection.engine == "postgres"
                 )
-            )
+                secret_parts.append(
+                    self.links[link.resource].secret.arn.apply(
+                        lambda arn, p=prefix, u=link.url_env, pg=libpq: _link_entries(  # type: ignore[misc]
+                            arn, p, u, libpq=pg
+                        )
+                    )
+                )
         plain = pulumi.Output.all(*env_parts).apply(_merge_entries)
         secrets = pulumi.Output.all(*secret_parts).apply(_merge_entries)
         label = pulumi.Output.all(
@@ -807,7 +846,12 @@ class App(Component):
                 ignore.append("desiredCount")  # the scaling policies own it
         waits: list[pulumi.Resource] = [
             *self.releases.values(),
-            *(self.link_writes[link.resource] for link in service.resources),
+            # (a Memcached link has no secret to write: its URL is in the task definition)
+            *(
+                self.link_writes[link.resource]
+                for link in service.resources
+                if link.resource in self.link_writes
+            ),
         ]
         if routing is not None and service.port is not None:
             kwargs["load_balancers"] = [
@@ -1036,13 +1080,18 @@ class App(Component):
                 sqs_managed_sse_enabled=True,
                 message_retention_seconds=_FAILURE_RETENTION_SECONDS,
             )
-            if self.links
+            if self._rotated_links()
             else None
         )
         families = [td.arn_without_revision for td in self.task_definitions.values()]
         passed = [self.execution_role.arn, *(r.arn for r in self.task_roles.values())]
-        sources = [link.connection.secret_arn for link in self.links.values()]
+        sources = [link.source_secret for link in self._rotated_links().values()]
         link_secrets = [link.secret.arn for link in self.links.values()]
+        groups = [
+            link.connection.replication_group_arn
+            for link in self.links.values()
+            if isinstance(link.connection, CacheConnection)
+        ]
         app = self.component_name
 
         def document(v: list[Any]) -> str:
@@ -1057,6 +1106,7 @@ class App(Component):
                 link_secrets=v[6],
                 kms_keys=v[7],
                 failure_queue=v[8],
+                caches=v[9],
             )
 
         policy = self.child(
@@ -1074,6 +1124,7 @@ class App(Component):
                 pulumi.Output.all(*link_secrets),
                 self._kms_keys(),
                 failures.arn if failures is not None else None,
+                pulumi.Output.all(*groups),
             ).apply(document),
         )
         function = self.child(
@@ -1108,9 +1159,33 @@ class App(Component):
             )
         return function
 
+    def _rotated_links(self) -> dict[str, _Link]:
+        """The links whose password comes from a source secret that may rotate (databases)."""
+        return {name: link for name, link in self.links.items() if link.source_secret is not None}
+
     def _link_event(self, res_name: str, link: _Link) -> pulumi.Output[dict[str, Any]]:
         """What the runner needs to write a link secret: never the password, only where it is."""
         connection = link.connection
+        if isinstance(connection, CacheConnection):
+            # The runner generates the AUTH token into the link secret and applies it to the
+            # replication group (ROTATE, then SET): see paaskit/release/links.py.
+            return pulumi.Output.all(
+                link.secret.arn,
+                connection.replication_group_id,
+                connection.host,
+                connection.port,
+            ).apply(
+                lambda v: {
+                    "action": "link",
+                    "resource": res_name,
+                    "engine": connection.engine,
+                    "linkSecret": v[0],
+                    "replicationGroup": v[1],
+                    "host": v[2],
+                    "port": int(v[3]),
+                    "timeoutSeconds": _CACHE_AUTH_TIMEOUT_SECONDS,
+                }
+            )
         return pulumi.Output.all(
             connection.secret_arn,
             link.secret.arn,
@@ -1121,7 +1196,7 @@ class App(Component):
             lambda v: {
                 "action": "link",
                 "resource": res_name,
-                "engine": "postgres",
+                "engine": connection.engine,
                 "sourceSecret": v[0],
                 "linkSecret": v[1],
                 "host": v[2],
@@ -1154,9 +1229,12 @@ class App(Component):
         runner rewrites the link secret and restarts the services that read it: ECS reads
         secrets only when a task starts.
 
-        Secrets Manager's own `Secret Label Updated` event: no CloudTrail trail needed.
+        Secrets Manager's own `Secret Label Updated` event: no CloudTrail trail needed. A
+        cache's AUTH token has no source to rotate: it is the link secret's own.
         """
-        for res_name, link in self.links.items():
+        for res_name, link in self._rotated_links().items():
+            source = link.source_secret
+            assert source is not None
             rule = self.child(
                 "link_rule",
                 aws.cloudwatch.EventRule,
@@ -1166,7 +1244,7 @@ class App(Component):
                     f"paaskit app {self.component_name}: {res_name}'s password changed; "
                     "rewrite its link secret and restart its services"
                 ),
-                event_pattern=link.connection.secret_arn.apply(rotation_pattern),
+                event_pattern=source.apply(rotation_pattern),
             )
             services = [self.services[name].name for name in link.services]
             event = pulumi.Output.all(
@@ -1392,6 +1470,164 @@ def _check_manifest(args: AppArgs) -> list[str]:
     return warnings
 
 
+# A setting of the Database or Cache, as the manifest's option that gave it (for messages).
+_DATABASE_OPTIONS = {
+    "engine_version": "version",
+    "instance_class": "class",
+    "allocated_storage": "storage",
+    "max_allocated_storage": "storage",
+    "multi_az": "durable",
+    "backup_retention_days": "backupRetentionPeriod",
+    "backup_window": "preferredBackupWindow",
+    "maintenance_window": "preferredMaintenanceWindow",
+    "allow_major_version_upgrade": "allowMajorVersionUpgrade",
+}
+_CACHE_OPTIONS = {
+    "engine": "engine",
+    "engine_version": "version",
+    "node_type": "class",
+    "nodes": "nodes",
+    "multi_az": "durable",
+    "transit_encryption": "transitEncryption",
+}
+
+
+def _resource_settings(args: AppArgs) -> dict[str, DatabaseSettings | CacheSettings | None]:
+    """Each resource's Database or Cache settings (None: the rack's shared database), or one
+    ConfigError naming every problem at `resources.<name>.options.<key>`."""
+    out: dict[str, DatabaseSettings | CacheSettings | None] = {}
+    problems: list[str] = []
+    for res_name, resource in sorted(args.manifest.resources.items()):
+        try:
+            out[res_name] = _settings_of(res_name, resource, args)
+        except _OptionProblems as err:
+            problems += err.problems
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return out
+
+
+class _OptionProblems(ConfigError):
+    """What is wrong with one resource's options, as `resources.<name>.options.<key>: why`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _settings_of(
+    res_name: str, resource: Resource, args: AppArgs
+) -> DatabaseSettings | CacheSettings | None:
+    options = resource.options
+    key = f"resources.{res_name}.options"
+    refused: dict[str, tuple[bool, str]] = {}
+    if isinstance(options, (PostgresOptions, MysqlOptions)):
+        port = 5432 if isinstance(options, PostgresOptions) else 3306
+        refused = {
+            "encrypted": (not options.encrypted, "paaskit always encrypts databases"),
+            "port": (options.port != port, f"paaskit's {resource.kind} databases listen on {port}"),
+            "iops": (
+                options.iops is not None,
+                "gp3's baseline is used; provisioned IOPS are not supported yet",
+            ),
+            "autoMinorVersionUpgrade": (
+                not options.auto_minor_version_upgrade,
+                "minor versions carry security fixes; paaskit always applies them in the "
+                "maintenance window",
+            ),
+        }
+    elif isinstance(options, RedisOptions):
+        refused = {
+            "encrypted": (not options.encrypted, "paaskit always encrypts caches at rest"),
+            "transitEncryption": (
+                not options.transit_encryption,
+                "AUTH works only over TLS, and without AUTH any process that reaches the nodes "
+                "reads the data",
+            ),
+            "autoMinorVersionUpgrade": (
+                not options.auto_minor_version_upgrade,
+                "minor versions carry security fixes; paaskit always applies them in the "
+                "maintenance window",
+            ),
+        }
+    wrong = [
+        f"{key}.{option}: not supported: {why}" for option, (bad, why) in refused.items() if bad
+    ]
+    if wrong:
+        raise _OptionProblems(wrong)
+    if isinstance(options, PostgresOptions) and options.shared:
+        if args.rack.database is None:
+            raise _OptionProblems(
+                [
+                    f"{key}.shared: the rack has no shared database (set database: true on the "
+                    "rack), or drop shared"
+                ]
+            )
+        return None
+    tags = dict(args.tags)
+    if isinstance(options, (PostgresOptions, MysqlOptions)):
+        values: dict[str, Any] = {
+            "engine": resource.kind,
+            "instance_class": options.instance_class,
+            "allocated_storage": options.storage,
+            "max_allocated_storage": max(100, options.storage * 2),
+            "multi_az": options.durable,
+            "backup_retention_days": options.backup_retention_period,
+            "backup_window": options.preferred_backup_window,
+            "maintenance_window": options.preferred_maintenance_window,
+            "allow_major_version_upgrade": options.allow_major_version_upgrade,
+            "throwaway": args.throwaway or not options.deletion_protection,
+            "tags": tags,
+        }
+        if options.version is not None:
+            values["engine_version"] = options.version
+        return _validated(DatabaseSettings, values, key, _DATABASE_OPTIONS)
+    if isinstance(options, RedisOptions):
+        values = {
+            "engine": options.engine or redis_engine_for(options.version),
+            "node_type": options.instance_class,
+            "nodes": options.nodes,
+            "multi_az": options.durable,
+            "throwaway": args.throwaway or not options.deletion_protection,
+            "tags": tags,
+        }
+    else:
+        assert isinstance(options, MemcachedOptions)
+        values = {
+            "engine": "memcached",
+            "node_type": options.instance_class,
+            "nodes": options.nodes,
+            "transit_encryption": options.transit_encryption,
+            "throwaway": args.throwaway or not options.deletion_protection,
+            "tags": tags,
+        }
+    if options.version is not None:
+        values["engine_version"] = options.version
+    return _validated(CacheSettings, values, key, _CACHE_OPTIONS)
+
+
+def _validated(
+    model: type[DatabaseSettings] | type[CacheSettings],
+    values: dict[str, Any],
+    key: str,
+    options: Mapping[str, str],
+) -> DatabaseSettings | CacheSettings:
+    """`model(**values)`, or its problems named by the manifest options that gave the values."""
+    try:
+        return model(**values)
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = str(error["loc"][0]) if error["loc"] else ""
+            if not field and (lead := re.match(r"(\w+): (.*)", message, re.S)):
+                field, message = lead[1], lead[2]
+            option = options.get(field)
+            where = f"{key}.{option}" if option else (f"{key} ({field})" if field else key)
+            problems.append(f"{where}: {message}")
+        raise _OptionProblems(problems) from None
+
+
 def _require_shared(res_name: str) -> Any:
     def check(host: Any) -> str:
         if not host:
@@ -1412,15 +1648,16 @@ def _merge_entries(groups: list[list[dict[str, Any]]]) -> list[dict[str, str]]:
     return [merged[name] for name in sorted(merged)]
 
 
-def _link_entries(arn: str, prefix: str, url_env: str | None) -> list[dict[str, str]]:
+def _link_entries(
+    arn: str, prefix: str, url_env: str | None, *, libpq: bool = True
+) -> list[dict[str, str]]:
     """ECS `secrets` of a link: the URL, and (unless the link renames its URL) the password,
-    by JSON key of the link secret (`<arn>:<key>::`, ECS agent 1.37+)."""
+    and libpq's `PGPASSWORD` for PostgreSQL, by JSON key of the link secret (`<arn>:<key>::`,
+    ECS agent 1.37+)."""
     entries = [{"name": url_env or f"{prefix}_URL", "valueFrom": f"{arn}:url::"}]
     if url_env is None:
-        entries += [
-            {"name": f"{prefix}_PASS", "valueFrom": f"{arn}:password::"},
-            {"name": "PGPASSWORD", "valueFrom": f"{arn}:password::"},
-        ]
+        names = [f"{prefix}_PASS"] + (["PGPASSWORD"] if libpq else [])
+        entries += [{"name": name, "valueFrom": f"{arn}:password::"} for name in names]
     return entries
 
 

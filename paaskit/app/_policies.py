@@ -132,10 +132,12 @@ def runner_policy(
     link_secrets: list[str],
     kms_keys: Sequence[str | None],
     failure_queue: str | None = None,
+    caches: Sequence[str] = (),
 ) -> str:
     """The deploy runner's policy: run and watch this app's release tasks, check its services'
-    deployments, write its link secrets from their sources, restart its services, write its
-    release records, and keep the rotation events it failed to handle in its failure queue.
+    deployments, write its link secrets from their sources, set the AUTH token of its caches
+    (their replication groups' ARNs, `caches`), restart its services, write its release
+    records, and keep the rotation events it failed to handle in its failure queue.
 
     Services are named by Pulumi (`<app>-<service>-<suffix>`) after the runner must exist
     (they wait for its releases), so they are reached by the cluster and their tags.
@@ -180,6 +182,22 @@ def runner_policy(
             _statement(
                 ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
                 sorted(set(link_secrets)),
+            )
+        )
+    if caches:
+        # The token is set with ModifyReplicationGroup (ROTATE, then SET); the runner reads the
+        # group's status and AuthTokenEnabled between the two. A group's member clusters
+        # (`<group>-001`...) are named too: a modification applies to them, and IAM may
+        # check them (moto enforces no IAM, so this is not shown offline).
+        members = [
+            group.replace(":replicationgroup:", ":cluster:") + "-*"
+            for group in caches
+            if ":replicationgroup:" in group
+        ]
+        statements.append(
+            _statement(
+                ["elasticache:DescribeReplicationGroups", "elasticache:ModifyReplicationGroup"],
+                sorted(set(caches) | set(members)),
             )
         )
     if failure_queue:

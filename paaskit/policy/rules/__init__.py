@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from paaskit.policy.model import Rule
 
-from . import cdn, compute, containers, database, iam, loadbalancer, network, serverless, storage
+from . import (
+    cache,
+    cdn,
+    compute,
+    containers,
+    database,
+    iam,
+    loadbalancer,
+    network,
+    serverless,
+    storage,
+)
 
 RULES: tuple[Rule, ...] = tuple(
     rule
@@ -21,6 +32,7 @@ RULES: tuple[Rule, ...] = tuple(
         storage,
         cdn,
         database,
+        cache,
         iam,
         serverless,
     )
