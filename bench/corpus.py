@@ -195,7 +195,8 @@ _CATEGORIES = [
     # port (its `ports`, if any, are reached inside the rack only, as on Convox).
     (r"\.(domain|sticky): .*(routes to a port|need a port)", "no port to route to"),
     (r"\.domain$", "domains (issue 12)"),
-    (r"^resources\.[\w-]+\.type$", "resource types (issue 17, part 2)"),
+    (r"^resources\.[\w-]+\.type$", "resource types"),
+    (r"^resources\.[\w-]+\.options\.version$", "engine versions past their support"),
     (r"\.volumes(\[\d+\])?$", "volumes"),
     (r"\.(ports|internalAndExternal|links)(\[\d+\])?$", "internal services"),
     (r"^balancers$", "custom balancers"),

@@ -9,6 +9,7 @@ the exceptions in `paaskit.errors`; `docs/` describes each component.
 # First: loads pulumi_aws without the deprecation warnings of modules paaskit never uses.
 from . import _providers  # noqa: F401  (isort: skip)
 from .app import App, AppArgs
+from .cache import Cache, CacheArgs, CacheSettings
 from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
 from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .database import Database, DatabaseArgs, DatabaseSettings
@@ -20,6 +21,9 @@ from .volume import Volume, VolumeArgs, VolumeSettings
 __all__ = [
     "App",
     "AppArgs",
+    "Cache",
+    "CacheArgs",
+    "CacheSettings",
     "Cdn",
     "CdnArgs",
     "CdnSettings",

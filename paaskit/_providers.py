@@ -32,6 +32,7 @@ SERVICES = (
     "ecr",
     "ecs",
     "efs",
+    "elasticache",
     "elb",
     "iam",
     "lambda_",

@@ -1,4 +1,5 @@
-"""What AWS's API models state about values users give: region and zone names, tag rules.
+"""What AWS's API models state about values users give: region and zone names, tag rules, and
+the lengths and ranges of request members a manifest fills (`member_rules`).
 
 The rules come from botocore's service models and partition data, through a
 table generated from them (`paaskit/data/aws_api.json`, by
@@ -27,7 +28,9 @@ from typing import Any
 from ._suggest import suggestions
 
 __all__ = [
+    "MemberRules",
     "TagRules",
+    "member_rules",
     "region_problem",
     "regions",
     "tag_rules",
@@ -143,4 +146,35 @@ def tag_rules() -> TagRules:
         value_max=int(tags["value_max"]),
         characters=str(tags["characters"]),
         per_resource=int(tags["per_resource"]),
+    )
+
+
+@dataclass(frozen=True)
+class MemberRules:
+    """What botocore states of one request member (`elbv2:CreateTargetGroup.HealthCheckPath`):
+    a length for strings, a range for numbers."""
+
+    name: str
+    shape: str
+    min: int | None
+    max: int | None
+    pattern: str | None
+
+    def __str__(self) -> str:
+        return f"{self.name} in botocore {_table()['botocore_version']}"
+
+
+def member_rules(name: str) -> MemberRules:
+    """The rules of `service:Operation.Member`, from the table (`MEMBERS` of the generator
+    lists the members it holds; a KeyError names the ones there are)."""
+    members = _table()["members"]
+    if name not in members:
+        raise KeyError(f"{name!r} is not in paaskit's table (it has: {', '.join(members)})")
+    found = members[name]
+    return MemberRules(
+        name=name,
+        shape=str(found["shape"]),
+        min=found.get("min"),
+        max=found.get("max"),
+        pattern=found.get("pattern"),
     )

@@ -155,7 +155,10 @@ def has_shell_syntax(command: str) -> bool:
     """
     if _unquoted_syntax(command):
         return True
-    words = shlex.split(command)
+    try:
+        words = shlex.split(command)
+    except ValueError:  # a trailing backslash, say: let sh read it as sh does
+        return True
     return bool(words) and (words[0] in _SHELL_WORDS or bool(_ASSIGNMENT.match(words[0])))
 
 

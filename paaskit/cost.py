@@ -2,7 +2,8 @@
 
 `estimate(plan)` reads the plan's records (never paaskit's components) and
 prices what runs by the hour: EC2 nodes, NAT, public IPv4 addresses, the load
-balancer, interface endpoints, RDS, EBS volumes, Container Insights, secrets.
+balancer, interface endpoints, RDS, ElastiCache nodes, EBS volumes, Container
+Insights, secrets.
 Prices are us-east-1 list prices from `paaskit/data/prices-us-east-1.json`,
 with the date they were gathered; prices change, and other regions differ.
 
@@ -68,6 +69,7 @@ NOT_COUNTED: tuple[str, ...] = (
     "RDS backup storage beyond the free allowance ($0.095/GB-month) and snapshots",
     "EFS storage, elastic throughput and backups (an app's volumes: nothing fixed, by the GB), "
     "and an app's internal names (a Route 53 private zone and Cloud Map instances; not in the price table yet)",
+    "ElastiCache snapshots beyond the one per cache that is free, and data transfer between zones to replicas",
     "taxes, support plans; Savings Plans or reserved instances would lower the on-demand lines",
 )
 
@@ -338,17 +340,18 @@ class _Pricer:
     # --- data ----------------------------------------------------------------------
 
     def database(self, r: ResourceRecord) -> None:
-        rds = self.prices["rds_postgres_hourly"]
+        engine = r.inputs.get("engine", "postgres")
+        table = "rds_mysql_hourly" if engine in ("mysql", "mariadb") else "rds_postgres_hourly"
+        rds = self.prices[table]
         klass = r.inputs.get("instanceClass")
         multi = flag(r.inputs.get("multiAz")) is True
         price = rds["classes"].get(klass) if isinstance(klass, str) else None
-        engine = r.inputs.get("engine", "postgres")
         what = (
             f"RDS {engine} {klass}"
             + (" Multi-AZ" if multi else "")
             + (" (replica)" if r.inputs.get("replicateSourceDb") else "")
         )
-        if price is None or engine not in ("postgres", None):
+        if price is None or engine not in ("postgres", "mysql", "mariadb", None):
             self.add(what, r, None, f"no price for {engine} {klass} in the table")
         else:
             hourly = price["multi_az" if multi else "single_az"]
@@ -365,6 +368,27 @@ class _Pricer:
             )
         if flag(r.inputs.get("manageMasterUserPassword")):
             self.secret(r, "Secrets Manager secret (RDS-managed master password)")
+
+    def cache(self, r: ResourceRecord) -> None:
+        """ElastiCache nodes: a replication group's (primary and replicas) or a cluster's."""
+        table = self.prices["elasticache_node_hourly"]
+        if r.type == t.CACHE_REPLICATION_GROUP:
+            engine = str(r.inputs.get("engine") or "redis")
+            nodes = int(number(r.inputs.get("numCacheClusters")) or 1)
+        else:
+            engine = str(r.inputs.get("engine") or "memcached")
+            nodes = int(number(r.inputs.get("numCacheNodes")) or 1)
+        node = r.inputs.get("nodeType")
+        label = {"valkey": "Valkey", "redis": "Redis OSS", "memcached": "Memcached"}.get(
+            engine, engine
+        )
+        what = f"ElastiCache {label} {nodes} x {node}"
+        hourly = table["engines"].get(engine, {}).get(node) if isinstance(node, str) else None
+        if hourly is None:
+            self.add(what, r, None, f"no price for {engine} {node} in the table")
+            return
+        note = " (low confidence)" if table.get("low_confidence") else ""
+        self.add(what, r, nodes * HOURS * hourly, f"{nodes} x {HOURS} h x ${hourly}/h{note}")
 
     def secret(self, r: ResourceRecord, item: str = "Secrets Manager secret") -> None:
         month = self.prices["secrets_manager_secret_month"]
@@ -494,6 +518,8 @@ def estimate(
         t.EIP: pricer.eip,
         t.VPC_ENDPOINT: pricer.endpoint,
         t.DB_INSTANCE: pricer.database,
+        t.CACHE_REPLICATION_GROUP: pricer.cache,
+        t.CACHE_CLUSTER: pricer.cache,
         t.SECRET: pricer.secret,
         t.ECS_CLUSTER: pricer.cluster,
         t.DISTRIBUTION: pricer.distribution,

@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import PaaskitError
 from .plan import Plan, PlanIndex, ResourceRecord
@@ -167,6 +167,7 @@ class _Builder:
         self.services()
         self.clusters()
         self.databases()
+        self.caches()
         self.service_resources()
         self.timers()
         self.lb_to_nodes()
@@ -424,13 +425,32 @@ class _Builder:
                 )
                 self.d.link(node, standby, "synchronous copy", dashed=True)
             port = db.inputs.get("port", 5432 if engine == "postgres" else "")
-            for group in self.index.dependencies(db, t.SECURITY_GROUP):
-                for rule in self.index.attached(group, t.SG_INGRESS, "securityGroupId"):
-                    for source in self.index.dependencies(rule, t.SECURITY_GROUP):
-                        if source.urn == group.urn:
-                            continue
-                        for user in self.users_of(source):
-                            self.d.link(user, node, str(rule.inputs.get("fromPort", port)))
+            self.admitted(db, node, port)
+
+    def admitted(self, store: ResourceRecord, node: str, port: Any) -> None:
+        """Links from whoever the data store's security groups admit."""
+        for group in self.index.dependencies(store, t.SECURITY_GROUP):
+            for rule in self.index.attached(group, t.SG_INGRESS, "securityGroupId"):
+                for source in self.index.dependencies(rule, t.SECURITY_GROUP):
+                    if source.urn == group.urn:
+                        continue
+                    for user in self.users_of(source):
+                        self.d.link(user, node, str(rule.inputs.get("fromPort", port)))
+
+    def caches(self) -> None:
+        """ElastiCache: a replication group (Valkey, Redis OSS) or a Memcached cluster."""
+        zones = self.d.zones
+        for cache in self.managed(t.CACHE_REPLICATION_GROUP, t.CACHE_CLUSTER):
+            group = cache.type == t.CACHE_REPLICATION_GROUP
+            engine = str(cache.inputs.get("engine") or ("redis" if group else "memcached"))
+            count = cache.inputs.get("numCacheClusters" if group else "numCacheNodes") or 1
+            label = (
+                f"ElastiCache {engine}\n{cache.name}\n{count} x {cache.inputs.get('nodeType', '')}"
+            ).rstrip()
+            node = self.d.add(
+                Node(cache.urn, label, "database", "private", zones[0] if zones else None)
+            )
+            self.admitted(cache, node, cache.inputs.get("port", 6379 if group else 11211))
 
     def nat(self) -> None:
         nats: dict[str | None, str] = {}
@@ -466,9 +486,10 @@ class _Builder:
             if task is None:
                 continue
             near = [task, *self.index.dependencies(task)]
-            found = {r.urn: r for r in near if r.type == t.DB_INSTANCE}
+            stores = (t.DB_INSTANCE, t.CACHE_REPLICATION_GROUP, t.CACHE_CLUSTER)
+            found = {r.urn: r for r in near if r.type in stores}
             for record in near:
-                found.update({d.urn: d for d in self.index.dependencies(record, t.DB_INSTANCE)})
+                found.update({d.urn: d for d in self.index.dependencies(record, *stores)})
             for db in found.values():
                 if any(n.id == db.urn for n in self.d.nodes):
                     port = db.inputs.get("port") or (

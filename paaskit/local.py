@@ -42,6 +42,7 @@ from .buildpack import (
     image_command,
     process_environment,
     read_procfile,
+    service_process,
 )
 from .errors import PaaskitError
 from .manifest import MANIFEST_FILENAMES, ManifestError, load_manifest
@@ -268,10 +269,12 @@ def _service_argv(
     """What the service's container runs: its command, its Procfile process, its image's CMD."""
     if command is not None:
         return command_argv(command) if isinstance(command, str) else tuple(command)
+    own = (folder / dockerfile).is_file()
+    process = service_process(folder, name, own_dockerfile=own)
     procfile = read_procfile(folder)
-    if procfile is not None and (name in procfile.processes or not (folder / dockerfile).is_file()):
-        return command_argv(procfile.command(name))
-    if (folder / dockerfile).is_file():
+    if process is not None and procfile is not None:
+        return command_argv(procfile.command(process))
+    if own:
         entrypoint, cmd = image_command((folder / dockerfile).read_text(encoding="utf-8"))
         argv = (*(entrypoint or ()), *(cmd or ()))
         if argv:

@@ -159,6 +159,16 @@ RULES: dict[str, NameRule] = {
                                     types=("aws:rds/parameterGroup:ParameterGroup",)),
     "rds_subnet_group": NameRule("RDS subnet group name", 255, "a-z0-9._ -", "lowercase letters, digits, periods, underscores, spaces and hyphens",
                                  lowercase=True, generated_lowercase=True, types=("aws:rds/subnetGroup:SubnetGroup",)),
+    # ElastiCache: "1 to 40 (a cluster's id: 50) alphanumeric characters or hyphens, a letter
+    # first, no trailing hyphen, no two hyphens in a row", stored lowercase.
+    "elasticache_group": NameRule("ElastiCache replication group id", 40, "a-z0-9-", "lowercase letters, digits and hyphens",
+                                  lowercase=True, must_start_with_letter=True, also=_rds_identifier, prop="replicationGroupId",
+                                  types=("aws:elasticache/replicationGroup:ReplicationGroup",)),
+    "elasticache_cluster": NameRule("ElastiCache cluster id", 50, "a-z0-9-", "lowercase letters, digits and hyphens",
+                                    lowercase=True, must_start_with_letter=True, also=_rds_identifier, prop="clusterId",
+                                    types=("aws:elasticache/cluster:Cluster",)),
+    "elasticache_subnet_group": NameRule("ElastiCache subnet group name", 255, "a-z0-9-", _LETTERS, lowercase=True,
+                                         generated_lowercase=True, types=("aws:elasticache/subnetGroup:SubnetGroup",)),
     "iam_role": NameRule("IAM role name", 64, "a-zA-Z0-9_+=,.@-", _IAM, prefix_max=38, types=("aws:iam/role:Role",)),
     "iam_policy": NameRule("IAM policy name", 128, "a-zA-Z0-9_+=,.@-", _IAM, prefix_max=102, types=("aws:iam/policy:Policy",)),
     "iam_role_policy": NameRule("IAM role policy name", 128, "a-zA-Z0-9_+=,.@-", _IAM, prefix_max=102, types=("aws:iam/rolePolicy:RolePolicy",)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import ClassVar, Literal
 
 import pulumi
@@ -27,6 +27,7 @@ __all__ = [
     "NatMode",
     "Network",
     "NetworkArgs",
+    "endpoint_services",
     "subnet_layout",
 ]
 
@@ -36,6 +37,9 @@ ENDPOINT_SERVICES: dict[str, tuple[str, ...]] = {
     "ecr": ("ecr.api", "ecr.dkr"),
     "logs": ("logs",),
     "ssm": ("ssm", "ssmmessages", "ec2messages"),
+    # ECS Exec's sessions only (`paaskit exec`): the SSM agent ECS runs in a task needs
+    # ssmmessages and nothing else of Systems Manager.
+    "ssmmessages": ("ssmmessages",),
     "ecs": ("ecs", "ecs-agent", "ecs-telemetry"),
     "secretsmanager": ("secretsmanager",),
     "sts": ("sts",),
@@ -47,6 +51,15 @@ _PRIVATE_RANGES: list[ipaddress.IPv4Network] = [
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 ]
 _MAX_ZONES = 4  # what the layout has room for; settings allow 2 or 3 today
+
+
+def endpoint_services(endpoints: Iterable[str]) -> list[str]:
+    """The AWS services the interface endpoints named in settings cover, each once (`ssm`
+    covers `ssmmessages` too), by name then service, as they are made."""
+    services: list[str] = []
+    for name in sorted(set(endpoints)):
+        services += [s for s in ENDPOINT_SERVICES[name] if s not in services]
+    return services
 
 
 def subnet_layout(cidr: str, zones: int) -> list[tuple[str, str]]:
@@ -85,9 +98,9 @@ class NetworkArgs(ComponentArgs):
     """Make private subnets. Default on: nodes and databases live there, never
     reachable from the internet."""
 
-    endpoints: list[Literal["ecr", "logs", "ssm", "ecs", "secretsmanager", "sts"]] = Field(
-        default_factory=list
-    )
+    endpoints: list[
+        Literal["ecr", "logs", "ssm", "ssmmessages", "ecs", "secretsmanager", "sts"]
+    ] = Field(default_factory=list)
     """Interface endpoints in the private subnets, for racks that avoid NAT (each
     billed per zone and hour: `paaskit cost` shows it). Default none; the S3
     gateway endpoint is always made, and is free."""
@@ -571,22 +584,21 @@ class Network(Component):
             description="HTTPS to AWS APIs from inside the VPC",
         )
         made = []
-        for group in sorted(set(self.args.endpoints)):
-            for service in ENDPOINT_SERVICES[group]:
-                made.append(
-                    self.child(
-                        "endpoint",
-                        aws.ec2.VpcEndpoint,
-                        f"{service.replace('.', '-')}-endpoint",
-                        at=service,
-                        vpc_id=self.vpc.id,
-                        service_name=self._service(service),
-                        vpc_endpoint_type="Interface",
-                        private_dns_enabled=True,
-                        subnet_ids=[s.id for s in self.private_subnets],
-                        security_group_ids=[sg.id],
-                    )
+        for service in endpoint_services(self.args.endpoints):
+            made.append(
+                self.child(
+                    "endpoint",
+                    aws.ec2.VpcEndpoint,
+                    f"{service.replace('.', '-')}-endpoint",
+                    at=service,
+                    vpc_id=self.vpc.id,
+                    service_name=self._service(service),
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=[s.id for s in self.private_subnets],
+                    security_group_ids=[sg.id],
                 )
+            )
         return made
 
     def _flow_logs(self) -> aws.ec2.FlowLog:

@@ -21,7 +21,8 @@ that service's operations (AWS's own list, from botocore's models, shipped as
   Lambda, EC2 or the scheduler; pushing images for a docker build; invoking a
   function for `aws:lambda/invocation:Invocation`; and the calls every stack
   makes (`sts:GetCallerIdentity`, `iam:CreateServiceLinkedRole` for the
-  service-linked roles ECS, ELB, Auto Scaling and RDS create on first use).
+  service-linked roles ECS, ELB, Auto Scaling and RDS create on first use,
+  `ssm:GetParameter` for a pinned app's release record).
 
 Resources are `*`: the actions are as narrow as the types, and the policy is
 a starting point to scope further with `paaskit:*` tag conditions. IAM allows
@@ -161,6 +162,8 @@ NOUNS: dict[str, tuple[str, ...]] = {
     "aws:ec2/eip:Eip": ("Address",),
     "aws:ec2/flowLog:FlowLog": ("FlowLogs",),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ("RouteTable",),
+    "aws:elasticache/cluster:Cluster": ("CacheCluster",),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("CacheSubnetGroup",),
     "aws:ecr/repository:Repository": (
         "Repository",
         "ImageScanningConfiguration",
@@ -235,6 +238,10 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "aws:efs/mountTarget:MountTarget": (
         "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"),
     "docker:index/image:Image": _ECR_PUSH,
+    # Slow and engine logs to CloudWatch Logs (ElastiCache's "Logging destinations" page).
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"),
     # S3's IAM action names differ from its API's operation names: listed, not derived.
     "aws:s3/bucket:Bucket": ("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", *_S3_BUCKET_SETTINGS),
     "aws:s3/bucketV2:BucketV2": ("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", *_S3_BUCKET_SETTINGS),
@@ -258,8 +265,10 @@ EXTRA: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 """Actions a type needs that its operations' names cannot say."""
 
-BASE = ("sts:GetCallerIdentity", "iam:CreateServiceLinkedRole")
-"""What every stack needs: who am I (account id in ARNs), and AWS's service-linked roles."""
+BASE = ("sts:GetCallerIdentity", "iam:CreateServiceLinkedRole", "ssm:GetParameter")
+"""What every stack needs: who am I (account id in ARNs), AWS's service-linked roles, and
+reading one SSM parameter (an app pinned by `paaskit rollback` reads its release record
+while planning, whether or not it has settings of its own)."""
 
 NOT_AWS = re.compile(r"^(pulumi:|paaskit:)")
 """Types that make no AWS call of their own: the stack, stack references, providers, components."""

@@ -16,12 +16,12 @@ from pydantic import Field, field_validator, model_validator
 
 from ._component import Child, Component, merged, one
 from .cdn import Cdn, CdnArgs, CdnSettings, Edge, EdgeArgs, EdgeSettings
-from .cluster import SpotCluster, SpotClusterArgs, SpotClusterSettings
+from .cluster import ECS_CONFIG, SpotCluster, SpotClusterArgs, SpotClusterSettings
 from .config import ComponentArgs, ConfigError, Input, RetentionDays, Transform, derive
 from .database import Database, DatabaseArgs, DatabaseSettings
 from .instance_types import instance_type
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
-from .network import Network, NetworkArgs
+from .network import ENDPOINT_SERVICES, Network, NetworkArgs, endpoint_services
 from .tags import RACK_TAG
 
 __all__ = [
@@ -35,7 +35,8 @@ __all__ = [
     "SharedDatabase",
 ]
 
-_NAT_FREE_ENDPOINTS = {"ecs", "ecr", "logs"}
+_NAT_FREE_ENDPOINTS = ("ecr", "ecs", "logs", "ssmmessages")
+"""The interface endpoints a rack without NAT needs (`ssm` covers `ssmmessages` too)."""
 
 LegacyEdge = Literal["keep", "retire"]
 """What a rack does with the public load balancer and shared distribution of racks
@@ -180,12 +181,23 @@ class RackArgs(ComponentArgs):
             raise ValueError(
                 "database: lives in the private subnets, but network.private_subnets is off"
             )
-        if self.network.nat == "none" and not set(self.network.endpoints) >= _NAT_FREE_ENDPOINTS:
-            missing = ", ".join(sorted(_NAT_FREE_ENDPOINTS - set(self.network.endpoints)))
+        if self.database is not None and self.database.engine != "postgres":
             raise ValueError(
-                f"network.nat: with 'none', nodes reach ECS, ECR and CloudWatch Logs only "
-                f"through endpoints; add {missing} to network.endpoints, or choose a NAT"
+                f"database.engine: {self.database.engine!r}; the rack's shared database is "
+                "PostgreSQL (apps link it as such); give an app its own mysql or mariadb resource"
             )
+        if self.network.nat == "none":
+            covered = set(endpoint_services(self.network.endpoints))
+            missing = [
+                name for name in _NAT_FREE_ENDPOINTS if not set(ENDPOINT_SERVICES[name]) <= covered
+            ]
+            if missing:
+                raise ValueError(
+                    "network.nat: with 'none', nodes reach ECS, ECR and CloudWatch Logs, and "
+                    "ECS Exec's sessions reach Systems Manager (paaskit exec), only through "
+                    f"interface endpoints; add {', '.join(missing)} to network.endpoints, or "
+                    "choose a NAT"
+                )
         return self
 
 
@@ -376,8 +388,10 @@ class Rack(Component):
 
     def _nodes(self) -> pulumi.Output[dict[str, Any]]:
         """What the rack's nodes are, for the cost of an app read from its own plan: its
-        share of them, by the CPU and memory its tasks reserve (`paaskit cost`)."""
+        share of them, by the CPU and memory its tasks reserve (`paaskit cost`); and for an
+        app's checks, the memory of each node the ECS agent keeps from tasks."""
         settings = self.args.cluster
+        reserved = {**ECS_CONFIG, **settings.ecs_config}.get("ECS_RESERVED_MEMORY", "0").strip()
 
         def describe(types: list[str]) -> dict[str, Any]:
             first = instance_type(types[0]) if types else None
@@ -390,6 +404,7 @@ class Rack(Component):
                 "maxNodes": settings.max_size,
                 "onDemandBase": settings.on_demand_base,
                 "onDemandPercentage": settings.on_demand_percentage,
+                "reservedMemoryMib": int(reserved) if reserved.isdigit() else 0,
             }
 
         return self.cluster.instance_types.apply(describe)
@@ -638,7 +653,8 @@ class RackInfo:
     edge: EdgeInfo
     """The internal load balancer and the edge: what an app's routes and distributions use."""
     nodes: pulumi.Input[dict[str, Any]] | None = None
-    """The rack's nodes (`instanceType`, `minNodes`, ...), for an app's share of their cost."""
+    """The rack's nodes (`instanceType`, `instanceTypes`, `maxNodes`, `reservedMemoryMib`,
+    ...), for an app's share of their cost and its check that its tasks fit them."""
     listener_arn: Input | None = None
     """The listener apps built before the edge attach their rules to: a legacy load
     balancer's while the rack keeps one (`legacy_edge`), else the internal one's."""

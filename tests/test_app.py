@@ -523,6 +523,92 @@ def test_timers_run_their_command_as_a_task_of_their_service(shop):
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
 
 
+# --- day-2 operations: exec, old revisions, release records -------------------------
+
+
+def test_services_start_their_tasks_with_ecs_exec_and_task_roles_may_open_its_channels(shop):
+    for service in ("web", "worker", "agent", "scheduler"):
+        assert shop.named(f"shop-{service}").inputs["enableExecuteCommand"] is True
+        exec_policy = shop.named(f"shop-{service}-exec-policy")
+        role = shop.named(f"shop-{service}-task-role")
+        assert role.urn in exec_policy.dependencies
+        (statement,) = json.loads(exec_policy.inputs["policy"])["Statement"]
+        assert statement == {
+            "Effect": "Allow",
+            "Action": [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+            ],
+            "Resource": "*",
+        }
+
+
+def test_the_exec_statement_raises_no_policy_finding(shop):
+    # ssmmessages has no resource-level permissions: "*" is what AWS allows (PK-IAM-005).
+    from paaskit.policy import evaluate
+
+    findings = [
+        f for f in evaluate(shop).findings if f.urn.endswith("-exec-policy") and not f.waived
+    ]
+    assert findings == []
+
+
+def test_replaced_task_definitions_stay_registered_for_rollbacks(shop):
+    for record in shop.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        assert record.inputs["skipDestroy"] is True, record.name
+
+
+def test_the_release_is_recorded_once_every_deploy_check_passed(shop):
+    record = shop.named("shop-record")
+    assert shop.named("shop-release").urn in record.dependencies  # the runner
+    for service in ("web", "worker", "agent", "scheduler"):
+        assert shop.named(f"shop-{service}-verify").urn in record.dependencies
+    event = json.loads(record.inputs["input"])
+    assert (event["action"], event["rack"], event["app"]) == ("record", "rack", "shop")
+    assert set(event["services"]) == {"web", "worker", "agent", "scheduler"}
+    web = event["services"]["web"]
+    assert (
+        web["taskDefinition"]
+        == json.loads(shop.named("shop-web-verify").inputs["input"])["taskDefinition"]
+    )
+    assert web["image"] == container(shop, "web")["image"]
+    # The release command as its invocation ran it, and its result (none offline).
+    assert web["release"] == {"command": ["python", "manage.py", "migrate"], "result": None}
+    assert shop.named("shop-web-release").urn in record.dependencies
+    assert "release" not in event["services"]["worker"]
+    assert event["services"]["agent"]["image"] == "public.ecr.aws/datadog/agent:7"
+
+
+def test_the_record_event_is_what_the_runner_records(shop, aws):
+    """The planned event, run through the runner's record action against moto's SSM."""
+    import boto3
+
+    from paaskit.release import records
+    from paaskit.release.recorder import record_release
+
+    event = json.loads(shop.named("shop-record").inputs["input"])
+    done = record_release(event, ssm=boto3.client("ssm"))
+    assert done["status"] == "recorded"
+    (release,) = records.history(boto3.client("ssm"), rack="rack", app="shop")
+    assert release.services["web"].task_definition == records.short_task_definition(
+        event["services"]["web"]["taskDefinition"]
+    )
+    assert release.services["web"].release == records.ReleaseCommand(
+        ("python", "manage.py", "migrate"), None, None
+    )
+
+
+def test_the_runner_may_write_only_this_apps_release_record(shop):
+    statements = policy(shop, "shop-release-policy")
+    (ssm,) = [s for s in statements if any(a.startswith("ssm:") for a in s["Action"])]
+    assert ssm["Action"] == ["ssm:AddTagsToResource", "ssm:GetParameter", "ssm:PutParameter"]
+    assert ssm["Resource"] == [
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/paaskit/rack/shop/release-record"
+    ]
+
+
 # --- mistakes ----------------------------------------------------------------------
 
 

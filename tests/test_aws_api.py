@@ -91,3 +91,25 @@ def test_tag_rules_are_the_strictest_botocore_states():
 )
 def test_a_tag_is_checked_against_the_rules(key, value, allowed):
     assert (tag_rules().problems(key, value) == []) is allowed
+
+
+def test_member_rules_are_botocores():
+    import botocore.session
+
+    from paaskit.aws_api import member_rules
+    from paaskit.data.generate_aws_api import MEMBERS
+
+    session = botocore.session.get_session()
+    for service, operation, member in MEMBERS:
+        shape = session.get_service_model(service).operation_model(operation).input_shape
+        stated = shape.members[member].metadata
+        rules = member_rules(f"{service}:{operation}.{member}")
+        assert (rules.min, rules.max, rules.pattern) == (
+            stated.get("min"),
+            stated.get("max"),
+            stated.get("pattern"),
+        )
+    path = member_rules("elbv2:CreateTargetGroup.HealthCheckPath")
+    assert (path.min, path.max) == (1, 1024)
+    with pytest.raises(KeyError, match="not in paaskit's table"):
+        member_rules("ecs:CreateService.nope")

@@ -27,5 +27,6 @@ def test_the_benchmark_counts_services_of_one_app_when_asked(capsys):
     assert plan_scaling.main(["1", "3", "--repeat", "1", "--services"]) == 0
     header, first, second = capsys.readouterr().out.splitlines()[:3]
     assert header.split()[0] == "svcs"
-    # Each service adds its role, grant, access point, name, task, service and deploy check.
-    assert int(second.split()[1]) - int(first.split()[1]) == 2 * 7
+    # Each service adds its role, volume grant, ECS Exec grant, access point, name, task,
+    # service and deploy check.
+    assert int(second.split()[1]) - int(first.split()[1]) == 2 * 8

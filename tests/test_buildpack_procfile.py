@@ -18,6 +18,7 @@ from paaskit.buildpack import (
     process_command,
     read_procfile,
     release_command,
+    service_process,
 )
 
 APPS = Path(__file__).parent / "data" / "apps"
@@ -73,6 +74,19 @@ def test_a_missing_process_names_the_procfile_and_what_it_has(tmp_path: Path) ->
         match=re.escape(f"{tmp_path / 'Procfile'}: no 'worker' process (has: web, release)"),
     ):
         process_command(tmp_path, "worker")
+
+
+def test_one_rule_says_which_process_a_service_runs(tmp_path: Path) -> None:
+    # The App's rule and `paaskit start`'s: the process of the service's own name.
+    (tmp_path / "Procfile").write_text("web: gunicorn app:app\nworker: rq worker\n")
+    assert service_process(tmp_path, "worker", own_dockerfile=False) == "worker"
+    assert service_process(tmp_path, "worker", own_dockerfile=True) == "worker"
+    # An own Dockerfile without the process runs its image's CMD...
+    assert service_process(tmp_path, "clock", own_dockerfile=True) is None
+    # ...a generated one has nothing else to run: never the web server by default.
+    with pytest.raises(BuildpackError, match=r"Procfile: no 'clock' process \(has: web, worker\)"):
+        service_process(tmp_path, "clock", own_dockerfile=False)
+    assert service_process(tmp_path / "missing", "web", own_dockerfile=False) is None
 
 
 def test_no_procfile_means_no_process_and_no_release(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -616,3 +617,31 @@ def test_a_site_prefix_must_be_dns_labels():
         register_static_host(
             "x", "arn:aws:cloudfront::1:key-value-store/x", "a.example.com", "Shop"
         )
+
+
+def test_a_site_caches_the_paths_the_app_serves_files_at_unless_a_bucket_serves_them():
+    from paaskit.cdn import CACHING_OPTIMIZED, StaticFiles, site_distribution_args
+
+    common: dict[str, Any] = {
+        "comment": "site",
+        "vpc_origin_id": "vo_1",
+        "origin_domain": "internal-lb.example.com",
+        "response_headers_policy_id": "rhp",
+    }
+    args = site_distribution_args(**common, app_cached=["/static/*"])
+    (behavior,) = args["ordered_cache_behaviors"]
+    assert (behavior["path_pattern"], behavior["target_origin_id"]) == ("/static/*", "app")
+    assert behavior["cache_policy_id"] == CACHING_OPTIMIZED
+    assert (
+        behavior["origin_request_policy_id"]
+        == args["default_cache_behavior"]["origin_request_policy_id"]
+    )
+    bucket = StaticFiles("/static/*", "bucket.s3.amazonaws.com", "/web", "oac")
+    args = site_distribution_args(**common, static=bucket, app_cached=["/static/*", "/media/*"])
+    assert [
+        (b["path_pattern"], b["target_origin_id"]) for b in args["ordered_cache_behaviors"]
+    ] == [
+        ("/media/*", "app"),
+        ("/static/*", "static"),
+    ]
+    assert site_distribution_args(**common)["ordered_cache_behaviors"] is None

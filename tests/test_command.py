@@ -248,7 +248,8 @@ def app(tmp_path_factory) -> Plan:
     generated = root / "generated"
     generated.mkdir()
     (generated / "requirements.txt").write_text("gunicorn\n")
-    (generated / "Procfile").write_text("web: gunicorn app:app --bind 0.0.0.0:$PORT\n")
+    # The service runs the Procfile process of its own name.
+    (generated / "Procfile").write_text("generated: gunicorn app:app --bind 0.0.0.0:$PORT\n")
     return plan_app(root, environment={"SECRET_KEY": "s3cr3t"})
 
 
@@ -312,6 +313,12 @@ def _override(records: Plan, kind: str, service: str) -> list[str] | None:
         (override,) = json.loads(target["input"])["containerOverrides"]
         assert override["name"] == service
         return list(override["command"])
+    if kind == "run":
+        # `paaskit run shop <service> -- 'python report.py --since "$SINCE"'`: one word, a
+        # command line, composed by the rule of releases and timers (RunTask's override).
+        from paaskit.ops.run import command_argv as typed_after_dashes
+
+        return typed_after_dashes(['python report.py --since "$SINCE"'])
     return None
 
 
@@ -330,6 +337,10 @@ EXPECTED: dict[tuple[str, str | None], list[str]] = {
     **{
         (service, "timer"): ["python", "report.py"]
         for service in ("execform", "shellform", "generated", "prebuilt")
+    },
+    **{
+        (service, "run"): ["python", "report.py", "--since", "2026-01-01"]
+        for service in ("script", "execform", "shellform", "generated", "prebuilt")
     },
 }
 

@@ -18,6 +18,8 @@ import pytest
 from paaskit import (
     App,
     AppArgs,
+    Cache,
+    CacheArgs,
     Cdn,
     CdnArgs,
     Database,
@@ -55,6 +57,8 @@ environment:
 resources:
   database:
     type: postgres
+  cache:
+    type: redis
 services:
   web:
     build: .
@@ -74,6 +78,7 @@ services:
     image: public.ecr.aws/docker/library/python:3.12
     command: python worker.py
     volumes: [/data]
+    resources: [cache]
   search:
     image: ghcr.io/example/search:1
     port: 9200
@@ -179,6 +184,12 @@ def _volume(transform: dict[str, Any]) -> Iterator[Build]:
     )
 
 
+def _cache(transform: dict[str, Any]) -> Iterator[Build]:
+    wiring = {"vpc_id": VPC, "subnet_ids": SUBNETS, "allowed_security_group_ids": [NODES]}
+    yield lambda t: Cache("cache", CacheArgs(**wiring, multi_az=True, transform=t))
+    yield lambda t: Cache("cache", CacheArgs(**wiring, engine="memcached", nodes=2, transform=t))
+
+
 def _rack(transform: dict[str, Any]) -> Iterator[Build]:
     yield lambda t: Rack("rk", RackArgs(database=DatabaseSettings(), transform=t))
     yield lambda t: Rack("rk", RackArgs(legacy_edge="keep", transform=t))
@@ -217,6 +228,7 @@ def builders(tmp_path_factory) -> dict[type[Component], Callable[..., Iterator[B
         Cdn: _cdn(static),
         Edge: _edge,
         Database: _database,
+        Cache: _cache,
         Volume: _volume,
         Rack: _rack,
         App: _app(app),
@@ -240,7 +252,7 @@ def _direct_children(p: Plan, component: Component) -> set[str]:
     return {r.name for r in p if r.parent == record.urn}
 
 
-COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Volume, Rack, App]
+COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Cache, Volume, Rack, App]
 
 
 @pytest.mark.parametrize("cls", COMPONENTS, ids=lambda c: c.__name__)

@@ -60,9 +60,13 @@ def test_the_reference_rack_pays_for_one_nat_gateway_and_its_address(rack):
         ({"zones": "3"}, 0.0),
         ({"natMode": "per_az"}, 36.5),  # a NAT gateway and its address per zone
         ({"natMode": "per_az", "zones": "3"}, 73.0),
-        # No NAT needs six interface endpoints (ecr.api, ecr.dkr, ecs, ecs-agent,
-        # ecs-telemetry, logs) in each zone: 6 x 2 x $7.30 is more than the NAT gateway.
-        ({"natMode": "none", "endpoints": '["ecr", "ecs", "logs"]'}, -36.5 + 87.6),
+        # No NAT needs seven interface endpoints (ecr.api, ecr.dkr, ecs, ecs-agent,
+        # ecs-telemetry, logs, and ssmmessages for ECS Exec) in each zone: 7 x 2 x $7.30 is
+        # more than the NAT gateway.
+        (
+            {"natMode": "none", "endpoints": '["ecr", "ecs", "logs", "ssmmessages"]'},
+            -36.5 + 102.2,
+        ),
     ],
 )
 def test_what_each_network_switch_changes(rack, config, change):
@@ -97,6 +101,9 @@ def test_every_hourly_item_of_the_compliant_stack(good):
         ("RDS postgres db.t4g.micro Multi-AZ", "db", 23.36, 23.36),
         ("RDS storage: 20 GiB Multi-AZ", "db", 4.6, 4.6),
         ("Secrets Manager secret (RDS-managed master password)", "db", 0.4, 0.4),
+        # 2 Valkey nodes at $0.0256/h; 2 Memcached nodes at $0.016/h (price table, low confidence)
+        ("ElastiCache Valkey 2 x cache.t4g.small", "cache", 37.38, 37.38),
+        ("ElastiCache Memcached 2 x cache.t4g.micro", "memcache", 23.36, 23.36),
     ], key=str)  # fmt: skip
 
 

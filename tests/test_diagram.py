@@ -36,11 +36,12 @@ def labels(d: diagram.Diagram) -> set[tuple[str, str, str]]:
 
 
 def test_what_the_compliant_stack_draws(picture):
-    # The database twice: the primary and its Multi-AZ standby. No nodes: the
-    # compliant stack's autoscaling group backs no capacity provider of the cluster.
+    # The database twice: the primary and its Multi-AZ standby; the two caches (Valkey,
+    # Memcached). No nodes: the compliant stack's autoscaling group backs no capacity
+    # provider of the cluster.
     assert diagram.kinds(picture) == {
         "viewer": 1, "domain": 1, "cdn": 1, "bucket": 1, "lb": 1, "service": 1, "cluster": 1,
-        "database": 2,
+        "database": 4,
     }  # fmt: skip
     assert picture.zones == ["us-east-1a", "us-east-1b"]
     assert picture.vpc_label == "VPC 10.0.0.0/16"

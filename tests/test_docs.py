@@ -32,6 +32,7 @@ def test_there_are_pages_for_all_nine_components():
     # The Edge and the Cdn share a page, as they share a module: the edge.
     assert sorted(page(c).name for c in COMPONENTS) == [
         "app.md",
+        "cache.md",
         "cdn.md",
         "cdn.md",
         "cluster.md",

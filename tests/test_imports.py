@@ -48,6 +48,23 @@ COMPONENT_ORDER: tuple[str, ...] = (
 
 LAMBDA_ONLY = frozenset({"boto3", "botocore"})
 
+_COMPONENT_EXCEPTIONS: dict[str, dict[tuple[str, str], str]] = {
+    "cluster": {
+        ("paaskit.cluster", "paaskit.spot.wiring"): (
+            "the spot handler's wiring (its environment, event patterns and IAM "
+            "policy) is the contract between the component and the Lambda code; "
+            "standard library only"
+        ),
+    },
+    "app": {
+        ("paaskit.app._pin", "paaskit.release.records"): (
+            "a rollback pin reads the release record the deploy runner and paaskit rollback "
+            "wrote: one format, one reader; standard library only"
+        ),
+    },
+}
+"""(module, imported module) pairs a component may import beyond its room, with the reason."""
+
 ROOMS: dict[str, Room] = {
     # Run in AWS Lambda, shipped without the rest of paaskit: stdlib and boto3 only.
     "spot": Room(("spot",), third_party=LAMBDA_ONLY),
@@ -79,15 +96,7 @@ ROOMS: dict[str, Room] = {
         name: Room(
             (name,),
             may_import=FOUNDATION | set(COMPONENT_ORDER[:i]),
-            exceptions={
-                ("paaskit.cluster", "paaskit.spot.wiring"): (
-                    "the spot handler's wiring (its environment, event patterns and IAM "
-                    "policy) is the contract between the component and the Lambda code; "
-                    "standard library only"
-                ),
-            }
-            if name == "cluster"
-            else {},
+            exceptions=_COMPONENT_EXCEPTIONS.get(name, {}),
         )
         for i, name in enumerate(COMPONENT_ORDER)
     },

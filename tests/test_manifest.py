@@ -17,7 +17,10 @@ from paaskit.manifest import (
     Health,
     Manifest,
     ManifestError,
+    MemcachedOptions,
+    MysqlOptions,
     PostgresOptions,
+    RedisOptions,
     Resource,
     Scale,
     Service,
@@ -64,7 +67,9 @@ def test_convox_reference_example_reads_unchanged() -> None:
     assert worker.build is not None
     assert worker.build.path == "./worker"
     assert (metrics.agent.enabled, metrics.image, metrics.build) == (True, "awesome/metrics", None)
-    assert m.resources["database"].options.storage == 200
+    database = m.resources["database"].options
+    assert isinstance(database, PostgresOptions)
+    assert database.storage == 200
     assert m.timers["cleanup"].aws_schedule_expression() == "cron(0 3 * * ? *)"
     assert list(m.web_services) == ["web"]
     assert list(m.agents) == ["metrics"]
@@ -100,6 +105,7 @@ def test_convox_v2_manifest_with_aws_schedules_links_and_agent_ports() -> None:
     assert m.timers["nightly"].aws_schedule_expression() == "cron(0 3 * * ? *)"
     assert m.timers["weekdays"].aws_schedule_expression() == "cron(0,30 9-17 ? * MON-FRI *)"
     options = m.resources["postgres"].options
+    assert isinstance(options, PostgresOptions)
     assert (options.instance_class, options.durable, options.version) == (
         "db.t3.small",
         True,
@@ -136,6 +142,7 @@ def test_django_manifest_with_paaskit_additions() -> None:
     assert m.timers["sessions"].aws_schedule_expression() == "cron(0 0 * * ? *)"
     assert m.timers["sessions"].command_argv() == ("python", "manage.py", "clearsessions")
     options = m.resources["db"].options
+    assert isinstance(options, PostgresOptions)
     assert (options.version, options.instance_class, options.storage) == ("16", "db.m7g.large", 100)
     assert options.backup_retention_period == 14
     assert options.preferred_maintenance_window == "sun:05:00-sun:06:00"
@@ -148,8 +155,9 @@ def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
 
     assert message.startswith(f"{MANIFESTS / 'bad.yml'}: 9 problems\n")
     assert dict(caught.value.problems) == {
-        "resources.cache.type": '"redis" is not supported by paaskit yet '
-        "(supported: postgres, rds-postgres)",
+        "resources.cache.type": 'unknown resource type "mongodb" (supported: postgres, '
+        "rds-postgres, mysql, rds-mysql, mariadb, rds-mariadb, redis, elasticache-redis, "
+        "valkey, memcached, elasticache-memcached)",
         "services.web.scale": 'expected a count, "min-max" or a mapping (got "lots")',
         "services.web.sclae": 'unknown key (did you mean "scale"?)',
         "services.web.helth": 'unknown key (did you mean "health"?)',
@@ -428,6 +436,86 @@ def test_health_checks_are_the_load_balancers() -> None:
         "services.web.health.port": "not supported by paaskit: the load balancer checks the port "
         "it sends traffic to (the process's port, on a dynamic port of its node)"
     }
+
+
+def test_a_health_path_is_at_most_what_the_load_balancer_takes() -> None:
+    # botocore: elbv2 CreateTargetGroup.HealthCheckPath is 1-1024 characters.
+    longest = "/" + "a" * 1023
+    assert service({"port": 80, "health": longest}).health.path == longest
+    assert problems({"services": {"web": {"port": 80, "health": longest + "a"}}}) == {
+        "services.web.health.path": "1025 characters, more than the 1024 the load balancer "
+        'takes (HealthCheckPath): "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."'
+    }
+    health = {"interval": 301, "timeout": 5}
+    assert problems({"services": {"web": {"port": 80, "health": health}}}) == {
+        "services.web.health.interval": "must be at most 300 (got 301)"
+    }
+
+
+def test_more_processes_than_ecs_runs_per_service_are_refused() -> None:
+    assert service({"scale": {"count": "1-5000"}}).scale.max == 5000
+    assert problems({"services": {"web": {"scale": {"count": "1-5001"}}}}) == {
+        "services.web.scale.count": "5001 processes: ECS runs at most 5,000 per service (its "
+        "quota of tasks per service)"
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "words"),
+    [
+        (
+            {"deployment": {"minimum": 100, "maximum": 100}},
+            "services.web.deployment",
+            "minimum 100 with maximum 100 lets ECS neither start a new process nor stop an old one",
+        ),
+        (
+            {"deployment": {"minimum": 50, "maximum": 100}},
+            "services.web.deployment",
+            "at a count of 1 a deploy can never move: minimum 50% of 1 keeps 1 running (ECS "
+            "rounds up) and maximum 100% allows 1 in all (ECS rounds down)",
+        ),
+        (
+            {"scale": {"count": "2-6"}, "deployment": {"minimum": 75, "maximum": 100}},
+            "services.web.deployment",
+            "at a count of 2, 3 a deploy can never move",
+        ),
+        (
+            {"singleton": True, "deployment": {"minimum": 50}},
+            "services.web.deployment",
+            "lower minimum to 0 (a singleton's default: the old process stops first)",
+        ),
+        (
+            {"agent": True, "deployment": {"maximum": 200}},
+            "services.web.deployment.maximum",
+            "an agent runs one process per instance, so ECS takes no maximum above 100 for it",
+        ),
+        (
+            {"agent": True, "deployment": {"minimum": 100}},
+            "services.web.deployment.minimum",
+            "a minimum of 100 lets ECS neither stop an agent's old process nor start its new one",
+        ),
+    ],
+)
+def test_deploy_limits_ecs_cannot_deploy_with_are_refused(
+    spec: dict[str, Any], path: str, words: str
+) -> None:
+    found = problems({"services": {"web": {"image": "nginx", **spec}}})
+    assert list(found) == [path]
+    assert words in found[path]
+
+
+def test_deploy_limits_that_can_move_are_kept() -> None:
+    for spec in (
+        {},
+        {"deployment": {"minimum": 100, "maximum": 200}},
+        {"deployment": {"minimum": 0, "maximum": 100}},
+        {"scale": {"count": "4-8"}, "deployment": {"minimum": 75, "maximum": 100}},
+        {"scale": {"count": 2}, "deployment": {"minimum": 100, "maximum": 150}},
+        {"singleton": True},
+        {"agent": True},
+        {"agent": True, "deployment": {"minimum": 50}},
+    ):
+        assert service({"image": "nginx", **spec}) is not None
 
 
 @pytest.mark.parametrize(
@@ -953,18 +1041,57 @@ def test_resource_links_inject_convox_variable_names() -> None:
 # --------------------------------------------------------------------------- resources
 
 
-@pytest.mark.parametrize("kind", ["mysql", "redis", "memcached", "mariadb", "postgis", "rds-mysql"])
-def test_resource_types_not_supported_yet_are_named(kind: str) -> None:
-    assert problems({"resources": {"cache": {"type": kind}}, "services": {"web": {}}}) == {
-        "resources.cache.type": f'"{kind}" is not supported by paaskit yet '
-        "(supported: postgres, rds-postgres)"
-    }
+SUPPORTED = (
+    "postgres, rds-postgres, mysql, rds-mysql, mariadb, rds-mariadb, redis, elasticache-redis, "
+    "valkey, memcached, elasticache-memcached"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("postgres", "postgres"),
+        ("RDS-Postgres", "postgres"),
+        ("mysql", "mysql"),
+        ("rds-mysql", "mysql"),
+        ("mariadb", "mariadb"),
+        ("rds-mariadb", "mariadb"),
+        ("redis", "redis"),
+        ("elasticache-redis", "redis"),
+        ("valkey", "redis"),
+        ("memcached", "memcached"),
+        ("elasticache-memcached", "memcached"),
+    ],
+)
+def test_every_convox_type_of_a_resource_paaskit_makes_reads_as_its_kind(
+    kind: str, expected: str
+) -> None:
+    m = parse_manifest({"resources": {"r": {"type": kind}}, "services": {"web": {}}})
+    assert m.resources["r"].kind == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("postgis", "PostGIS is an extension of RDS PostgreSQL: use type postgres"),
+        ("rds-postgis", "PostGIS is an extension of RDS PostgreSQL: use type postgres"),
+        ("s3", "S3 buckets as resources are not supported yet"),
+        ("efs", "EFS resources are not supported (persistent storage is a service's volumes)"),
+    ],
+)
+def test_convox_types_paaskit_refuses_say_why_and_what_it_supports(kind: str, why: str) -> None:
+    (message,) = problems({"resources": {"r": {"type": kind}}, "services": {"web": {}}}).values()
+    assert message.startswith(f'"{kind}" is not supported by paaskit: {why}')
+    assert message.endswith(f"(supported: {SUPPORTED})")
 
 
 def test_resource_type_must_be_known_and_given() -> None:
-    assert problems({"resources": {"x": {"type": "oracle"}, "y": {}}, "services": {"web": {}}}) == {
-        "resources.x.type": 'unknown resource type "oracle" (supported: postgres, rds-postgres)',
-        "resources.y.type": "required: one of postgres, rds-postgres",
+    assert problems(
+        {"resources": {"x": {"type": "oracle"}, "y": {}, "z": {"type": 3}}, "services": {"web": {}}}
+    ) == {
+        "resources.x.type": f'unknown resource type "oracle" (supported: {SUPPORTED})',
+        "resources.y.type": f"required: one of {SUPPORTED}",
+        "resources.z.type": f"expected one of {SUPPORTED} (got 3)",
     }
 
 
@@ -987,6 +1114,7 @@ services:
 """
     )
     options = m.resources["db"].options
+    assert isinstance(options, PostgresOptions)
     assert m.resources["db"].type == "rds-postgres"
     assert (options.version, options.instance_class, options.durable, options.iops) == (
         "16",
@@ -1025,6 +1153,124 @@ def test_bad_postgres_options() -> None:
         '(did you mean "deletionProtection"?)',
         "resources.db.options.masterUserPassword": "not supported by paaskit: the password is "
         "generated and kept in Secrets Manager; it is never written in a manifest",
+    }
+
+
+def test_mysql_options_take_convox_names_and_leave_the_version_to_the_engine() -> None:
+    m = parse_manifest(
+        """
+resources:
+  main:
+    type: mysql
+    options: {version: 8.0.35, storage: 20, class: db.t4g.small, durable: true}
+  maria:
+    type: rds-mariadb
+    options: {version: 10.11}
+  plain:
+    type: mariadb
+services:
+  web: {}
+"""
+    )
+    main, maria, plain = (m.resources[n].options for n in ("main", "maria", "plain"))
+    assert isinstance(main, MysqlOptions)
+    assert (main.version, main.instance_class, main.durable, main.port) == (
+        "8.0.35",
+        "db.t4g.small",
+        True,
+        3306,
+    )
+    # YAML reads 10.11 as the number 10.11: the version as written.
+    assert maria.version == "10.11"
+    assert plain.version is None  # the engine's newest major, chosen by the Database
+    assert (m.resources["main"].kind, m.resources["maria"].kind) == ("mysql", "mariadb")
+
+
+def test_bad_mysql_options_name_their_keys() -> None:
+    options = {"version": 8, "shared": True, "port": 80, "masterUserPassword": "x"}
+    assert problems(
+        {"resources": {"db": {"type": "mysql", "options": options}}, "services": {"web": {}}}
+    ) == {
+        "resources.db.options.version": "expected a MySQL or MariaDB version such as 8.4 or "
+        "11.8.3 (got 8)",
+        "resources.db.options.shared": "not supported by paaskit: the rack's shared database is "
+        "PostgreSQL: a mysql or mariadb resource is the app's own",
+        "resources.db.options.port": "must be at least 1150 (got 80)",
+        "resources.db.options.masterUserPassword": "not supported by paaskit: the password is "
+        "generated and kept in Secrets Manager; it is never written in a manifest",
+    }
+
+
+def test_redis_options_take_convox_names_and_valkey_runs_valkey() -> None:
+    m = parse_manifest(
+        """
+resources:
+  cache:
+    type: elasticache-redis
+    options: {class: cache.m7g.large, version: 7.1, durable: yes, nodes: 3}
+  queue:
+    type: valkey
+services:
+  web: {}
+"""
+    )
+    cache, queue = m.resources["cache"].options, m.resources["queue"].options
+    assert isinstance(cache, RedisOptions)
+    assert (cache.instance_class, cache.version, cache.durable, cache.nodes) == (
+        "cache.m7g.large",
+        "7.1",
+        True,
+        3,
+    )
+    assert cache.engine is None  # Redis OSS, read from its version by the App
+    assert isinstance(queue, RedisOptions)
+    assert (queue.engine, m.resources["queue"].kind) == ("valkey", "redis")
+
+
+def test_bad_redis_options_name_their_keys() -> None:
+    data = {
+        "resources": {
+            "cache": {
+                "type": "redis",
+                "options": {"clas": "cache.t4g.micro", "nodes": 9, "password": "x", "engine": "x"},
+            },
+            "v": {"type": "valkey", "options": {"engine": "redis"}},
+            "odd": {"type": "redis", "options": {"class": "db.t4g.micro"}},
+        },
+        "services": {"web": {}},
+    }
+    assert problems(data) == {
+        "resources.cache.options.clas": 'unknown key (did you mean "class"?)',
+        "resources.cache.options.nodes": "must be at most 6 (got 9)",
+        "resources.cache.options.password": "not supported by paaskit: the AUTH token is "
+        "generated by the app's deploy runner and kept in Secrets Manager; it is never written "
+        "in a manifest",
+        "resources.cache.options.engine": "expected one of 'valkey' or 'redis' (got \"x\")",
+        "resources.v.options.engine": 'a valkey resource runs Valkey (got "redis")',
+        "resources.odd.options.class": "expected an ElastiCache node type such as "
+        'cache.t4g.micro (got "db.t4g.micro")',
+    }
+
+
+def test_memcached_options_take_convox_names_and_refuse_durable() -> None:
+    m = parse_manifest(
+        "resources:\n  s:\n    type: memcached\n    options: {version: 1.6, nodes: 3}\n"
+        "services:\n  web: {}\n"
+    )
+    options = m.resources["s"].options
+    assert isinstance(options, MemcachedOptions)
+    assert (options.version, options.nodes, options.transit_encryption) == ("1.6", 3, True)
+    assert options.deletion_protection is False
+    assert options.ignored == []
+    assert problems(
+        {
+            "resources": {"s": {"type": "memcached", "options": {"durable": True, "nodes": 41}}},
+            "services": {"web": {}},
+        }
+    ) == {
+        "resources.s.options.durable": "not supported by paaskit: Memcached has no replicas to "
+        "fail over to; spread its keys over nodes in several zones with nodes: 2 or more",
+        "resources.s.options.nodes": "must be at most 40 (got 41)",
     }
 
 
@@ -1355,6 +1601,9 @@ TABLES = {
     Scale: "`services.<name>.scale`",
     Resource: "`resources.<name>`",
     PostgresOptions: "`resources.<name>.options` (postgres)",
+    MysqlOptions: "`resources.<name>.options` (mysql, mariadb)",
+    RedisOptions: "`resources.<name>.options` (redis)",
+    MemcachedOptions: "`resources.<name>.options` (memcached)",
     Timer: "`timers.<name>`",
     AwsLogs: "`appSettings.awsLogs`",
 }

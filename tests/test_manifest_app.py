@@ -82,7 +82,9 @@ def test_interpolated_values_come_from_the_apps_settings(shop: Plan) -> None:
 
 def test_a_star_gives_a_service_every_setting_and_others_only_theirs(shop: Plan) -> None:
     secrets = {s["name"] for s in container(shop, "web")["secrets"]}
-    assert secrets == {"TOKEN", "PORT", "SENTRY_DSN", "UNUSED"}
+    # PORT is the service's port: the setting (equal to it) is not a second, secret PORT.
+    assert secrets == {"TOKEN", "SENTRY_DSN", "UNUSED"}
+    assert {e["name"]: e["value"] for e in container(shop, "web")["environment"]}["PORT"] == "8000"
     assert {s["name"] for s in container(shop, "worker")["secrets"]} == {"TOKEN"}
     assert {e["name"]: e["value"] for e in container(shop, "web")["environment"]}["COMPANY"] == (
         "Acme"
@@ -128,7 +130,8 @@ def test_identical_builds_make_one_image(shop: Plan) -> None:
 def test_generated_dockerfiles_are_shared_only_for_the_same_command(tmp_path: Path) -> None:
     root = make_app(
         tmp_path / "gen",
-        "services:\n  a: {build: .}\n  b: {build: .}\n  c: {build: ., command: python c.py}\n",
+        "services:\n  a: {build: ., command: python a.py}\n  b: {build: ., command: python a.py}\n"
+        "  c: {build: ., command: python c.py}\n",
     )
     records = plan(lambda: App("gen", AppArgs(manifest=load_manifest(root), rack=RACK)))
     names = sorted(i.name for i in records.of_type("docker:index/image:Image"))

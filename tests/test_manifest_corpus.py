@@ -25,7 +25,7 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
         "billing: plans, all reflected (services 2/2, scale 6/6, ports 1/1, internal 1/1, "
         "links 1/1, health 4/4)"
     )
-    assert lines[1].startswith("media: does not plan: convox.yml: resources.cache.type: ")
+    assert lines[1].startswith("media: does not plan: convox.yml: resources.maps.type: ")
     assert lines[2] == (
         "monitor: plans, all reflected (services 3/3, scale 8/8, volumes 4/4, ports 3/3, "
         "privileged 1/1, internal 1/1, links 1/1, timeout 1/1, health 4/4)"
@@ -41,7 +41,7 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
     ) in lines
     assert lines[-2:] == [
         "3 of 4 manifests plan; 3 reflect all of their manifest.",
-        "  1 do not plan: resource types (issue 17, part 2)",
+        "  1 do not plan: resource types",
     ]
 
 

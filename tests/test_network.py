@@ -183,6 +183,16 @@ def test_interface_endpoints_are_private_and_reached_over_https_from_the_vpc_onl
     ]
 
 
+def test_ssm_and_ssmmessages_together_make_one_ssmmessages_endpoint():
+    p = plan_network(endpoints=["ssm", "ssmmessages"], nat="none")
+    services = sorted(
+        r.inputs["serviceName"].rsplit(".", 1)[-1]
+        for r in p.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r.inputs["vpcEndpointType"] == "Interface"
+    )
+    assert services == ["ec2messages", "ssm", "ssmmessages"]
+
+
 def test_flow_logs_record_all_traffic_to_a_log_group_with_retention():
     p = plan_network(flow_logs_retention_days=90)
     flow = p.one("aws:ec2/flowLog:FlowLog")

@@ -118,29 +118,36 @@ def test_a_command_that_never_ran_exits_1_with_the_reason(aws, capsys):
     assert "did not run the command: CannotPullContainerError: pull access denied" in ran.err
 
 
-def test_one_command_line_is_split_or_given_to_sh_as_a_manifest_command_is():
-    assert run_module.command_argv(["python", "manage.py", "shell"]) == [
-        "python",
-        "manage.py",
-        "shell",
-    ]
-    assert run_module.command_argv(["python manage.py shell"]) == ["python", "manage.py", "shell"]
-    assert run_module.command_argv(["bin/migrate && echo ok"]) == [
-        "/bin/sh",
-        "-c",
-        "bin/migrate && echo ok",
-    ]
-    assert run_module.command_argv(["echo $HOME"]) == ["/bin/sh", "-c", "echo $HOME"]
-    assert run_module.command_argv(["bash"]) == ["bash"]
-    # Quoted or not, a shell character hands the line to sh, which reads quotes the same way.
-    assert run_module.command_argv(["python -c 'print(1)'"]) == [
-        "/bin/sh",
-        "-c",
-        "python -c 'print(1)'",
-    ]
-    assert run_module.command_argv(["echo 'a b'"]) == ["echo", "a b"]
-    with pytest.raises(OpsError, match="no command: give it after --"):
-        run_module.command_argv([])
+@pytest.mark.parametrize(
+    ("typed", "argv"),
+    [
+        # Several words: the argv as the shell split them, as a YAML list runs.
+        (["python", "manage.py", "shell"], ["python", "manage.py", "shell"]),
+        (["sh", "-c", "echo $HOME"], ["sh", "-c", "echo $HOME"]),
+        # One word: a command line, composed as a manifest's command or release is.
+        (["python manage.py shell"], ["python", "manage.py", "shell"]),
+        (["bin/migrate && echo ok"], ["/bin/sh", "-c", "bin/migrate && echo ok"]),
+        (["echo $HOME"], ["/bin/sh", "-c", "exec echo $HOME"]),
+        (["bash"], ["bash"]),
+        (["python -c 'print(1)'"], ["python", "-c", "print(1)"]),
+        (["echo 'a b'"], ["echo", "a b"]),
+    ],
+)
+def test_one_command_line_is_composed_by_the_rule_of_releases_and_timers(typed, argv):
+    from paaskit.command import command_argv
+
+    assert run_module.command_argv(typed) == argv
+    if len(typed) == 1:
+        # The very rule the App applies to `release:` and a timer's `command:`.
+        assert tuple(argv) == command_argv(typed[0])
+
+
+@pytest.mark.parametrize("typed", [[], [""], ["   "]])
+def test_no_command_is_an_error_saying_how_to_give_one(typed):
+    with pytest.raises(
+        OpsError, match=r"(no command: give it after --|the command after -- is empty)"
+    ):
+        run_module.command_argv(typed)
 
 
 def test_an_unknown_service_is_an_error_naming_the_services(aws, capsys):

@@ -239,6 +239,25 @@ CASES: list[Case] = [
      "db", "copyTagsToSnapshot is off: snapshots lose the rack's tags"),
     ("PK-RDS-012", lambda p: changed(p, "db", {"manageMasterUserPassword": DELETE, "password": "[secret]"}),
      "db", "the master password is set by the program: it lives in Pulumi config and state; let RDS manage it"),
+    # ElastiCache
+    ("PK-CACHE-001", lambda p: changed(p, "cache", {"snapshotRetentionLimit": 0}),
+     "cache", "snapshotRetentionLimit is 0: no automatic snapshots; a node failure loses the data"),
+    ("PK-CACHE-002", lambda p: changed(p, "cache", {"autoMinorVersionUpgrade": False}),
+     "cache", "autoMinorVersionUpgrade is off: security fixes wait for someone to apply them"),
+    ("PK-CACHE-003", lambda p: changed(p, "cache", {"automaticFailoverEnabled": False}),
+     "cache", "Multi-AZ but automaticFailoverEnabled is off: a failed primary stays down until someone promotes a replica"),
+    ("PK-CACHE-004", lambda p: changed(p, "cache", {"numCacheClusters": 1, "multiAzEnabled": False, "automaticFailoverEnabled": False}),
+     "cache", "one node: a node or zone failure loses the data since the last snapshot"),
+    ("PK-CACHE-005", lambda p: changed(p, "cache", {"atRestEncryptionEnabled": False}),
+     "cache", "atRestEncryptionEnabled is off: snapshots are stored in the clear; it cannot be turned on later"),
+    ("PK-CACHE-006", lambda p: changed(p, "cache", {"transitEncryptionEnabled": False}),
+     "cache", "transitEncryptionEnabled is off: clients connect in clear text, and AUTH is impossible"),
+    ("PK-CACHE-007", lambda p: changed(p, "cache", {"userGroupIds": DELETE}),
+     "cache", "no AUTH token or user group, and no app's deploy runner sets one: any process that reaches the nodes reads the data"),
+    ("PK-CACHE-008", lambda p: changed(p, "memcache", {"subnetGroupName": DELETE}),
+     "memcache", "no subnetGroupName: the cache goes to the default subnet group of the default VPC"),
+    ("PK-CACHE-009", lambda p: changed(p, "memcache", {"transitEncryptionEnabled": False}),
+     "memcache", "transitEncryptionEnabled is off: cached data crosses the VPC in clear text (Memcached 1.6.22: 1.6.12 or later has TLS)"),
     # IAM
     ("PK-IAM-001", lambda p: changed(p, "task-role-policy", {"policy": policy({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::assets/*"})}),
      "task-role-policy", "policy: a statement allows every action (\"Action\": \"*\")"),
@@ -450,3 +469,94 @@ def test_a_function_only_called_synchronously_needs_no_dead_letter_queue(good):
         "handler-invoke",
     )
     assert findings(alone, "PK-LAMBDA-002") == []
+
+
+def test_mysql_and_mariadb_must_require_tls_in_their_parameter_group(good):
+    for engine in ("mysql", "mariadb"):
+        mysql = changed(good, "db", {"engine": engine, "engineVersion": "8.4"})
+        off = changed(
+            mysql, "db-params", {"parameters.0": {"name": "require_secure_transport", "value": "0"}}
+        )
+        assert findings(off, "PK-RDS-010") == [
+            (
+                "PK-RDS-010",
+                "db",
+                "the parameter group sets require_secure_transport = 0: clients may connect without TLS",
+            )
+        ]
+        on = changed(
+            mysql, "db-params", {"parameters.0": {"name": "require_secure_transport", "value": "1"}}
+        )
+        assert findings(on, "PK-RDS-010") == []
+        # PostgreSQL's parameter says nothing of MySQL's transport.
+        assert findings(mysql, "PK-RDS-010") == [
+            (
+                "PK-RDS-010",
+                "db",
+                "require_secure_transport is not set to 1 in the instance's parameter group: clients may connect without TLS",
+            )
+        ]
+
+
+def test_at_rest_encryption_left_out_is_on_for_valkey_only(good):
+    valkey = changed(good, "cache", {"atRestEncryptionEnabled": DELETE})
+    assert findings(valkey, "PK-CACHE-005") == []
+    redis = changed(valkey, "cache", {"engine": "redis", "engineVersion": "7.1"})
+    assert [f[2] for f in findings(redis, "PK-CACHE-005")] == [
+        "atRestEncryptionEnabled is off: snapshots are stored in the clear; it cannot be turned on later"
+    ]
+
+
+def test_tls_that_still_accepts_clear_text_fails(good):
+    preferred = changed(good, "cache", {"transitEncryptionMode": "preferred"})
+    assert [f[2] for f in findings(preferred, "PK-CACHE-006")] == [
+        "transitEncryptionMode is preferred: clear-text clients are still accepted; use required"
+    ]
+
+
+def test_an_apps_runner_setting_the_token_is_auth_enough(good):
+    no_users = changed(good, "cache", {"userGroupIds": DELETE})
+    invocation = replace(
+        good.named("handler"),
+        urn=good.named("handler").urn.replace(
+            "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"
+        ),
+        type="aws:lambda/invocation:Invocation",
+        name="shop-cache-link",
+        inputs={"input": json.dumps({"action": "link", "replicationGroup": "sessions"})},
+    )
+    with_runner = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, invocation], no_users.outputs
+    )
+    assert findings(with_runner, "PK-CACHE-007") == []
+    elsewhere = replace(
+        invocation, inputs={"input": json.dumps({"action": "link", "replicationGroup": "other"})}
+    )
+    other = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, elsewhere], no_users.outputs
+    )
+    assert len(findings(other, "PK-CACHE-007")) == 1
+
+
+def test_in_a_preview_an_invocation_fed_by_the_group_counts_though_its_event_is_unknown(good):
+    no_users = changed(good, "cache", {"userGroupIds": DELETE})
+    cache = no_users.named("cache")
+    invocation = replace(
+        good.named("handler"),
+        urn=good.named("handler").urn.replace(
+            "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"
+        ),
+        type="aws:lambda/invocation:Invocation",
+        name="shop-cache-link",
+        inputs={"input": "[unknown]"},
+        dependencies=(cache.urn,),
+    )
+    preview = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, invocation], no_users.outputs
+    )
+    assert findings(preview, "PK-CACHE-007") == []
+    unrelated = replace(invocation, dependencies=())
+    alone = Plan(
+        no_users.project, no_users.stack, [*no_users.resources, unrelated], no_users.outputs
+    )
+    assert len(findings(alone, "PK-CACHE-007")) == 1

@@ -333,6 +333,26 @@ def test_bad_rack_settings_fail_naming_the_key(settings, message):
         RackArgs(**settings)
 
 
+@pytest.mark.parametrize(
+    ("endpoints", "missing"),
+    [
+        (["ecr", "ecs", "logs"], "add ssmmessages to network.endpoints"),
+        (["ecr", "logs", "ssmmessages"], "add ecs to network.endpoints"),
+        ([], "add ecr, ecs, logs, ssmmessages to network.endpoints"),
+    ],
+)
+def test_a_rack_without_nat_needs_the_endpoints_its_nodes_and_ecs_exec_use(endpoints, missing):
+    with pytest.raises(ValidationError, match=missing):
+        RackArgs(network=NetworkArgs(nat="none", endpoints=endpoints))
+
+
+@pytest.mark.parametrize(
+    "endpoints", [["ecr", "ecs", "logs", "ssmmessages"], ["ecr", "ecs", "logs", "ssm"]]
+)
+def test_ssm_covers_the_ssmmessages_endpoint_ecs_exec_needs(endpoints):
+    RackArgs(network=NetworkArgs(nat="none", endpoints=endpoints))
+
+
 def test_a_domain_may_come_with_a_certificate_of_its_own():
     cert = "arn:aws:acm:us-east-1:123456789012:certificate/edge"
     p = plan(

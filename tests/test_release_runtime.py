@@ -147,13 +147,17 @@ def test_the_timeout_leaves_room_before_lambdas_own(aws):
 
 
 def test_a_release_that_cannot_start_says_why(aws):
-    ecs = boto3.client("ecs")
-    ecs.create_cluster(clusterName="empty")
-    task_def = ecs.register_task_definition(
-        family="shop-web", containerDefinitions=[{"name": "web", "image": "shop:1", "memory": 256}]
+    """No node has room for the task: moto places nothing and gives no reason (AWS gives one)."""
+    cluster, _ = _cluster_with_a_node()
+    huge = boto3.client("ecs").register_task_definition(
+        family="shop-web",
+        containerDefinitions=[{"name": "web", "image": "shop:1", "memory": 100_000}],
     )["taskDefinition"]["taskDefinitionArn"]
-    with pytest.raises(ReleaseFailed, match="release could not start on empty"):
-        run_release(_event("empty", task_def), remaining_seconds=60)
+    with pytest.raises(
+        ReleaseFailed,
+        match=r"release 'python manage.py migrate' could not start: no task started on .*rack",
+    ):
+        run_release(_event(cluster, huge), remaining_seconds=60)
 
 
 def test_a_retried_invocation_waits_for_the_release_already_running(aws):
@@ -174,7 +178,9 @@ def test_a_retried_invocation_waits_for_the_release_already_running(aws):
     assert result == {
         "status": "succeeded",
         "taskArn": first["taskArn"],
+        "task": first["taskArn"].rsplit("/", 1)[-1],
         "exitCode": 0,
+        "command": ["python", "manage.py", "migrate"],
         "attached": True,
     }
     started = ecs.list_tasks(cluster=cluster, startedBy=STARTED_BY, desiredStatus="STOPPED")

@@ -83,7 +83,7 @@ RACK_VALUES: dict[str, Any] = {
     "zoneName": "example.com",
     "availabilityZones": ["us-east-1b", "us-east-1c"],
     "natInstanceType": "t4g.micro",
-    "endpoints": ["ecr", "logs", "ecs"],
+    "endpoints": ["ecr", "logs", "ecs", "ssmmessages"],
     "instanceType": "m6i.large",
     "instanceTypes": ["m6i.large", "m5.large"],
     "vcpus": 2,
@@ -257,6 +257,8 @@ APP_VALUES: dict[str, Any] = {
     "volumeUid": 1001,
     "volumeGid": 1001,
     "strictInterpolation": True,
+    # As `paaskit rollback --stack-file` writes it (a string); `paaskit releases` shows v13.
+    "release": "v13",
     # As `pulumi config set --secret --path environment.SECRET_KEY ...` writes it.
     "environment": {"SECRET_KEY": {"secure": "v1:ZmFrZQ=="}, "DJANGO_DEBUG": False},
 }

@@ -84,6 +84,14 @@ def plans(rack) -> dict[str, Plan]:
         plans[folder.name] = plan(
             ROOT / "stacks" / "app", stack="dev", config=config, refs={RACK_STACK: rack.outputs}
         )
+    # One resource of every type an app makes (databases and caches of every engine).
+    resources = ROOT / "tests" / "data" / "manifests" / "resources" / "paaskit.yml"
+    plans["resources"] = plan(
+        ROOT / "stacks" / "app",
+        stack="dev",
+        config={"manifest": str(resources)},
+        refs={RACK_STACK: rack.outputs},
+    )
     return plans
 
 
@@ -107,10 +115,13 @@ def test_every_taggable_resource_names_its_rack(plans):
 
 
 def test_every_resource_of_an_app_names_its_app_and_service(plans):
-    for example in ("flask", "django", "worker"):
+    for example in ("flask", "django", "worker", "resources"):
         records = plans[example]
         (app,) = _apps(records)
-        manifest = load_manifest(ROOT / "examples" / example / "paaskit.yml")
+        folder = ROOT / "examples" / example
+        if example == "resources":
+            folder = ROOT / "tests" / "data" / "manifests" / "resources"
+        manifest = load_manifest(folder / "paaskit.yml")
         services = sorted(manifest.services, key=len, reverse=True)
         per_service = 0
         for record in records.descendants(app.urn):

@@ -18,13 +18,30 @@ from pydantic import ValidationError
 from paaskit import buildpack
 from paaskit._aws import assume_role_policy, lambda_code, policy_document
 from paaskit._component import Child, Component, each, named, one
+from paaskit.cache import Cache, CacheArgs, CacheConnection, CacheSettings, redis_engine_for
 from paaskit.config import ConfigError, Input, derive
 from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
-from paaskit.manifest import Resource, Service
+from paaskit.manifest import (
+    MemcachedOptions,
+    MysqlOptions,
+    PostgresOptions,
+    RedisOptions,
+    Resource,
+    Service,
+)
 from paaskit.naming import aws_name
 from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG, WAIVE_TAG_PREFIX
 from paaskit.volume import Volume, VolumeArgs, VolumeSettings, mount_statement
 
+from ._builds import BuildSource, plan_builds, procfile_releases
+from ._checks import (
+    check_definition_size,
+    check_environment,
+    check_fits,
+    checked,
+    declared_at,
+    known_definition,
+)
 from ._command import (
     ImageCommand,
     generated_process,
@@ -42,7 +59,8 @@ from ._images import (
     write_generated,
 )
 from ._internal import AppInternal
-from ._policies import execution_policy, run_task_policy, runner_policy
+from ._pin import Pin, pin_warning, read_pin, task_definition_arn
+from ._policies import exec_policy, execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
 from ._volumes import container_mounts, efs_volume_keys, volume_directories
 
@@ -61,6 +79,9 @@ _RELEASE_PACKAGE = Path(__file__).resolve().parent.parent / "release"
 _LAMBDA_TIMEOUT = 900
 _FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
 _VERIFY_TIMEOUT_SECONDS = 600
+_CACHE_AUTH_TIMEOUT_SECONDS = 780
+"""How long the runner waits for a cache to apply its AUTH token (ROTATE): within Lambda's
+15 minutes, with time to write the link secret and report."""
 """How long the deploy check waits for a rollout that `wait_for_steady_state` left in progress."""
 
 _MUTABLE_TAGS_REASON = (
@@ -87,31 +108,55 @@ class Routing:
     ready: list[pulumi.Resource] = field(default_factory=list)
 
 
+Connection = DatabaseConnection | CacheConnection
+"""How a service reaches a resource: a database (RDS) or a cache (ElastiCache)."""
+
+
 @dataclass(frozen=True)
 class _Link:
     """A linked resource: how to connect, and the secret holding its URL and password."""
 
-    connection: DatabaseConnection
+    connection: Connection
     secret: aws.secretsmanager.Secret
     services: list[str]
     """The services that link it (their tasks read the secret)."""
+
+    @property
+    def source_secret(self) -> pulumi.Output[str] | None:
+        """The secret the password comes from (a database's, RDS-managed); None for a cache,
+        whose AUTH token the deploy runner generates into the link secret itself."""
+        connection = self.connection
+        return connection.secret_arn if isinstance(connection, DatabaseConnection) else None
+
+    @property
+    def kms_key(self) -> pulumi.Input[str] | None:
+        """The customer KMS key of the source secret, if any (the link secret uses it too)."""
+        connection = self.connection
+        if isinstance(connection, DatabaseConnection):
+            return connection.secret_kms_key_arn
+        return None
 
 
 class App(Component):
     """The services, resources, releases and timers of one manifest, on a rack.
 
     Creates: an ECR repository with a lifecycle policy (when a service is
-    built); a log group; SSM parameters for the app's settings; per `postgres`
-    resource a `Database` (or the rack's shared one) and a link secret holding
-    its URL; an execution role; per service an image, a task role, a task
+    built); a log group; SSM parameters for the app's settings; per `postgres`,
+    `mysql` or `mariadb` resource a `Database` (or the rack's shared one), per
+    `redis` or `memcached` resource a `Cache`, and for each linked database and
+    Valkey/Redis cache a link secret holding its URL; an execution role; per service an image, a task role, a task
     definition and an ECS service (and autoscaling); the app's claims on the
     rack and, with static files, a bucket of its own; per web service a target
     group, a CloudFront distribution with its logs, a certificate for its
     domains, a listener rule and its static files (`_edge.py`); the app's
     deploy runner (a Lambda function) with an invocation per link secret
     (writes it), per service with `release` (runs it) and per service (checks
-    the deploy), and a rule per link secret that rewrites it when its source
-    rotates; and a schedule per timer.
+    the deploy) and one that records the release once every check passed,
+    and a rule per link secret that rewrites it when its source rotates; and a
+    schedule per timer. Services start their tasks with ECS Exec on (`paaskit
+    exec`); task definitions keep their old revisions registered (rollback).
+    With a rollback pin (`release`), the services keep the pinned release
+    (`_pin.py`).
     """
 
     TYPE = "paaskit:app:App"
@@ -121,6 +166,7 @@ class App(Component):
         "log_group": one(aws.cloudwatch.LogGroup),
         "parameter": named(aws.ssm.Parameter),
         "database": named(Database),
+        "cache": named(Cache),
         "link_secret": named(aws.secretsmanager.Secret),
         "execution_role": one(aws.iam.Role),
         "execution_role_policy": one(aws.iam.RolePolicy),
@@ -133,6 +179,7 @@ class App(Component):
         "image": named(docker.Image),
         "task_role": named(aws.iam.Role),
         "task_role_policy": each(aws.iam.RolePolicyAttachment),
+        "exec_policy": named(aws.iam.RolePolicy),
         "volume_policy": named(aws.iam.RolePolicy),
         "task_definition": named(aws.ecs.TaskDefinition),
         "release_role": one(aws.iam.Role),
@@ -166,6 +213,7 @@ class App(Component):
         "static_bucket_policy": one(aws.s3.BucketPolicy),
         "service": named(aws.ecs.Service),
         "verify": named(aws.lambda_.Invocation),
+        "record": one(aws.lambda_.Invocation),
         "link_rule": named(aws.cloudwatch.EventRule),
         "link_target": named(aws.cloudwatch.EventTarget),
         "link_permission": named(aws.lambda_.Permission),
@@ -177,8 +225,8 @@ class App(Component):
         "timer": named(aws.scheduler.Schedule),
     }
     """Every child by key (the keys of `nodes` and `transform`): per service by the
-    service's name (`web`), settings by variable, databases, link secrets and their
-    invocations and rules by resource, timers by name, static files by
+    service's name (`web`), settings by variable, databases, caches, link secrets and
+    their invocations and rules by resource, timers by name, static files by
     `<service>/<object key>`, scaling policies by `<service>/<metric>`."""
 
     def __init__(
@@ -189,11 +237,19 @@ class App(Component):
                 f"name: {name!r}: an app's name is part of its hosts and AWS names: 1-31 lowercase "
                 "letters, digits and '-', starting with a letter"
             )
-        _check_manifest(args)
+        rack_warnings = _check_manifest(args)
         check_web_services(name, args.manifest)
+        # Every resource's settings are checked before anything is made, all at once.
+        settings = _resource_settings(args)
+        # Every build's Dockerfile and Procfile, read before anything is registered.
+        self._builds: dict[str, BuildSource] = plan_builds(args.manifest, args.python_version)
+        self._procfile_releases = procfile_releases(args.manifest, self._builds)
         super().__init__(name, args, opts)
         for path, message in args.manifest.warnings:
             pulumi.log.warn(f"{args.manifest.source}: {path}: {message}", resource=self)
+        self._warn_builds()
+        for message in rack_warnings:
+            pulumi.log.warn(message, resource=self)
         self.args = args
         self.manifest = args.manifest
         self.rack = args.rack
@@ -205,6 +261,13 @@ class App(Component):
         self._account = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
+        self.pin: Pin | None = None
+        """The rollback pin (`release`), read from its record at deploy time; None when the
+        manifest's version deploys."""
+        if args.release is not None:
+            pulumi.log.warn(pin_warning(name, args.release), resource=self)
+            self.pin = read_pin(self, app=name, rack=rack.name, number=args.release)
+        self._deployed: dict[str, pulumi.Output[str]] = {}
 
         self.repository = (
             self._repository() if any(s.build for s in self.manifest.services.values()) else None
@@ -219,7 +282,8 @@ class App(Component):
         )
         self.parameters = self._parameters()
         self.databases: dict[str, Database] = {}
-        self.connections = self._resources()
+        self.caches: dict[str, Cache] = {}
+        self.connections = self._resources(settings)
         self.links = self._link_secrets()
         self.execution_role = self._execution_role()
         self.internal = AppInternal(self)
@@ -241,7 +305,8 @@ class App(Component):
 
         self.runner = self._runner()
         self.link_writes = self._link_writes()
-        self.releases = self._releases()
+        # Pinned, nothing new goes live: no release command runs (`_pin.py`).
+        self.releases = self._releases() if self.pin is None else {}
         self.edge = AppEdge(self)
         """The web services' edge: claims, distributions, domains, routes, static files."""
         self.target_groups: dict[str, aws.lb.TargetGroup] = {}
@@ -262,6 +327,8 @@ class App(Component):
             self.verifications[service.name] = self._verify(service)
             if service.scale.autoscaling:
                 self._autoscaling(service, routing.target_group if routing else None)
+        self.record = self._record()
+        """Writes the deploy's release record once every service's check passed (none while pinned)."""
         self.edge.finish()
         self._link_rotations()
         self.timers = self._timers()
@@ -271,6 +338,23 @@ class App(Component):
         self.dns: dict[str, pulumi.Output[list[dict[str, str]]]] = self.edge.dns
         """Per web service, the DNS records its domains still need (at the domains' provider)."""
         self.register_outputs({"urls": self.urls, "dns": self.dns})
+
+    def _warn_builds(self) -> None:
+        """The buildpack's warnings, once each (services built alike share them)."""
+        seen: set[str] = set()
+        for service, build in self._builds.items():
+            for message in build.warnings:
+                if message not in seen:
+                    seen.add(message)
+                    pulumi.log.warn(f"services.{service}.build: {message}", resource=self)
+
+    def app_static_paths(self, service: Service) -> list[str]:
+        """Path patterns the service's own image serves static files at, for its edge to
+        cache as the app says: a buildpack-built Django app's `STATIC_URL` (`/static/*`),
+        whose files were collected into the image (whitenoise serves them)."""
+        source = self._builds.get(service.name)
+        path = source.app_static_path if source is not None else None
+        return [] if path is None else [f"{path}*"]
 
     def _trust(self, service: str) -> pulumi.Output[str]:
         """The trust policy of a role that the AWS service `service` assumes for this account only."""
@@ -327,78 +411,62 @@ class App(Component):
             )
         return made
 
-    def _resources(self) -> dict[str, DatabaseConnection]:
-        """A connection per `postgres` resource: the app's own database, or the rack's shared one."""
-        connections = {}
-        for res_name, resource in sorted(self.manifest.resources.items()):
-            if resource.options.shared:
-                shared = self.rack.database
-                if shared is None:
-                    raise ConfigError(
-                        f"resources.{res_name}.options.shared: the rack has no shared database "
-                        "(set database: true on the rack), or drop shared"
-                    )
-                connections[res_name] = DatabaseConnection(
-                    host=pulumi.Output.from_input(shared.host).apply(_require_shared(res_name)),
-                    port=pulumi.Output.from_input(shared.port),
-                    database=shared.name,  # type: ignore[arg-type]
-                    username=shared.username,  # type: ignore[arg-type]
-                    secret_arn=pulumi.Output.from_input(shared.secret_arn),
-                    secret_kms_key_arn=shared.secret_kms_key_arn,
+    def _resources(
+        self, settings: Mapping[str, DatabaseSettings | CacheSettings | None]
+    ) -> dict[str, Connection]:
+        """A connection per resource: the app's own database or cache, or the rack's shared
+        database (`settings` None)."""
+        connections: dict[str, Connection] = {}
+        for res_name in sorted(self.manifest.resources):
+            wanted = settings[res_name]
+            if wanted is None:
+                connections[res_name] = self._shared_database(res_name)
+            elif isinstance(wanted, CacheSettings):
+                cache = self.child(
+                    "cache",
+                    Cache,
+                    f"cache-{res_name}",
+                    at=res_name,
+                    args=CacheArgs.from_settings(
+                        wanted,
+                        vpc_id=self.rack.vpc_id,
+                        subnet_ids=self.rack.private_subnet_ids,  # type: ignore[arg-type]
+                        allowed_security_group_ids=[self.rack.node_security_group_id],
+                    ),
                 )
-                continue
-            db = self.child(
-                "database",
-                Database,
-                f"db-{res_name}",
-                at=res_name,
-                args=self._database_args(res_name, resource),
-            )
-            self.databases[res_name] = db
-            connections[res_name] = db.connection()
+                self.caches[res_name] = cache
+                connections[res_name] = cache.connection()
+            else:
+                db = self.child(
+                    "database",
+                    Database,
+                    f"db-{res_name}",
+                    at=res_name,
+                    args=self._database_args(wanted),
+                )
+                self.databases[res_name] = db
+                connections[res_name] = db.connection()
         return connections
 
-    def _database_args(self, res_name: str, resource: Resource) -> DatabaseArgs:
-        options = resource.options
-        key = f"resources.{res_name}.options"
-        refused = {
-            "encrypted": (not options.encrypted, "paaskit always encrypts databases"),
-            "port": (options.port != 5432, "paaskit's databases listen on 5432"),
-            "iops": (
-                options.iops is not None,
-                "gp3's baseline is used; provisioned IOPS are not supported yet",
-            ),
-            "autoMinorVersionUpgrade": (
-                not options.auto_minor_version_upgrade,
-                "minor versions carry security fixes; paaskit always applies them in the maintenance window",
-            ),
-        }
-        for option, (wrong, why) in refused.items():
-            if wrong:
-                raise ConfigError(f"{key}.{option}: not supported: {why}")
-        settings: dict[str, Any] = {
-            "engine_version": options.version,
-            "instance_class": options.instance_class,
-            "allocated_storage": options.storage,
-            "max_allocated_storage": max(100, options.storage * 2),
-            "multi_az": options.durable,
-            "backup_retention_days": options.backup_retention_period,
-            "backup_window": options.preferred_backup_window,
-            "maintenance_window": options.preferred_maintenance_window,
-            "allow_major_version_upgrade": options.allow_major_version_upgrade,
-            "throwaway": self.args.throwaway or not options.deletion_protection,
-            "tags": dict(self.args.tags),
-        }
-        try:
-            db_settings = DatabaseSettings(**settings)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-                for e in err.errors()
+    def _shared_database(self, res_name: str) -> DatabaseConnection:
+        shared = self.rack.database
+        if shared is None:
+            raise ConfigError(
+                f"resources.{res_name}.options.shared: the rack has no shared database "
+                "(set database: true on the rack), or drop shared"
             )
-            raise ConfigError(f"resources.{res_name}.options: {problems}") from None
+        return DatabaseConnection(
+            host=pulumi.Output.from_input(shared.host).apply(_require_shared(res_name)),
+            port=pulumi.Output.from_input(shared.port),
+            database=shared.name,  # type: ignore[arg-type]
+            username=shared.username,  # type: ignore[arg-type]
+            secret_arn=pulumi.Output.from_input(shared.secret_arn),
+            secret_kms_key_arn=shared.secret_kms_key_arn,
+        )
+
+    def _database_args(self, settings: DatabaseSettings) -> DatabaseArgs:
         return DatabaseArgs.from_settings(
-            db_settings,
+            settings,
             vpc_id=self.rack.vpc_id,
             subnet_ids=self.rack.private_subnet_ids,  # type: ignore[arg-type]
             allowed_security_group_ids=[self.rack.node_security_group_id],
@@ -419,6 +487,18 @@ class App(Component):
         links = {}
         for res_name in sorted(users):
             connection = self.connections[res_name]
+            if isinstance(connection, CacheConnection) and not connection.authenticated:
+                continue  # Memcached has no password: its URL is plain environment
+            kms_key = (
+                connection.secret_kms_key_arn
+                if isinstance(connection, DatabaseConnection)
+                else None
+            )
+            source = (
+                "the database's secret"
+                if isinstance(connection, DatabaseConnection)
+                else "the AUTH token it sets on the cache"
+            )
             secret = self.child(
                 "link_secret",
                 aws.secretsmanager.Secret,
@@ -426,9 +506,9 @@ class App(Component):
                 at=res_name,
                 description=(
                     f"paaskit app {self.component_name}: how its services connect to {res_name} "
-                    "(url, password...), written by its deploy runner from the database's secret"
+                    f"(url, password...), written by its deploy runner from {source}"
                 ),
-                kms_key_id=connection.secret_kms_key_arn,
+                kms_key_id=kms_key,
                 # Derived data, rewritten from its source on every deploy: nothing to recover.
                 recovery_window_in_days=0,
             )
@@ -437,9 +517,7 @@ class App(Component):
 
     def _kms_keys(self) -> pulumi.Output[list[Any]]:
         """The customer KMS keys of the linked resources' secrets (None where AWS's own key)."""
-        return pulumi.Output.all(
-            *(link.connection.secret_kms_key_arn for link in self.links.values())
-        )
+        return pulumi.Output.all(*(link.kms_key for link in self.links.values()))
 
     def _execution_role(self) -> aws.iam.Role:
         """Pull this app's images, write its logs, read its own settings and link secrets: nothing else."""
@@ -491,33 +569,15 @@ class App(Component):
             return Built(image=service.image, command=ImageCommand())
         assert service.build is not None
         assert self.repository is not None
-        root = self.manifest.root or Path.cwd()
-        context = (root / service.build.path).resolve()
-        dockerfile = context / service.build.manifest
-        if not context.is_dir():
-            raise ConfigError(f"services.{service.name}.build.path: {context} is not a folder")
-        if dockerfile.is_file():
-            text = dockerfile.read_text()
-            dockerfile_path = dockerfile
-            dockerfile_input = relative_to_program(dockerfile)
-        else:
-            process, command = generated_process(service, context)
-            try:
-                text = buildpack.generate_dockerfile(
-                    context,
-                    python_version=self.args.python_version,
-                    process=process,
-                    command=command,
-                    port=service.port.port if service.port else None,
-                )
-            except buildpack.BuildpackError as exc:
-                raise ConfigError(
-                    f"services.{service.name}.build: no {service.build.manifest} in {context}, and no "
-                    f"Dockerfile can be generated: {exc}"
-                ) from None
+        source = self._builds[service.name]
+        context, text = source.context, source.text
+        if source.generated:
             # Outside the app, at a path named by its content: the same on every machine.
             dockerfile_path = write_generated(text)
             dockerfile_input = str(dockerfile_path)
+        else:
+            dockerfile_path = source.dockerfile
+            dockerfile_input = relative_to_program(source.dockerfile)
         owner = self._image_owners[service.name]
         if owner != service.name:
             # An identical build: run the image the first such service made (one build, one push).
@@ -569,6 +629,17 @@ class App(Component):
                 role=role.name,
                 policy_arn=policy,
             )
+        # ECS Exec (`paaskit exec`): the SSM agent ECS runs in each task opens the session's
+        # channels as the task role. Nothing else: who may open a session is the caller's
+        # ecs:ExecuteCommand.
+        self.child(
+            "exec_policy",
+            aws.iam.RolePolicy,
+            f"{service.name}-exec-policy",
+            at=service.name,
+            role=role.id,
+            policy=exec_policy(),
+        )
         return role
 
     def _volume(self) -> Volume | None:
@@ -648,9 +719,29 @@ class App(Component):
         SSM bumps a parameter's version on every change of its value.
         """
         declared = self.manifest.service_environment(service.name)
+        # PORT is the service's port (a setting may equal it, and is checked to), so a
+        # setting never reaches a process with a port as a second PORT.
+        read = [k for k in declared.passed(self.parameters) if k != "PORT" or service.port is None]
         environment: dict[str, Input] = {
             k: v for k, v in declared.defaults.items() if k not in self.parameters
         }
+        # PORT, and for the buildpack's Python apps WEB_CONCURRENCY from the task's size, as
+        # Heroku sets it: a manifest's or a setting's WEB_CONCURRENCY stands.
+        source = self._builds.get(service.name)
+        try:
+            runtime = buildpack.process_environment(
+                port=service.port.port if service.port else None,
+                memory_mib=service.scale.memory if source and source.generated else None,
+                cpu_units=service.scale.cpu,
+                declared=declared.variables,
+                key=declared_at(self.manifest, service.name, "PORT"),
+            )
+        except buildpack.BuildpackError as exc:
+            raise ConfigError(str(exc)) from None
+        if "WEB_CONCURRENCY" in read:
+            runtime.pop("WEB_CONCURRENCY", None)
+        environment.update(runtime)
+        # paaskit's own: check_environment refuses them anywhere else.
         environment.update(
             {
                 "APP": self.component_name,
@@ -658,14 +749,12 @@ class App(Component):
                 "RACK": self.rack.name,  # type: ignore[dict-item]
             }
         )
-        if service.port is not None:
-            environment["PORT"] = str(service.port.port)
         env_parts: list[Any] = [
+            self._port_setting_check(service),
             pulumi.Output.all(
                 *[pulumi.Output.all(k, v) for k, v in sorted(environment.items())]
-            ).apply(lambda pairs: [{"name": str(k), "value": str(v)} for k, v in pairs])
+            ).apply(lambda pairs: [{"name": str(k), "value": str(v)} for k, v in pairs]),
         ]
-        read = list(declared.passed(self.parameters))
         secret_parts: list[Any] = [
             pulumi.Output.all(
                 *[pulumi.Output.all(key, self.parameters[key].arn) for key in read]
@@ -673,12 +762,22 @@ class App(Component):
         ]
         for link in service.resources:
             prefix = link.env_prefix
-            env_parts.append(self.connections[link.resource].environment(prefix))
-            secret_parts.append(
-                self.links[link.resource].secret.arn.apply(
-                    lambda arn, p=prefix, u=link.url_env: _link_entries(arn, p, u)  # type: ignore[misc]
+            connection = self.connections[link.resource]
+            if isinstance(connection, CacheConnection):
+                env_parts.append(connection.environment(prefix, link.url_env))
+            else:
+                env_parts.append(connection.environment(prefix))
+            if link.resource in self.links:
+                libpq = (
+                    isinstance(connection, DatabaseConnection) and connection.engine == "postgres"
                 )
-            )
+                secret_parts.append(
+                    self.links[link.resource].secret.arn.apply(
+                        lambda arn, p=prefix, u=link.url_env, pg=libpq: _link_entries(  # type: ignore[misc]
+                            arn, p, u, libpq=pg
+                        )
+                    )
+                )
         plain = pulumi.Output.all(*env_parts).apply(_merge_entries)
         secrets = pulumi.Output.all(*secret_parts).apply(_merge_entries)
         links = self.internal.link_environment(service)
@@ -693,11 +792,33 @@ class App(Component):
         ).apply(_settings_digest)
         return plain, secrets, label
 
+    def _port_setting_check(self, service: Service) -> pulumi.Output[list[Any]]:
+        """No entries: a check that the app's `PORT` setting, when one reaches a service with
+        a port, equals the port (a plain value was checked before anything; a secret is
+        read here, unsecret, never shown)."""
+        value = self.args.environment.get("PORT")
+        passed = "PORT" in self.manifest.service_environment(service.name).passed(self.parameters)
+        if service.port is None or value is None or isinstance(value, str) or not passed:
+            return pulumi.Output.from_input([])
+        port = service.port.port
+
+        def check(given: Any) -> list[Any]:
+            if str(given).strip() != str(port):
+                raise ConfigError(
+                    f"environment: PORT, the app's setting, differs from services.{service.name}"
+                    f".port ({port}): the load balancer sends traffic to {port}, and paaskit sets "
+                    f"PORT={port} for the process; remove the setting or make the two equal"
+                )
+            return []
+
+        return pulumi.Output.unsecret(pulumi.Output.from_input(value)).apply(check)
+
     def _task_definition(self, service: Service) -> aws.ecs.TaskDefinition:
         built = self.images[service.name]
         environment, secrets, settings = self._environment(service)
         # The command only: the image's ENTRYPOINT always runs (see _command.py).
-        command = service_command(service)
+        source = self._builds.get(service.name)
+        command = service_command(service, source.procfile_command if source else None)
         internal = self.internal.is_internal(service)
         port_mappings: list[dict[str, Any]] = []
         if internal:
@@ -792,15 +913,24 @@ class App(Component):
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_roles[service.name].arn,
             volumes=mounts.apply(lambda m: m[0] or None),
-            container_definitions=pulumi.Output.all(
-                built.image,
-                environment,
-                secrets,
-                self.log_group.name,
-                self._region,
-                settings,
-                mounts.apply(lambda m: m[1]),
-            ).apply(container),
+            container_definitions=checked(
+                service,
+                pulumi.Output.all(
+                    built.image,
+                    environment,
+                    secrets,
+                    self.log_group.name,
+                    self._region,
+                    settings,
+                    mounts.apply(lambda m: m[1]),
+                ).apply(container),
+                self.rack.nodes,
+                lambda message: pulumi.log.warn(message, resource=self),
+            ),
+            # A replaced revision stays registered (ACTIVE), so a rollback can put it back
+            # as it was; `pulumi destroy` leaves them too (free; docs/app.md says how to
+            # remove them).
+            skip_destroy=True,
             # A task mounts its volumes with the task role's grant: it must be in place.
             opts=pulumi.ResourceOptions(
                 depends_on=[self.nodes["volume_policy"][service.name]]
@@ -813,12 +943,16 @@ class App(Component):
         daemon = service.agent.enabled
         kwargs: dict[str, Any] = {
             "cluster": self.rack.cluster_arn,
-            "task_definition": self.task_definitions[service.name].arn,
+            # The new task definition, or the pinned release's revision.
+            "task_definition": self._running_task_definition(service.name),
             "deployment_circuit_breaker": {"enable": True, "rollback": True},
             "deployment_minimum_healthy_percent": service.deployment.minimum,
             "deployment_maximum_percent": service.deployment.maximum,
             "enable_ecs_managed_tags": True,
             "propagate_tags": "SERVICE",
+            # `paaskit exec`: tasks start with ECS's SSM agent (the task role may open its
+            # channels; the rack's nodes reach ssmmessages through NAT or its endpoint).
+            "enable_execute_command": True,
             # pulumi up waits for the new version to be healthy; the deploy check
             # (`verify`) then makes sure it was not rolled back meanwhile.
             "wait_for_steady_state": True,
@@ -844,7 +978,12 @@ class App(Component):
                 ignore.append("desiredCount")  # the scaling policies own it
         waits: list[pulumi.Resource] = [
             *self.releases.values(),
-            *(self.link_writes[link.resource] for link in service.resources),
+            # (a Memcached link has no secret to write: its URL is in the task definition)
+            *(
+                self.link_writes[link.resource]
+                for link in service.resources
+                if link.resource in self.link_writes
+            ),
         ]
         if routing is not None and service.port is not None:
             kwargs["load_balancers"] = [
@@ -875,7 +1014,7 @@ class App(Component):
         """
         ecs_service = self.services[service.name]
         event = pulumi.Output.all(
-            self.rack.cluster_arn, ecs_service.name, self.task_definitions[service.name].arn
+            self.rack.cluster_arn, ecs_service.name, self._running_task_definition(service.name)
         ).apply(
             lambda v: json.dumps(
                 {
@@ -897,6 +1036,80 @@ class App(Component):
             # A new task definition is a new deploy to check.
             input=event,
             opts=pulumi.ResourceOptions(depends_on=[ecs_service]),
+        )
+
+    def _running_task_definition(self, name: str) -> pulumi.Output[str]:
+        """The ARN of the task definition service `name` runs after this deploy: its new one,
+        or, while pinned, the pinned release's revision (a service the release does not
+        name, added since, runs its new one, and the App says so once)."""
+        if name in self._deployed:
+            return self._deployed[name]
+        new = self.task_definitions[name].arn
+        if self.pin is None:
+            self._deployed[name] = new
+            return new
+        number = self.pin.number
+
+        def pinned(values: list[Any]) -> Any:
+            release, cluster = values
+            revision = release.services.get(name)
+            if revision is None:
+                pulumi.log.warn(
+                    f"service {name} is not in release v{number}: it runs the manifest's version",
+                    resource=self,
+                )
+                return new
+            return task_definition_arn(cluster, revision.task_definition)
+
+        running = pulumi.Output.all(self.pin.release, self.rack.cluster_arn).apply(pinned)
+        self._deployed[name] = running
+        return running
+
+    def _record(self) -> aws.lambda_.Invocation | None:
+        """Record the deploy's release once every service's check passed (`recorder.py`).
+
+        Re-invoked when what a record holds changes: a task definition, an image, a
+        release's result. Pinned, nothing new goes live and nothing is recorded.
+        """
+        if self.pin is not None:
+            return None
+        entries = []
+        for name in self.manifest.services:
+            release = self.releases.get(name)
+            # The release command as the invocation ran it, and what it returned.
+            ran = (
+                pulumi.Output.all(release.input, release.result).apply(
+                    lambda v: {"command": json.loads(v[0])["command"], "result": v[1]}
+                )
+                if release is not None
+                else None
+            )
+            entries.append(
+                pulumi.Output.all(
+                    name, self.task_definitions[name].arn, self.images[name].image, ran
+                )
+            )
+        app = self.component_name
+
+        def event(values: list[Any]) -> str:
+            services = {}
+            for name, task_definition, image, ran in values[1:]:
+                entry: dict[str, Any] = {"taskDefinition": task_definition, "image": image}
+                if ran is not None:
+                    entry["release"] = ran
+                services[name] = entry
+            return json.dumps(
+                {"action": "record", "rack": values[0], "app": app, "services": services},
+                sort_keys=True,
+            )
+
+        return self.child(
+            "record",
+            aws.lambda_.Invocation,
+            "record",
+            function_name=self.runner.name,
+            input=pulumi.Output.all(self.rack.name, *entries).apply(event),
+            opts=pulumi.ResourceOptions(depends_on=list(self.verifications.values())),
         )
 
     def _autoscaling(self, service: Service, target_group: aws.lb.TargetGroup | None) -> None:
@@ -999,13 +1212,18 @@ class App(Component):
                 sqs_managed_sse_enabled=True,
                 message_retention_seconds=_FAILURE_RETENTION_SECONDS,
             )
-            if self.links
+            if self._rotated_links()
             else None
         )
         families = [td.arn_without_revision for td in self.task_definitions.values()]
         passed = [self.execution_role.arn, *(r.arn for r in self.task_roles.values())]
-        sources = [link.connection.secret_arn for link in self.links.values()]
+        sources = [link.source_secret for link in self._rotated_links().values()]
         link_secrets = [link.secret.arn for link in self.links.values()]
+        groups = [
+            link.connection.replication_group_arn
+            for link in self.links.values()
+            if isinstance(link.connection, CacheConnection)
+        ]
         app = self.component_name
 
         def document(v: list[Any]) -> str:
@@ -1020,6 +1238,7 @@ class App(Component):
                 link_secrets=v[6],
                 kms_keys=v[7],
                 failure_queue=v[8],
+                caches=v[9],
             )
 
         policy = self.child(
@@ -1037,6 +1256,7 @@ class App(Component):
                 pulumi.Output.all(*link_secrets),
                 self._kms_keys(),
                 failures.arn if failures is not None else None,
+                pulumi.Output.all(*groups),
             ).apply(document),
         )
         function = self.child(
@@ -1054,7 +1274,7 @@ class App(Component):
             timeout=_LAMBDA_TIMEOUT,
             memory_size=128,
             # Called synchronously by `pulumi up`, which sees failures directly: no queue.
-            description="paaskit: an app's deploy runner: releases, link secrets, deploy checks",
+            description="paaskit: an app's deploy runner: releases, link secrets, deploy checks, records",
             logging_config={"log_format": "JSON", "log_group": log_group.name},
             # Every invocation needs its permissions in place (RunTask, PassRole, secrets).
             opts=pulumi.ResourceOptions(depends_on=[log_group, policy]),
@@ -1071,9 +1291,33 @@ class App(Component):
             )
         return function
 
+    def _rotated_links(self) -> dict[str, _Link]:
+        """The links whose password comes from a source secret that may rotate (databases)."""
+        return {name: link for name, link in self.links.items() if link.source_secret is not None}
+
     def _link_event(self, res_name: str, link: _Link) -> pulumi.Output[dict[str, Any]]:
         """What the runner needs to write a link secret: never the password, only where it is."""
         connection = link.connection
+        if isinstance(connection, CacheConnection):
+            # The runner generates the AUTH token into the link secret and applies it to the
+            # replication group (ROTATE, then SET): see paaskit/release/links.py.
+            return pulumi.Output.all(
+                link.secret.arn,
+                connection.replication_group_id,
+                connection.host,
+                connection.port,
+            ).apply(
+                lambda v: {
+                    "action": "link",
+                    "resource": res_name,
+                    "engine": connection.engine,
+                    "linkSecret": v[0],
+                    "replicationGroup": v[1],
+                    "host": v[2],
+                    "port": int(v[3]),
+                    "timeoutSeconds": _CACHE_AUTH_TIMEOUT_SECONDS,
+                }
+            )
         return pulumi.Output.all(
             connection.secret_arn,
             link.secret.arn,
@@ -1084,7 +1328,7 @@ class App(Component):
             lambda v: {
                 "action": "link",
                 "resource": res_name,
-                "engine": "postgres",
+                "engine": connection.engine,
                 "sourceSecret": v[0],
                 "linkSecret": v[1],
                 "host": v[2],
@@ -1117,9 +1361,12 @@ class App(Component):
         runner rewrites the link secret and restarts the services that read it: ECS reads
         secrets only when a task starts.
 
-        Secrets Manager's own `Secret Label Updated` event: no CloudTrail trail needed.
+        Secrets Manager's own `Secret Label Updated` event: no CloudTrail trail needed. A
+        cache's AUTH token has no source to rotate: it is the link secret's own.
         """
-        for res_name, link in self.links.items():
+        for res_name, link in self._rotated_links().items():
+            source = link.source_secret
+            assert source is not None
             rule = self.child(
                 "link_rule",
                 aws.cloudwatch.EventRule,
@@ -1129,7 +1376,7 @@ class App(Component):
                     f"paaskit app {self.component_name}: {res_name}'s password changed; "
                     "rewrite its link secret and restart its services"
                 ),
-                event_pattern=link.connection.secret_arn.apply(rotation_pattern),
+                event_pattern=source.apply(rotation_pattern),
             )
             services = [self.services[name].name for name in link.services]
             event = pulumi.Output.all(
@@ -1167,7 +1414,7 @@ class App(Component):
         # A release task reads the linked resources' URLs: they are written first.
         links = list(self.link_writes.values())
         for service in self.manifest.services.values():
-            command = release_command(service)
+            command = release_command(service, self._procfile_releases.get(service.name))
             if command is None:
                 continue
             task_definition = self.task_definitions[service.name]
@@ -1269,7 +1516,7 @@ class App(Component):
                         "maximum_event_age_in_seconds": 3600,
                     },
                     "ecs_parameters": {
-                        "task_definition_arn": self.task_definitions[timer.service].arn,
+                        "task_definition_arn": self._running_task_definition(timer.service),
                         "task_count": 1,
                         "capacity_provider_strategies": [
                             {"capacity_provider": self.rack.capacity_provider, "weight": 1}
@@ -1323,8 +1570,10 @@ def rotation_pattern(source_secret_arn: str) -> str:
     )
 
 
-def _check_manifest(args: AppArgs) -> None:
-    """What only the app can check: its settings against the manifest's variables."""
+def _check_manifest(args: AppArgs) -> list[str]:
+    """What only the app can check: its settings against the manifest's variables, its
+    services against its rack's nodes (when they are known now; else `_checks.checked`, as
+    they arrive) and the part of its task definitions known now. Returns warnings."""
     manifest = args.manifest
     # A setting may fill a ${NAME} only; with `*` every setting reaches a service.
     declared = set(manifest.interpolated)
@@ -1341,6 +1590,173 @@ def _check_manifest(args: AppArgs) -> None:
         )
     for service in manifest.services.values():
         manifest.resolve_environment(service.name, args.environment)
+    check_environment(manifest, args.environment)
+    warnings: list[str] = []
+    nodes = args.rack.nodes
+    for service in manifest.services.values():
+        if isinstance(nodes, Mapping):
+            warnings += check_fits(service, nodes)
+        known = known_definition(manifest, service, args.environment)
+        check_definition_size(service, known, known=True)
+    return warnings
+
+
+# A setting of the Database or Cache, as the manifest's option that gave it (for messages).
+_DATABASE_OPTIONS = {
+    "engine_version": "version",
+    "instance_class": "class",
+    "allocated_storage": "storage",
+    "max_allocated_storage": "storage",
+    "multi_az": "durable",
+    "backup_retention_days": "backupRetentionPeriod",
+    "backup_window": "preferredBackupWindow",
+    "maintenance_window": "preferredMaintenanceWindow",
+    "allow_major_version_upgrade": "allowMajorVersionUpgrade",
+}
+_CACHE_OPTIONS = {
+    "engine": "engine",
+    "engine_version": "version",
+    "node_type": "class",
+    "nodes": "nodes",
+    "multi_az": "durable",
+    "transit_encryption": "transitEncryption",
+}
+
+
+def _resource_settings(args: AppArgs) -> dict[str, DatabaseSettings | CacheSettings | None]:
+    """Each resource's Database or Cache settings (None: the rack's shared database), or one
+    ConfigError naming every problem at `resources.<name>.options.<key>`."""
+    out: dict[str, DatabaseSettings | CacheSettings | None] = {}
+    problems: list[str] = []
+    for res_name, resource in sorted(args.manifest.resources.items()):
+        try:
+            out[res_name] = _settings_of(res_name, resource, args)
+        except _OptionProblems as err:
+            problems += err.problems
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return out
+
+
+class _OptionProblems(ConfigError):
+    """What is wrong with one resource's options, as `resources.<name>.options.<key>: why`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _settings_of(
+    res_name: str, resource: Resource, args: AppArgs
+) -> DatabaseSettings | CacheSettings | None:
+    options = resource.options
+    key = f"resources.{res_name}.options"
+    refused: dict[str, tuple[bool, str]] = {}
+    if isinstance(options, (PostgresOptions, MysqlOptions)):
+        port = 5432 if isinstance(options, PostgresOptions) else 3306
+        refused = {
+            "encrypted": (not options.encrypted, "paaskit always encrypts databases"),
+            "port": (options.port != port, f"paaskit's {resource.kind} databases listen on {port}"),
+            "iops": (
+                options.iops is not None,
+                "gp3's baseline is used; provisioned IOPS are not supported yet",
+            ),
+            "autoMinorVersionUpgrade": (
+                not options.auto_minor_version_upgrade,
+                "minor versions carry security fixes; paaskit always applies them in the "
+                "maintenance window",
+            ),
+        }
+    elif isinstance(options, RedisOptions):
+        refused = {
+            "encrypted": (not options.encrypted, "paaskit always encrypts caches at rest"),
+            "transitEncryption": (
+                not options.transit_encryption,
+                "AUTH works only over TLS, and without AUTH any process that reaches the nodes "
+                "reads the data",
+            ),
+            "autoMinorVersionUpgrade": (
+                not options.auto_minor_version_upgrade,
+                "minor versions carry security fixes; paaskit always applies them in the "
+                "maintenance window",
+            ),
+        }
+    wrong = [
+        f"{key}.{option}: not supported: {why}" for option, (bad, why) in refused.items() if bad
+    ]
+    if wrong:
+        raise _OptionProblems(wrong)
+    if isinstance(options, PostgresOptions) and options.shared:
+        if args.rack.database is None:
+            raise _OptionProblems(
+                [
+                    f"{key}.shared: the rack has no shared database (set database: true on the "
+                    "rack), or drop shared"
+                ]
+            )
+        return None
+    tags = dict(args.tags)
+    if isinstance(options, (PostgresOptions, MysqlOptions)):
+        values: dict[str, Any] = {
+            "engine": resource.kind,
+            "instance_class": options.instance_class,
+            "allocated_storage": options.storage,
+            "max_allocated_storage": max(100, options.storage * 2),
+            "multi_az": options.durable,
+            "backup_retention_days": options.backup_retention_period,
+            "backup_window": options.preferred_backup_window,
+            "maintenance_window": options.preferred_maintenance_window,
+            "allow_major_version_upgrade": options.allow_major_version_upgrade,
+            "throwaway": args.throwaway or not options.deletion_protection,
+            "tags": tags,
+        }
+        if options.version is not None:
+            values["engine_version"] = options.version
+        return _validated(DatabaseSettings, values, key, _DATABASE_OPTIONS)
+    if isinstance(options, RedisOptions):
+        values = {
+            "engine": options.engine or redis_engine_for(options.version),
+            "node_type": options.instance_class,
+            "nodes": options.nodes,
+            "multi_az": options.durable,
+            "throwaway": args.throwaway or not options.deletion_protection,
+            "tags": tags,
+        }
+    else:
+        assert isinstance(options, MemcachedOptions)
+        values = {
+            "engine": "memcached",
+            "node_type": options.instance_class,
+            "nodes": options.nodes,
+            "transit_encryption": options.transit_encryption,
+            "throwaway": args.throwaway or not options.deletion_protection,
+            "tags": tags,
+        }
+    if options.version is not None:
+        values["engine_version"] = options.version
+    return _validated(CacheSettings, values, key, _CACHE_OPTIONS)
+
+
+def _validated(
+    model: type[DatabaseSettings] | type[CacheSettings],
+    values: dict[str, Any],
+    key: str,
+    options: Mapping[str, str],
+) -> DatabaseSettings | CacheSettings:
+    """`model(**values)`, or its problems named by the manifest options that gave the values."""
+    try:
+        return model(**values)
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = str(error["loc"][0]) if error["loc"] else ""
+            if not field and (lead := re.match(r"(\w+): (.*)", message, re.S)):
+                field, message = lead[1], lead[2]
+            option = options.get(field)
+            where = f"{key}.{option}" if option else (f"{key} ({field})" if field else key)
+            problems.append(f"{where}: {message}")
+        raise _OptionProblems(problems) from None
 
 
 def _require_shared(res_name: str) -> Any:
@@ -1363,15 +1779,16 @@ def _merge_entries(groups: list[list[dict[str, Any]]]) -> list[dict[str, str]]:
     return [merged[name] for name in sorted(merged)]
 
 
-def _link_entries(arn: str, prefix: str, url_env: str | None) -> list[dict[str, str]]:
+def _link_entries(
+    arn: str, prefix: str, url_env: str | None, *, libpq: bool = True
+) -> list[dict[str, str]]:
     """ECS `secrets` of a link: the URL, and (unless the link renames its URL) the password,
-    by JSON key of the link secret (`<arn>:<key>::`, ECS agent 1.37+)."""
+    and libpq's `PGPASSWORD` for PostgreSQL, by JSON key of the link secret (`<arn>:<key>::`,
+    ECS agent 1.37+)."""
     entries = [{"name": url_env or f"{prefix}_URL", "valueFrom": f"{arn}:url::"}]
     if url_env is None:
-        entries += [
-            {"name": f"{prefix}_PASS", "valueFrom": f"{arn}:password::"},
-            {"name": "PGPASSWORD", "valueFrom": f"{arn}:password::"},
-        ]
+        names = [f"{prefix}_PASS"] + (["PGPASSWORD"] if libpq else [])
+        entries += [{"name": name, "valueFrom": f"{arn}:password::"} for name in names]
     return entries
 
 

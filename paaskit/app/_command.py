@@ -8,10 +8,12 @@ drops the image's CMD when a task sets an entry point. So paaskit never sets
 `entryPoint`: the image's ENTRYPOINT (an official image's
 `docker-entrypoint.sh`, say) always runs, with
 
-- the service's `command` from the manifest, when it has one, or else the
-  image's own CMD (for a generated Dockerfile: the service's Procfile process);
-- a release's, a timer's or a one-off task's command instead, as RunTask
-  replaces the CMD.
+- the service's `command` from the manifest, when it has one; else the
+  Procfile process of its name (the CMD of a generated Dockerfile, or the
+  `command` for a folder's own Dockerfile when its Procfile has that process);
+  else the image's own CMD;
+- a release's (the manifest's `release`, or the folder's Procfile `release:`),
+  a timer's or a one-off task's command instead, as RunTask replaces the CMD.
 
 Every command string goes through `paaskit.command.command_argv`, the one rule
 (split into words, or `/bin/sh -c` when it has shell syntax). A linked
@@ -59,15 +61,22 @@ class ImageCommand:
         return cls(entrypoint, cmd)
 
 
-def service_command(service: Service) -> tuple[str, ...] | None:
-    """The ECS `command` of a service's container: its manifest `command`, or None to run the
-    image's CMD under the image's ENTRYPOINT."""
-    return None if service.command is None else command_argv(service.command)
+def service_command(service: Service, procfile: str | None = None) -> tuple[str, ...] | None:
+    """The ECS `command` of a service's container: its manifest `command`; else `procfile`, the
+    Procfile process of its name when it runs its folder's own Dockerfile (a generated
+    Dockerfile's CMD is that process already); else None, to run the image's CMD under the
+    image's ENTRYPOINT."""
+    if service.command is not None:
+        return command_argv(service.command)
+    return None if procfile is None else command_argv(procfile)
 
 
-def release_command(service: Service) -> tuple[str, ...] | None:
-    """The `containerOverrides.command` of a service's release task, or None without `release`."""
-    return None if service.release is None else command_argv(service.release)
+def release_command(service: Service, procfile: str | None = None) -> tuple[str, ...] | None:
+    """The `containerOverrides.command` of a service's release task: its manifest `release`,
+    else `procfile`, its folder's Procfile `release:` when this service runs it; or None."""
+    if service.release is not None:
+        return command_argv(service.release)
+    return None if procfile is None else command_argv(procfile)
 
 
 def timer_command(timer: Timer) -> tuple[str, ...]:
@@ -76,20 +85,22 @@ def timer_command(timer: Timer) -> tuple[str, ...]:
 
 
 def generated_process(service: Service, context: Path) -> tuple[str, str | tuple[str, ...] | None]:
-    """(Procfile process, command) to generate a Dockerfile's CMD from, for a service without one.
+    """(Procfile process, command) to generate a Dockerfile's CMD from.
 
     The service's own Procfile process when the Procfile has one by the service's name
     (`worker: python worker.py` for the service `worker`); else its manifest `command`;
-    else the `web` process, as Heroku runs by default.
+    else the process of its name all the same, which the buildpack then reports missing,
+    naming the Procfile and the processes it has (`buildpack.service_process`'s rule: a
+    worker never runs the web server by default).
     """
     procfile = context / "Procfile"
     if procfile.is_file():
         try:
             processes = buildpack.parse_procfile(procfile.read_text(encoding="utf-8"))
-        except buildpack.BuildpackError:
-            processes = {}  # generate_dockerfile reports it, naming the line
+        except (buildpack.BuildpackError, UnicodeDecodeError):
+            processes = {}  # the buildpack reports it, naming the line
         if service.name in processes:
             return service.name, None
     if service.command is not None:
         return "web", service.command
-    return "web", None
+    return service.name, None

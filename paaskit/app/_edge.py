@@ -491,6 +491,7 @@ class AppEdge:
                 certificate=certificate,
                 price_class=edge.price_class,
                 web_acl_id=pulumi.Output.from_input(edge.web_acl_id).apply(_or_none),
+                app_cached=self.app.app_static_paths(service),
             ),
         )
         if self.app.args.cdn_logs:

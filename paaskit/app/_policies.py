@@ -1,4 +1,4 @@
-"""The IAM policies of an app's roles: task execution, the deploy runner and timers, each scoped to this app."""
+"""The IAM policies of an app's roles: task execution, ECS Exec, the deploy runner and timers, each scoped to this app."""
 
 from __future__ import annotations
 
@@ -9,10 +9,21 @@ from paaskit._aws import policy_document
 from paaskit.tags import APP_TAG, RACK_TAG
 
 __all__ = [
+    "EXEC_ACTIONS",
+    "exec_policy",
     "execution_policy",
     "run_task_policy",
     "runner_policy",
 ]
+
+EXEC_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+"""What the SSM agent ECS runs inside a task needs for ECS Exec (`paaskit exec`): the
+session's control and data channels. AWS gives these no resource-level permissions."""
 
 
 def _statement(
@@ -69,6 +80,19 @@ def execution_policy(
     return policy_document(statements, sort_keys=True)
 
 
+def exec_policy() -> str:
+    """A task role's ECS Exec statement: the session channels only, on `*` (AWS has no other
+    resource for them). Who may open a session is the caller's `ecs:ExecuteCommand`, which
+    names the cluster and task; the task role cannot reach anything with these actions."""
+    return policy_document([_statement(EXEC_ACTIONS, "*")], sort_keys=True)
+
+
+def _record_parameter(cluster: str, rack: str, app: str) -> str:
+    """The ARN of the app's release record parameter, in the cluster's partition, region and account."""
+    _, partition, _, region, account, _ = cluster.split(":", 5)
+    return f"arn:{partition}:ssm:{region}:{account}:parameter/paaskit/{rack}/{app}/release-record"
+
+
 def _run_task_statements(
     cluster: str, families: list[str], passed_roles: list[str]
 ) -> list[dict[str, Any]]:
@@ -108,10 +132,12 @@ def runner_policy(
     link_secrets: list[str],
     kms_keys: Sequence[str | None],
     failure_queue: str | None = None,
+    caches: Sequence[str] = (),
 ) -> str:
     """The deploy runner's policy: run and watch this app's release tasks, check its services'
-    deployments, write its link secrets from their sources, restart its services, and keep
-    the rotation events it failed to handle in its failure queue.
+    deployments, write its link secrets from their sources, set the AUTH token of its caches
+    (their replication groups' ARNs, `caches`), restart its services, write its release
+    records, and keep the rotation events it failed to handle in its failure queue.
 
     Services are named by Pulumi (`<app>-<service>-<suffix>`) after the runner must exist
     (they wait for its releases), so they are reached by the cluster and their tags.
@@ -140,6 +166,12 @@ def runner_policy(
             },
         ),
         _statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
+        # The `record` action: read the newest record (a retried invocation writes nothing),
+        # write a new version; the first write creates the parameter with its tags.
+        _statement(
+            ["ssm:AddTagsToResource", "ssm:GetParameter", "ssm:PutParameter"],
+            [_record_parameter(cluster, rack, app)],
+        ),
     ]
     if source_secrets:
         statements.append(
@@ -150,6 +182,22 @@ def runner_policy(
             _statement(
                 ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
                 sorted(set(link_secrets)),
+            )
+        )
+    if caches:
+        # The token is set with ModifyReplicationGroup (ROTATE, then SET); the runner reads the
+        # group's status and AuthTokenEnabled between the two. A group's member clusters
+        # (`<group>-001`...) are named too: a modification applies to them, and IAM may
+        # check them (moto enforces no IAM, so this is not shown offline).
+        members = [
+            group.replace(":replicationgroup:", ":cluster:") + "-*"
+            for group in caches
+            if ":replicationgroup:" in group
+        ]
+        statements.append(
+            _statement(
+                ["elasticache:DescribeReplicationGroups", "elasticache:ModifyReplicationGroup"],
+                sorted(set(caches) | set(members)),
             )
         )
     if failure_queue:

@@ -73,6 +73,15 @@ class AppArgs(ComponentArgs):
     CloudFront log destination. Default on: requests answered at the edge reach
     no other log. Off for a rack without one (its edgeLogging off)."""
 
+    release: int | None = Field(None, ge=1)
+    """The rollback pin: keep the services on this release (its number in
+    `paaskit releases`, `13` or `v13`), as `paaskit rollback` sets it in the app
+    stack's config (`paaskit-app:release`). While set, each service runs the
+    release's task definition, read from its record at deploy time; new images
+    and task definitions are built but not used, release commands do not run,
+    and every preview and update warns. Default none: deploy the manifest's
+    version."""
+
     @field_validator("zones")
     @classmethod
     def _check_zones(cls, value: list[str]) -> list[str]:
@@ -83,6 +92,18 @@ class AppArgs(ComponentArgs):
                 raise ValueError(f"{zone!r} is not a zone name (like example.com)")
             cleaned.append(name)
         return cleaned
+
+    @field_validator("release", mode="before")
+    @classmethod
+    def _release_number(cls, value: object) -> object:
+        # As `paaskit releases` shows them (v13), and as the stack file stores them ("13").
+        if isinstance(value, str):
+            text = value.strip()
+            digits = text[1:] if text[:1] in ("v", "V") else text
+            if not digits.isdigit():
+                raise ValueError(f"expected a release number such as 13 or v13 (got {value!r})")
+            return int(digits)
+        return value
 
     @field_validator("environment")
     @classmethod

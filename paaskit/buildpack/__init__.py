@@ -34,6 +34,7 @@ from ._procfile import (
     process_command,
     read_procfile,
     release_command,
+    service_process,
 )
 from ._python import (
     DEFAULT_PYTHON_MINOR,
@@ -83,6 +84,7 @@ __all__ = [
     "release_command",
     "resolve_python",
     "resolve_python_version",
+    "service_process",
     "web_concurrency",
 ]
 

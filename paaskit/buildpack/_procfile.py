@@ -26,6 +26,7 @@ __all__ = [
     "process_command",
     "read_procfile",
     "release_command",
+    "service_process",
 ]
 
 _PROCESS_TYPE = re.compile(r"^([A-Za-z0-9_-]{1,63})\s*:\s*(.*)$")
@@ -106,6 +107,22 @@ def process_command(app_dir: str | Path, name: str) -> str | None:
     """
     procfile = read_procfile(app_dir)
     return None if procfile is None else procfile.command(name)
+
+
+def service_process(app_dir: str | Path, service: str, *, own_dockerfile: bool) -> str | None:
+    """The Procfile process a service with no `command` runs: the one of its own name.
+
+    The one rule of the App and `paaskit start`. A folder with its own Dockerfile runs the
+    Procfile process only when the Procfile has one by the service's name, else the image's
+    ENTRYPOINT and CMD (None). A folder built by the buildpack must have it: a Procfile
+    without it is a BuildpackError naming the file and the processes it has (a worker that
+    ran the web server instead would be worse than no deploy). None without a Procfile.
+    """
+    procfile = read_procfile(app_dir)
+    if procfile is None or (own_dockerfile and service not in procfile.processes):
+        return None
+    procfile.command(service)
+    return service
 
 
 def release_command(app_dir: str | Path) -> str | None:

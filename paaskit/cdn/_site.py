@@ -7,7 +7,8 @@ domain that no app holds. What they share lives in the Edge: the VPC origin,
 the origin access control and the response headers policy.
 
 - `site_distribution_args`: the distribution: the app behind the VPC origin
-  (every request, uncached, with the route and secret headers), and the
+  (every request, uncached, with the route and secret headers; the paths the
+  app serves static files at cached as its `Cache-Control` says), and the
   service's static files from its app's bucket;
 - `security_headers_config`: the response headers policy's headers;
 - `site_bucket_policy`: a static bucket read by several distributions, TLS only.
@@ -119,6 +120,7 @@ def site_distribution_args(
     certificate: pulumi.Input[Mapping[str, Any]] | None = None,
     price_class: pulumi.Input[str] = "PriceClass_100",
     web_acl_id: Input | None = None,
+    app_cached: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The keyword arguments of the `aws.cloudfront.Distribution` of one site.
 
@@ -128,8 +130,13 @@ def site_distribution_args(
     secret; CloudFront overwrites a viewer's header of the same name). HTTP is
     what CloudFront speaks to a VPC origin here: the hop never leaves AWS's
     network, and viewers get HTTPS only. `static`, if given, is served from the
-    bucket, cached and compressed. `certificate` is `viewer_certificate(...)`
-    (or an Output of one) and must cover `aliases`.
+    bucket, cached and compressed. `app_cached` are path patterns (`/static/*`)
+    the app itself serves files at, with their `Cache-Control` (a Django app's
+    collected files, served by whitenoise): those are cached at the edge as the
+    app says, within Managed-CachingOptimized's bounds (1 second to 1 year, a
+    day when the app says nothing), keyed on the path and the encoding alone,
+    still with every viewer header on a miss. `certificate` is
+    `viewer_certificate(...)` (or an Output of one) and must cover `aliases`.
     """
     app_origin: dict[str, Any] = {
         "origin_id": APP_ORIGIN,
@@ -157,7 +164,22 @@ def site_distribution_args(
         # Accept-Encoding reaches it.
         "compress": False,
     }
-    ordered: list[dict[str, Any]] = []
+    ordered: list[dict[str, Any]] = [
+        {
+            "path_pattern": pattern,
+            "target_origin_id": APP_ORIGIN,
+            "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["GET", "HEAD", "OPTIONS"],
+            "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": CACHING_OPTIMIZED,
+            # The app's Host, as on every other path (its allowed hosts check it).
+            "origin_request_policy_id": ORIGIN_REQUEST_ALL_VIEWER,
+            "response_headers_policy_id": response_headers_policy_id,
+            "compress": True,
+        }
+        for pattern in app_cached
+        if static is None or pattern != static.path_pattern
+    ]
     if static is not None:
         origins.append(
             {

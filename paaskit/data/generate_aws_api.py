@@ -21,6 +21,9 @@ What is kept, and from where:
   strictest of them (the longest minimum, the shortest maximum), and the
   character class they all share (CloudFront's, ELB's, ECS's, IAM's, CloudWatch
   Logs' patterns are one class: letters, spaces, digits and ``_ . : / = + - @``).
+- ``members``: the lengths, ranges and patterns botocore states for the request members
+  whose values come straight from a manifest (``MEMBERS``), by ``service:Operation.Member``,
+  such as the health check's path (ELB's ``HealthCheckPath``, 1-1024 characters).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "MEMBERS",
     "OUTPUT",
     "TAG_COUNT_SHAPES",
     "TAG_SHAPES",
@@ -64,6 +68,17 @@ TAG_COUNT_SHAPES: tuple[tuple[str, str], ...] = (
     ("resourcegroupstaggingapi", "TagMap"),
 )
 """(service, shape) of the lists and maps of tags whose `max` is the tags one resource may carry."""
+
+
+MEMBERS: tuple[tuple[str, str, str], ...] = (
+    ("elbv2", "CreateTargetGroup", "HealthCheckPath"),
+    ("elbv2", "CreateTargetGroup", "HealthCheckIntervalSeconds"),
+    ("elbv2", "CreateTargetGroup", "HealthCheckTimeoutSeconds"),
+)
+"""(service, operation, input member) whose rules a manifest value must meet: the health
+check's path, interval and timeout (`services.<name>.health`)."""
+
+_RULES = ("min", "max", "pattern", "enum")
 
 
 def botocore_version() -> str:
@@ -119,6 +134,18 @@ def _tags(session: Any) -> dict[str, Any]:
     }
 
 
+def _members(session: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for service, operation, member in MEMBERS:
+        shape = session.get_service_model(service).operation_model(operation).input_shape
+        found = shape.members[member]
+        rules = {k: found.metadata[k] for k in _RULES if k in found.metadata}
+        if not rules:
+            raise ValueError(f"{service}:{operation}.{member} states no rule: update MEMBERS")
+        out[f"{service}:{operation}.{member}"] = {"shape": found.name, **rules}
+    return out
+
+
 def build(session: Any, version: str) -> dict[str, Any]:
     """The table as a JSON-ready mapping (pure for a given botocore)."""
     return {
@@ -127,6 +154,7 @@ def build(session: Any, version: str) -> dict[str, Any]:
         "generator": "python -m paaskit.data.generate_aws_api",
         "regions": _regions(session),
         "tags": _tags(session),
+        "members": _members(session),
     }
 
 

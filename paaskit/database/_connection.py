@@ -25,7 +25,7 @@ class DatabaseConnection:
     host: pulumi.Output[str]
     """The instance's DNS name."""
     port: pulumi.Output[int]
-    """The port, 5432."""
+    """The port: 5432, or 3306 for MySQL and MariaDB."""
     database: str
     """The database name."""
     username: str
@@ -35,15 +35,20 @@ class DatabaseConnection:
     secret_kms_key_arn: pulumi.Input[str] | None = None
     """The customer KMS key of the secret, if any (reading it needs kms:Decrypt); may be an
     Output that resolves to None (a rack read from another stack)."""
+    engine: str = "postgres"
+    """The RDS engine: `postgres`, `mysql` or `mariadb` (libpq's `PG*` variables are for
+    PostgreSQL only)."""
 
     def environment(
         self, prefix: str = "DATABASE", *, sslmode: str = "require"
     ) -> pulumi.Output[list[dict[str, str]]]:
-        """ECS `environment` entries: `<prefix>_HOST/_PORT/_NAME/_USER` and libpq's `PG*`.
+        """ECS `environment` entries: `<prefix>_HOST/_PORT/_NAME/_USER`, and for PostgreSQL
+        libpq's `PG*`.
 
         `PGSSLMODE` is `require` (encrypted; the server refuses anything else).
         `verify-full` also checks the server's certificate, and needs the RDS CA
-        bundle in the image with `PGSSLROOTCERT` pointing at it.
+        bundle in the image with `PGSSLROOTCERT` pointing at it. MySQL and MariaDB
+        have no such variables: their clients negotiate TLS themselves.
         """
         _check_env_prefix(prefix)
         if sslmode not in ("require", "verify-ca", "verify-full"):
@@ -52,6 +57,7 @@ class DatabaseConnection:
                 "require, verify-ca or verify-full"
             )
         database, username = self.database, self.username
+        libpq = self.engine == "postgres"
 
         def entries(args: list[Any]) -> list[dict[str, str]]:
             host, port = str(args[0]), str(args[1])
@@ -60,29 +66,31 @@ class DatabaseConnection:
                 f"{prefix}_PORT": port,
                 f"{prefix}_NAME": database,
                 f"{prefix}_USER": username,
-                "PGHOST": host,
-                "PGPORT": port,
-                "PGDATABASE": database,
-                "PGUSER": username,
-                "PGSSLMODE": sslmode,
             }
+            if libpq:
+                values.update(
+                    PGHOST=host,
+                    PGPORT=port,
+                    PGDATABASE=database,
+                    PGUSER=username,
+                    PGSSLMODE=sslmode,
+                )
             return [{"name": k, "value": v} for k, v in values.items()]
 
         return pulumi.Output.all(self.host, self.port).apply(entries)
 
     def secrets(self, prefix: str = "DATABASE") -> pulumi.Output[list[dict[str, str]]]:
-        """ECS `secrets` entries: `<prefix>_PASS` and libpq's `PGPASSWORD`, from the secret's `password` key.
+        """ECS `secrets` entries: `<prefix>_PASS` (and for PostgreSQL libpq's `PGPASSWORD`), from
+        the secret's `password` key.
 
         For a container of your own that reads the database's secret directly. An App
         links its services through a link secret instead (`<NAME>_URL` too), which its
         deploy runner rewrites when the password changes.
         """
         _check_env_prefix(prefix)
+        names = [f"{prefix}_PASS"] + (["PGPASSWORD"] if self.engine == "postgres" else [])
         return self.secret_arn.apply(
-            lambda arn: [
-                {"name": f"{prefix}_PASS", "valueFrom": f"{arn}:password::"},
-                {"name": "PGPASSWORD", "valueFrom": f"{arn}:password::"},
-            ]
+            lambda arn: [{"name": name, "valueFrom": f"{arn}:password::"} for name in names]
         )
 
     def read_secret_statements(self) -> pulumi.Output[list[dict[str, Any]]]:

@@ -1,4 +1,5 @@
-"""The Database component: RDS PostgreSQL with its network, parameters, logs, replicas and alarms."""
+"""The Database component: RDS PostgreSQL, MySQL or MariaDB with its network, parameters, logs,
+replicas and alarms."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from paaskit.config import ConfigError
 from paaskit.naming import aws_name
 
 from ._connection import DatabaseConnection
-from ._postgres import POSTGRES_MAJORS, STATIC_PARAMETERS, default_max_connections
-from ._settings import PG_NAME, VERSION, DatabaseArgs
+from ._engines import ENGINES, max_connections_estimate
+from ._settings import PG_NAME, DatabaseArgs
 
 __all__ = [
     "CA_CERT",
@@ -25,23 +26,25 @@ __all__ = [
 ]
 
 PORT = 5432
-"""PostgreSQL's port; the security group admits this port only."""
+"""PostgreSQL's port; the security group admits the engine's port only
+(`ENGINES[engine].port`: 3306 for MySQL and MariaDB)."""
 
 CA_CERT = "rds-ca-rsa2048-g1"
 """The RDS certificate authority the instance's TLS certificate is signed by (valid to 2061)."""
 
 
 class Database(Component):
-    """A PostgreSQL database on RDS that keeps its data and admits only the rack.
+    """A PostgreSQL, MySQL or MariaDB database on RDS that keeps its data and admits only the rack.
 
-    Creates: a security group with one ingress rule on 5432 per allowed security
-    group; a subnet group over the given subnets; a parameter group (TLS only,
-    slow-query, lock-wait, connection and DDL logging, pg_stat_statements); a log
-    group per exported log with retention; the instance (encrypted gp3 with
-    autoscaling, Multi-AZ, backups, deletion protection, final snapshot,
-    Performance Insights, IAM auth, RDS-managed master password); the password's
-    rotation schedule; optionally an Enhanced Monitoring role, read replicas with
-    their log groups, and CloudWatch alarms.
+    Creates: a security group with one ingress rule on the engine's port (5432,
+    or 3306) per allowed security group; a subnet group over the given subnets;
+    a parameter group (TLS only; PostgreSQL: slow-query, lock-wait, connection
+    and DDL logging, pg_stat_statements; MySQL and MariaDB: the slow query log);
+    a log group per exported log with retention; the instance (encrypted gp3
+    with autoscaling, Multi-AZ, backups, deletion protection, final snapshot,
+    Performance Insights where RDS has it, IAM auth, RDS-managed master
+    password); the password's rotation schedule; optionally an Enhanced
+    Monitoring role, read replicas with their log groups, and CloudWatch alarms.
     """
 
     TYPE = "paaskit:database:Database"
@@ -67,13 +70,17 @@ class Database(Component):
     ) -> None:
         super().__init__(name, args, opts)
         self.args = args
-        self.major = args.engine_version.split(".")[0]
-        self.family = POSTGRES_MAJORS[self.major].family
+        self.engine = args.engine
+        self.facts = ENGINES[args.engine]
+        split = self.facts.split(args.engine_version)
+        assert split is not None  # DatabaseSettings checked it
+        self.major, self.minor_pinned = split
+        self.family = self.facts.majors[self.major].family
         self.identifier = args.identifier or _default_identifier(name)
         self.final_snapshot_identifier = aws_name("rds_snapshot", self.identifier, "final")
         self.database_name = args.database_name
         self.username = args.username
-        self.log_exports = ["postgresql", "upgrade"] + (
+        self.log_exports = list(self.facts.log_exports) + (
             ["iam-db-auth-error"] if args.iam_auth else []
         )
 
@@ -85,7 +92,7 @@ class Database(Component):
             subnet_ids=args.subnet_ids
             if isinstance(args.subnet_ids, pulumi.Output)
             else list(args.subnet_ids),
-            description=f"{name}: private subnets of the PostgreSQL database",
+            description=f"{name}: private subnets of the {self.facts.label} database",
         )
         self.parameter_group = self._parameter_group()
         self.monitoring_role: aws.iam.Role | None = None
@@ -118,6 +125,7 @@ class Database(Component):
         )
         self.register_outputs(
             {
+                "engine": self.engine,
                 "identifier": self.identifier,
                 "address": self.address,
                 "port": self.port,
@@ -149,6 +157,7 @@ class Database(Component):
             username=self.username,
             secret_arn=self.master_user_secret_arn,
             secret_kms_key_arn=self.args.master_user_secret_kms_key_id,
+            engine=self.engine,
         )
 
     def iam_connect_statement(self, db_user: str) -> pulumi.Output[dict[str, Any]]:
@@ -156,7 +165,7 @@ class Database(Component):
         if not self.args.iam_auth:
             raise ConfigError("iam_auth: off for this database; turn it on to log in with IAM")
         if not PG_NAME.fullmatch(db_user):
-            raise ConfigError(f"db_user: {db_user!r} is not a PostgreSQL role name")
+            raise ConfigError(f"db_user: {db_user!r} is not a {self.facts.label} user name")
 
         def statement(args: list[Any]) -> dict[str, Any]:
             arn, resource_id = str(args[0]), str(args[1])
@@ -172,12 +181,13 @@ class Database(Component):
     # --- children, in the order they are made ----------------------------------
 
     def _security_group(self) -> aws.ec2.SecurityGroup:
+        label, port = self.facts.label, self.facts.port
         sg = self.child(
             "security_group",
             aws.ec2.SecurityGroup,
             "sg",
             vpc_id=self.args.vpc_id,
-            description="PostgreSQL: port 5432 from the allowed security groups only",
+            description=f"{label}: port {port} from the allowed security groups only",
         )
         for i, source in enumerate(self.args.allowed_security_group_ids):
             # A literal id names its rule, so reordering the list replaces nothing.
@@ -189,13 +199,55 @@ class Database(Component):
                 security_group_id=sg.id,
                 referenced_security_group_id=source,
                 ip_protocol="tcp",
-                from_port=PORT,
-                to_port=PORT,
-                description="PostgreSQL from an allowed security group",
+                from_port=port,
+                to_port=port,
+                description=f"{label} from an allowed security group",
             )
         return sg
 
     def _parameter_group(self) -> aws.rds.ParameterGroup:
+        args = self.args
+        values = (
+            self._postgres_parameters() if self.engine == "postgres" else self._mysql_parameters()
+        )
+        values.update({k: str(v) for k, v in args.parameters.items()})
+        static = self.facts.static_parameters
+        return self.child(
+            "parameter_group",
+            aws.rds.ParameterGroup,
+            "params",
+            family=self.family,
+            description=f"{self.component_name}: TLS only, slow-query and audit logging",
+            parameters=[
+                {
+                    "name": key,
+                    "value": value,
+                    "apply_method": "pending-reboot" if key in static else "immediate",
+                }
+                for key, value in sorted(values.items())
+            ],
+        )
+
+    def _mysql_parameters(self) -> dict[str, str]:
+        """MySQL's and MariaDB's: TLS only, the slow query log to the exported file."""
+        args = self.args
+        values = {
+            # Clients that do not negotiate TLS are refused ("Connections using insecure
+            # transport are prohibited"): libmysqlclient's default (Django's mysqlclient,
+            # Ruby's mysql2) does negotiate it; Node's mysql2 needs `ssl` set.
+            "require_secure_transport": "1",
+            # The slow query log is what `slowquery` exports; FILE is what RDS exports.
+            "slow_query_log": "0" if args.slow_query_ms < 0 else "1",
+            "log_output": "FILE",
+        }
+        if args.slow_query_ms >= 0:
+            values["long_query_time"] = f"{args.slow_query_ms / 1000:g}"
+        if self.engine == "mariadb":
+            # MariaDB before 11.6 defaults to latin1, which cannot hold what users type.
+            values["character_set_server"] = "utf8mb4"
+        return values
+
+    def _postgres_parameters(self) -> dict[str, str]:
         args = self.args
         values: dict[str, str] = {
             "rds.force_ssl": "1",
@@ -215,22 +267,7 @@ class Database(Component):
             values["log_connections"] = (
                 "receipt,authentication,authorization" if int(self.major) >= 18 else "1"
             )
-        values.update({k: str(v) for k, v in args.parameters.items()})
-        return self.child(
-            "parameter_group",
-            aws.rds.ParameterGroup,
-            "params",
-            family=self.family,
-            description=f"{self.component_name}: TLS only, slow-query and audit logging",
-            parameters=[
-                {
-                    "name": key,
-                    "value": value,
-                    "apply_method": "pending-reboot" if key in STATIC_PARAMETERS else "immediate",
-                }
-                for key, value in sorted(values.items())
-            ],
-        )
+        return values
 
     def _monitoring_role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         invoke = pulumi.InvokeOutputOptions(parent=self)
@@ -276,8 +313,7 @@ class Database(Component):
     def _common(self) -> dict[str, Any]:
         """Settings the primary and its replicas share."""
         args = self.args
-        pinned = VERSION.fullmatch(args.engine_version)
-        minor_pinned = bool(pinned and pinned["minor"])
+        insights = args.insights
         common: dict[str, Any] = {
             "instance_class": args.instance_class,
             "storage_type": "gp3",
@@ -288,23 +324,26 @@ class Database(Component):
             "db_subnet_group_name": self.subnet_group.name,
             "parameter_group_name": self.parameter_group.name,
             "ca_cert_identifier": CA_CERT,
-            "auto_minor_version_upgrade": not minor_pinned,
+            "auto_minor_version_upgrade": not self.minor_pinned,
             "apply_immediately": args.apply_immediately,
             "copy_tags_to_snapshot": True,
             "deletion_protection": not args.throwaway,
             "iam_database_authentication_enabled": args.iam_auth,
             "enabled_cloudwatch_logs_exports": list(self.log_exports),
-            "performance_insights_enabled": args.performance_insights,
-            "performance_insights_retention_period": 7 if args.performance_insights else None,
-            "performance_insights_kms_key_id": args.kms_key_id
-            if args.performance_insights
-            else None,
+            "performance_insights_enabled": insights,
+            "performance_insights_retention_period": 7 if insights else None,
+            "performance_insights_kms_key_id": args.kms_key_id if insights else None,
             "monitoring_interval": args.enhanced_monitoring_interval,
             "monitoring_role_arn": self.monitoring_role.arn if self.monitoring_role else None,
-            "engine_lifecycle_support": "open-source-rds-extended-support"
-            if args.extended_support
-            else "open-source-rds-extended-support-disabled",
         }
+        if self.facts.extended_support:
+            # RDS takes it for PostgreSQL and MySQL only (and has no Extended Support for
+            # MariaDB, which it upgrades past the end of standard support).
+            common["engine_lifecycle_support"] = (
+                "open-source-rds-extended-support"
+                if args.extended_support
+                else "open-source-rds-extended-support-disabled"
+            )
         if args.maintenance_window:
             common["maintenance_window"] = args.maintenance_window
         return common
@@ -316,8 +355,9 @@ class Database(Component):
             aws.rds.Instance,
             "instance",
             identifier=self.identifier,
-            engine="postgres",
+            engine=self.engine,
             engine_version=args.engine_version,
+            port=self.facts.port,
             # Whether a change of `engine_version` to a newer major may go through (in the
             # maintenance window, with the new parameter group family).
             allow_major_version_upgrade=args.allow_major_version_upgrade,
@@ -392,7 +432,12 @@ class Database(Component):
     def _alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
         args = self.args
         # DatabaseSettings made sure one of the two is there.
-        connections = args.alarm_connections or default_max_connections(args.instance_class) or 1
+        connections = (
+            args.alarm_connections
+            or max_connections_estimate(self.engine, args.instance_class)
+            or 1
+        )
+        label = self.facts.label
         free_bytes = int(args.allocated_storage * 1024**3 * args.alarm_free_storage_percent / 100)
         targets = [("", self.identifier)] + [
             (f"replica-{i}-", identifier)
@@ -407,7 +452,7 @@ class Database(Component):
                     "CPUUtilization",
                     "GreaterThanThreshold",
                     args.alarm_cpu_percent,
-                    f"PostgreSQL {identifier}: CPU above {args.alarm_cpu_percent:g}% for 15 minutes",
+                    f"{label} {identifier}: CPU above {args.alarm_cpu_percent:g}% for 15 minutes",
                     statistic="Average",
                 )
             )
@@ -418,7 +463,7 @@ class Database(Component):
                     "FreeStorageSpace",
                     "LessThanThreshold",
                     free_bytes,
-                    f"PostgreSQL {identifier}: free storage under "
+                    f"{label} {identifier}: free storage under "
                     f"{args.alarm_free_storage_percent:g}% of {args.allocated_storage} GiB for "
                     "15 minutes; autoscaling could not keep up or reached max_allocated_storage",
                     statistic="Minimum",
@@ -433,7 +478,7 @@ class Database(Component):
                     "DatabaseConnections",
                     "GreaterThanThreshold",
                     connections,
-                    f"PostgreSQL {identifier}: more than {connections} connections for 15 minutes",
+                    f"{label} {identifier}: more than {connections} connections for 15 minutes",
                     statistic="Maximum",
                 )
             )
@@ -445,7 +490,7 @@ class Database(Component):
                         "ReplicaLag",
                         "GreaterThanThreshold",
                         args.alarm_replica_lag_seconds,
-                        f"PostgreSQL {identifier}: more than {args.alarm_replica_lag_seconds} s "
+                        f"{label} {identifier}: more than {args.alarm_replica_lag_seconds} s "
                         "behind the primary for 15 minutes",
                         statistic="Maximum",
                     )

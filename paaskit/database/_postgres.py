@@ -122,38 +122,10 @@ INSTANCE_CLASS = re.compile(
     r"\d{1,2}xlarge|metal(?:-\d{2,3}xl)?)"
 )
 
-# Burstable classes do not follow their family's GiB-per-vCPU ratio.
-_T_CLASS_MEMORY_GIB = {
-    "micro": 1,
-    "small": 2,
-    "medium": 4,
-    "large": 8,
-    "xlarge": 16,
-    "2xlarge": 32,
-}
-_MEMORY_GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16, "z": 8, "c": 2}
-
 
 def default_max_connections(instance_class: str) -> int | None:
-    """80% of RDS's default max_connections, LEAST(DBInstanceClassMemory/9531392, 5000).
+    """80% of RDS for PostgreSQL's default max_connections, LEAST(DBInstanceClassMemory/9531392,
+    5000), or None for a class whose memory paaskit does not know (`max_connections_estimate`)."""
+    from ._engines import max_connections_estimate
 
-    DBInstanceClassMemory is the class's memory less what RDS keeps for the OS
-    and itself; taken here as 80% of the nominal memory. None for a class whose
-    memory paaskit does not know.
-    """
-    match = INSTANCE_CLASS.fullmatch(instance_class)
-    if not match:
-        return None
-    family, size = match["family"], match["size"]
-    if family.startswith("t"):
-        gib = _T_CLASS_MEMORY_GIB.get(size)
-    else:
-        vcpus = {"medium": 1, "large": 2, "xlarge": 4}.get(size)
-        if vcpus is None and size.endswith("xlarge") and size[:-6].isdigit():
-            vcpus = 4 * int(size[:-6])
-        per_vcpu = 32 if family.startswith("x2i") else _MEMORY_GIB_PER_VCPU.get(family[0])
-        gib = vcpus * per_vcpu if vcpus and per_vcpu else None
-    if gib is None:
-        return None
-    default = min(int(gib * 1024**3 * 0.8 / 9531392), 5000)
-    return max(1, int(default * 0.8))
+    return max_connections_estimate("postgres", instance_class)

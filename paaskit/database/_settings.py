@@ -7,22 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from paaskit.config import ComponentArgs, Input, RetentionDays, derive
 
-from ._postgres import (
-    DEFAULT_POSTGRES_MAJOR,
-    EXISTING_DATABASES,
-    INSTANCE_CLASS,
-    PG_RESERVED_WORDS,
-    POSTGRES_MAJORS,
-    POSTGRES_MAJORS_AS_OF,
-    RDS_ROLES,
-    RESERVED_MASTER_USERNAMES,
-    RETIRED_MAJORS,
-    default_max_connections,
-)
+from ._engines import ENGINES, Engine, EngineFacts, max_connections_estimate
+from ._postgres import DEFAULT_POSTGRES_MAJOR, INSTANCE_CLASS
 
 __all__ = [
     "PG_NAME",
@@ -32,6 +22,7 @@ __all__ = [
 ]
 
 VERSION = re.compile(r"(?P<major>\d{1,2})(?:\.(?P<minor>\d{1,3}))?")
+"""A PostgreSQL version as written (`ENGINES[engine].version` for every engine)."""
 _BACKUP_WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 _MAINTENANCE_WINDOW = re.compile(
     r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-"
@@ -45,17 +36,29 @@ _WEEK = 7 * 24 * 60
 _MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 
 
+def _facts(info: ValidationInfo) -> EngineFacts:
+    """The engine of the settings being validated (its field comes first)."""
+    return ENGINES[str(info.data.get("engine", "postgres"))]
+
+
 class DatabaseSettings(ComponentArgs):
     """What a user sets on a Database; `DatabaseArgs` adds what a rack wires in.
 
     Every field says its default and why. A rack's `database` section, and an
-    app's `postgres` resource, are one of these (nothing here comes from
-    another resource but the optional alarm topic).
+    app's `postgres`, `mysql` and `mariadb` resources, are one of these (nothing
+    here comes from another resource but the optional alarm topic).
     """
 
+    engine: Engine = "postgres"
+    """The RDS engine: `postgres`, `mysql` or `mariadb`. Default postgres. The engine
+    decides the port (5432; 3306 for MySQL and MariaDB), the versions, the logs and
+    the parameter that refuses unencrypted connections; everything else is the same."""
+
     engine_version: str = DEFAULT_POSTGRES_MAJOR
-    """PostgreSQL version: a major (`"17"`) or a pinned minor (`"17.6"`, which turns
-    automatic minor upgrades off). Default the newest major RDS offers, "18"."""
+    """The engine's version: a major (PostgreSQL `"17"`, MySQL `"8.4"`, MariaDB `"11.8"`)
+    or a pinned minor (`"17.6"`, `"8.4.5"`, which turns automatic minor upgrades off).
+    Default the newest major RDS offers for the engine: PostgreSQL "18", MySQL "8.4",
+    MariaDB "11.8" (`ENGINES[engine].majors`, dated)."""
 
     instance_class: str = "db.t4g.micro"
     """RDS instance class, `db.<family>.<size>`. Default db.t4g.micro: the cheapest
@@ -97,14 +100,16 @@ class DatabaseSettings(ComponentArgs):
     database, which should happen in the window the team chose."""
 
     database_name: str = "app"
-    """Name of the database created in the instance: a lowercase PostgreSQL
-    identifier (letter first, then letters, digits, `_`), at most 63, not a
-    reserved word nor one of the databases RDS already has. Default "app"."""
+    """Name of the database created in the instance: a lowercase identifier
+    (letter first, then letters, digits, `_`), at most 63 characters (64 for MySQL
+    and MariaDB), not a reserved word nor one of the databases RDS already has.
+    Default "app"."""
 
     username: str = "app"
     """Master user: 1 to 16 lowercase letters, digits or `_`, letter first, not a
-    reserved word, nor a name RDS reserves (`admin`, `public`, `none`), nor an RDS
-    role, nor starting with `pg_` or `rds`. Default "app";
+    reserved word of the engine, nor a name RDS reserves (PostgreSQL: `admin`,
+    `public`, `none`, its roles, names starting with `pg_` or `rds`; MySQL and
+    MariaDB: `rdsadmin` and names starting with `rds`). Default "app";
     the password is RDS's, in Secrets Manager."""
 
     identifier: str | None = None
@@ -117,7 +122,9 @@ class DatabaseSettings(ComponentArgs):
 
     performance_insights: bool = True
     """Record load by query and wait event, kept 7 days (the free tier). Default on:
-    the first place to look when the database is slow."""
+    the first place to look when the database is slow. RDS has none for MySQL and
+    MariaDB on the micro and small burstable classes: there it is off unless asked
+    for, and asking is an error."""
 
     iam_auth: bool = True
     """Let IAM roles log in with short-lived tokens (`rds-db:connect`) as well as
@@ -154,25 +161,28 @@ class DatabaseSettings(ComponentArgs):
 
     extended_support: bool = False
     """Stay on a major after RDS's end of standard support, billed as RDS Extended
-    Support per vCPU-hour, several times a small instance's price. Default off: RDS
-    upgrades the major instead."""
+    Support per vCPU-hour, several times a small instance's price (PostgreSQL and
+    MySQL; RDS offers none for MariaDB). Default off: RDS upgrades the major instead."""
 
     slow_query_ms: int = Field(1000, ge=-1)
     """Log every statement slower than this many milliseconds (0 logs all, -1
-    none). Default 1000: catches what users notice, without flooding the log."""
+    none; MySQL's and MariaDB's `long_query_time`, in seconds). Default 1000:
+    catches what users notice, without flooding the log."""
 
     log_connections: bool = True
     """Log each connection (who, from where, how authenticated). Default on: the
     first question after a leaked credential; a busy app that connects per request
-    may want it off (CloudWatch Logs bills every GB ingested)."""
+    may want it off (CloudWatch Logs bills every GB ingested). PostgreSQL only:
+    MySQL and MariaDB log connections only through an audit plugin."""
 
     log_retention_days: RetentionDays = 30
-    """Days CloudWatch keeps the exported PostgreSQL logs. Default 30."""
+    """Days CloudWatch keeps the exported database logs. Default 30."""
 
     parameters: dict[str, str | int] = Field(default_factory=dict)
-    """More PostgreSQL parameters, or overrides of paaskit's (`{"work_mem": "16384"}`);
-    parameters read only at start wait for a reboot. `rds.force_ssl` stays 1.
-    Default none."""
+    """More engine parameters, or overrides of paaskit's (`{"work_mem": "16384"}`,
+    `{"innodb_lock_wait_timeout": "20"}`); parameters read only at start wait for a
+    reboot. The one that refuses unencrypted connections stays on: `rds.force_ssl`
+    (PostgreSQL) or `require_secure_transport` (MySQL, MariaDB) is 1. Default none."""
 
     read_replicas: int = Field(0, ge=0, le=5)
     """Read replicas (same class, asynchronous, in the same subnets), 0 to 5, each
@@ -201,31 +211,48 @@ class DatabaseSettings(ComponentArgs):
     automated backups and skip the final snapshot; no deletion protection. Default
     off: the database is protected."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_default_version(cls, data: Any) -> Any:
+        # The version's default is the engine's newest major.
+        if isinstance(data, dict) and "engine_version" not in data:
+            facts = ENGINES.get(str(data.get("engine", "postgres")))
+            if facts is not None:
+                data = {**data, "engine_version": facts.default_major}
+        return data
+
     @field_validator("engine_version")
     @classmethod
-    def _check_version(cls, value: str) -> str:
-        match = VERSION.fullmatch(value)
-        if not match:
+    def _check_version(cls, value: str, info: ValidationInfo) -> str:
+        facts = _facts(info)
+        split = facts.split(value)
+        if split is None:
             raise ValueError(
-                f"{value!r} is not a PostgreSQL version; give a major like '18' or a minor like '17.6'"
+                f"{value!r} is not a {facts.label} version; give {facts.version_example}"
             )
-        major = match["major"]
-        supported = ", ".join(sorted(POSTGRES_MAJORS, key=int))
-        if major in RETIRED_MAJORS:
-            raise ValueError(
-                f"PostgreSQL {major} left RDS standard support on {RETIRED_MAJORS[major]}; "
-                f"a new instance would be billed Extended Support; use one of {supported}"
+        major = split[0]
+        if major in facts.retired:
+            ended = facts.retired[major]
+            when = f" on {ended}" if ended else ""
+            billed = (
+                "a new instance would be billed Extended Support"
+                if facts.extended_support
+                else "RDS no longer creates it"
             )
-        if major not in POSTGRES_MAJORS:
             raise ValueError(
-                f"RDS does not offer PostgreSQL {major} (as of {POSTGRES_MAJORS_AS_OF}); "
-                f"use one of {supported}"
+                f"{facts.label} {major} left RDS standard support{when}; {billed}; "
+                f"use one of {facts.supported}"
+            )
+        if major not in facts.majors:
+            raise ValueError(
+                f"RDS does not offer {facts.label} {major} (as of {facts.majors_as_of}); "
+                f"use one of {facts.supported}"
             )
         return value
 
     @field_validator("instance_class")
     @classmethod
-    def _check_class(cls, value: str) -> str:
+    def _check_class(cls, value: str, info: ValidationInfo) -> str:
         match = INSTANCE_CLASS.fullmatch(value)
         if not match:
             raise ValueError(
@@ -233,8 +260,8 @@ class DatabaseSettings(ComponentArgs):
             )
         if match["family"] in ("t1", "t2", "m1", "m2", "m3", "r3"):
             raise ValueError(
-                f"{value}: a previous-generation class that RDS for PostgreSQL no longer offers; "
-                "use db.t4g or db.m7g"
+                f"{value}: a previous-generation class that RDS for {_facts(info).label} no "
+                "longer offers; use db.t4g or db.m7g"
             )
         return value
 
@@ -275,36 +302,41 @@ class DatabaseSettings(ComponentArgs):
 
     @field_validator("database_name")
     @classmethod
-    def _check_database_name(cls, value: str) -> str:
-        if not PG_NAME.fullmatch(value) or len(value) > 63:
+    def _check_database_name(cls, value: str, info: ValidationInfo) -> str:
+        facts = _facts(info)
+        longest = 63 if facts.name == "postgres" else 64
+        if not PG_NAME.fullmatch(value) or len(value) > longest:
             raise ValueError(
-                f"{value!r}: 1 to 63 lowercase letters, digits or _, starting with a letter"
+                f"{value!r}: 1 to {longest} lowercase letters, digits or _, starting with a letter"
             )
-        if value in PG_RESERVED_WORDS:
-            raise ValueError(f"{value!r} is a PostgreSQL reserved word; choose your app's name")
-        if value in EXISTING_DATABASES:
+        if value in facts.reserved_words:
+            raise ValueError(f"{value!r} is a {facts.label} reserved word; choose your app's name")
+        if value in facts.existing_databases:
             raise ValueError(
-                f"{value!r} already exists on every RDS PostgreSQL instance; choose your app's name"
+                f"{value!r} already exists on every RDS {facts.label} instance; "
+                "choose your app's name"
             )
         return value
 
     @field_validator("username")
     @classmethod
-    def _check_username(cls, value: str) -> str:
+    def _check_username(cls, value: str, info: ValidationInfo) -> str:
+        facts = _facts(info)
         if not PG_NAME.fullmatch(value) or len(value) > 16:
             raise ValueError(
                 f"{value!r}: 1 to 16 lowercase letters, digits or _, starting with a letter"
             )
-        if value in PG_RESERVED_WORDS:
-            raise ValueError(f"{value!r} is a PostgreSQL reserved word; RDS refuses it")
-        if value in RESERVED_MASTER_USERNAMES:
+        if value in facts.reserved_words:
+            raise ValueError(f"{value!r} is a {facts.label} reserved word; RDS refuses it")
+        if value in facts.reserved_usernames:
             raise ValueError(
-                f"{value!r} is reserved by RDS for PostgreSQL as a master user name; "
+                f"{value!r} is reserved by RDS for {facts.label} as a master user name; "
                 "choose another, like 'app'"
             )
-        if value in RDS_ROLES or value.startswith(("pg_", "rds")):
+        if value.startswith(facts.reserved_prefixes):
+            prefixes = " or ".join(facts.reserved_prefixes)
             raise ValueError(
-                f"{value!r}: names starting with pg_ or rds belong to PostgreSQL and RDS; "
+                f"{value!r}: names starting with {prefixes} belong to {facts.label} and RDS; "
                 "choose another, like 'app'"
             )
         return value
@@ -341,13 +373,17 @@ class DatabaseSettings(ComponentArgs):
 
     @field_validator("parameters")
     @classmethod
-    def _check_parameters(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+    def _check_parameters(
+        cls, value: dict[str, str | int], info: ValidationInfo
+    ) -> dict[str, str | int]:
+        facts = _facts(info)
+        tls, on = facts.tls_parameter
         for key, setting in value.items():
             if not _PARAMETER_NAME.fullmatch(key):
-                raise ValueError(f"{key!r} is not a PostgreSQL parameter name")
-            if key == "rds.force_ssl" and str(setting) != "1":
+                raise ValueError(f"{key!r} is not a {facts.label} parameter name")
+            if key == tls and str(setting).lower() not in (on, "on"):
                 raise ValueError(
-                    "rds.force_ssl is always 1 here: the database accepts encrypted connections only"
+                    f"{tls} is always {on} here: the database accepts encrypted connections only"
                 )
         return value
 
@@ -374,13 +410,39 @@ class DatabaseSettings(ComponentArgs):
         if (
             self.alarms_topic_arn is not None
             and self.alarm_connections is None
-            and default_max_connections(self.instance_class) is None
+            and max_connections_estimate(self.engine, self.instance_class) is None
         ):
             raise ValueError(
                 f"alarm_connections: paaskit cannot estimate max_connections of "
                 f"{self.instance_class}; set the connections alarm threshold"
             )
+        facts = ENGINES[self.engine]
+        if self.extended_support and not facts.extended_support:
+            raise ValueError(
+                f"extended_support: RDS offers no Extended Support for {facts.label}; past a "
+                "major's end of standard support RDS upgrades the instance"
+            )
+        if (
+            "performance_insights" in self.model_fields_set
+            and self.performance_insights
+            and self.instance_class in facts.insights_unsupported_classes
+        ):
+            raise ValueError(
+                f"performance_insights: RDS has no Performance Insights for {facts.label} on "
+                f"{self.instance_class}; use db.t4g.medium or larger, or turn it off"
+            )
         return self
+
+    @property
+    def insights(self) -> bool:
+        """Whether Performance Insights is on: as set, but off where RDS has none."""
+        unsupported = ENGINES[self.engine].insights_unsupported_classes
+        return self.performance_insights and self.instance_class not in unsupported
+
+    @property
+    def facts(self) -> EngineFacts:
+        """What paaskit relies on about the engine (`ENGINES[engine]`)."""
+        return ENGINES[self.engine]
 
 
 class DatabaseArgs(DatabaseSettings):
@@ -400,8 +462,8 @@ class DatabaseArgs(DatabaseSettings):
     network always spans two zones or more). Required."""
 
     allowed_security_group_ids: list[Input]
-    """Security groups whose members may connect on 5432 (the rack's nodes). May be
-    empty: then nothing can connect until a rule is added. Required."""
+    """Security groups whose members may connect on the engine's port (the rack's
+    nodes). May be empty: then nothing can connect until a rule is added. Required."""
 
     @field_validator("subnet_ids")
     @classmethod

@@ -2,7 +2,8 @@
 
 `load_manifest` and `parse_manifest` (`_load.py`) read one into a `Manifest`
 (`_models.py`, where every key documents its default), coercing Convox's
-shorthands (`_coerce.py`) and translating timer schedules (`_cron.py`);
+shorthands (`_coerce.py`), translating timer schedules (`_cron.py`) and
+reading image references as Docker does (`_reference.py`);
 every problem becomes one `ManifestError` naming the file and each key path
 (`_errors.py`). Pure Python: the App turns a manifest into resources. The
 format, key by key: docs/manifest.md.
@@ -31,10 +32,15 @@ from ._models import (
     EnvVar,
     Health,
     Manifest,
+    MemcachedOptions,
+    MysqlOptions,
     Port,
     PostgresOptions,
+    RdsOptions,
+    RedisOptions,
     Resource,
     ResourceLink,
+    ResourceOptions,
     Scale,
     Service,
     Static,
@@ -64,10 +70,15 @@ __all__ = [
     "Health",
     "Manifest",
     "ManifestError",
+    "MemcachedOptions",
+    "MysqlOptions",
     "Port",
     "PostgresOptions",
+    "RdsOptions",
+    "RedisOptions",
     "Resource",
     "ResourceLink",
+    "ResourceOptions",
     "Scale",
     "Service",
     "Static",

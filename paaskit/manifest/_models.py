@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from paaskit.aws_api import member_rules
 from paaskit.config import RETENTION_DAYS
 
 from ._coerce import (
@@ -35,12 +37,14 @@ from ._coerce import (
     whole_number,
 )
 from ._cron import aws_cron_expression
-from ._errors import Loc, ManifestError, Problems, show
+from ._errors import Loc, ManifestError, Problems, problems_from, show
+from ._reference import IMAGE_EXAMPLE, image_problem
 
 V = TypeVar("V")
 
 __all__ = [
     "DEFAULT_CPU_TARGET",
+    "ECS_TASKS_PER_SERVICE",
     "HOST_PATHS",
     "VOLUME_MODES",
     "Agent",
@@ -56,10 +60,15 @@ __all__ = [
     "Environment",
     "Health",
     "Manifest",
+    "MemcachedOptions",
+    "MysqlOptions",
     "Port",
     "PostgresOptions",
+    "RdsOptions",
+    "RedisOptions",
     "Resource",
     "ResourceLink",
+    "ResourceOptions",
     "Scale",
     "Service",
     "Static",
@@ -293,6 +302,12 @@ class Port(_Model):
         return data
 
 
+_HEALTH_PATH = member_rules("elbv2:CreateTargetGroup.HealthCheckPath")
+_HEALTH_INTERVAL = member_rules("elbv2:CreateTargetGroup.HealthCheckIntervalSeconds")
+_HEALTH_TIMEOUT = member_rules("elbv2:CreateTargetGroup.HealthCheckTimeoutSeconds")
+"""The load balancer's rules for a health check (botocore's, through paaskit's table)."""
+
+
 class Health(_Model):
     """The load balancer's health check: `health: /check` or a mapping.
 
@@ -300,16 +315,17 @@ class Health(_Model):
     """
 
     path: str = "/"
-    """The path requested. Default `/` (Convox's); it must answer 200-399 to count as healthy."""
+    """The path requested, up to 1024 characters (the load balancer's). Default `/` (Convox's);
+    it must answer 200-399 to count as healthy."""
 
-    interval: Annotated[Int, Field(ge=5, le=300)] = 5
+    interval: Annotated[Int, Field(ge=_HEALTH_INTERVAL.min, le=_HEALTH_INTERVAL.max)] = 5
     """Seconds between checks, 5-300 (the load balancer's range). Default 5 (Convox's)."""
 
     grace: Annotated[Int, Field(ge=0, le=7200)] = 5
     """Seconds after a process starts before failed checks count. Default: the interval
     (Convox's). Raise it for apps that take long to boot."""
 
-    timeout: Annotated[Int, Field(ge=2, le=120)] = 4
+    timeout: Annotated[Int, Field(ge=_HEALTH_TIMEOUT.min, le=_HEALTH_TIMEOUT.max)] = 4
     """Seconds to wait for an answer, less than the interval on a web service (its load
     balancer requires it). Default: interval - 1 (Convox's)."""
 
@@ -345,6 +361,12 @@ class Health(_Model):
         value = nonblank(value)
         if not value.startswith("/") or any(c.isspace() for c in value):
             raise ValueError(f"expected a URL path starting with / (got {show(value)})")
+        longest = _HEALTH_PATH.max or len(value)
+        if len(value) > longest:
+            raise ValueError(
+                f"{len(value)} characters, more than the {longest} the load balancer takes "
+                f"(HealthCheckPath): {show(value[:40] + '...')}"
+            )
         return value
 
 
@@ -456,7 +478,8 @@ class Scale(_Model):
     """How many processes run and how big each is: `scale: 2`, `scale: "2-10"` or a mapping."""
 
     count: Count = Field(default_factory=Count)
-    """Processes to run, fixed or a `min-max` range to autoscale in. Default 1 (Convox's)."""
+    """Processes to run, fixed or a `min-max` range to autoscale in, at most 5,000 (ECS's
+    tasks per service). Default 1 (Convox's)."""
 
     cpu: Annotated[Int, Field(ge=2, le=196608)] = 256
     """CPU units reserved per process (1024 = one vCPU), 2-196608. Default 256 (Convox v2's,
@@ -783,7 +806,10 @@ def _name_list(value: Any) -> Any:
 def _image(value: Any) -> Any:
     text = nonblank(value)
     if any(c.isspace() for c in text) or text.startswith("-"):
-        raise ValueError(f"expected an image reference such as nginx:1.27 (got {show(value)})")
+        raise ValueError(f"expected an image reference such as {IMAGE_EXAMPLE} (got {show(value)})")
+    problem = image_problem(text)
+    if problem is not None:
+        raise ValueError(f"{show(text)} is not an image reference Docker and ECS take: {problem}")
     return text
 
 
@@ -986,6 +1012,18 @@ def _loose_bool(value: Any) -> bool:
         return False
 
 
+ECS_TASKS_PER_SERVICE = 5000
+"""ECS's quota of tasks per service (a service's desired count): 5,000."""
+
+
+def _blocked(count: int, minimum: int, maximum: int) -> bool:
+    """True when a rolling deploy of `count` processes can neither start a new process (the
+    maximum, rounded down, allows no more than `count`) nor stop an old one (the minimum,
+    rounded up, keeps all `count`): ECS's "unable to stop or start tasks during a deployment
+    because of the service deployment configuration"."""
+    return count * maximum // 100 <= count and -(-count * minimum // 100) >= count
+
+
 class Service(_Model):
     """A horizontally scalable set of processes running one image (an ECS service).
 
@@ -1005,7 +1043,10 @@ class Service(_Model):
     image's CMD. See `command_argv`."""
 
     deployment: Deployment = Field(default_factory=Deployment)
-    """Rolling deploy limits. Default minimum 50%, maximum 200% (Convox's)."""
+    """Rolling deploy limits. Default minimum 50%, maximum 200% (Convox's). Limits with
+    which ECS could neither start a new process nor stop an old one at some count (minimum
+    and maximum both 100; 50 and 100 with one process) are refused, and an agent's maximum
+    is 100 (ECS's for a daemon)."""
 
     domain: Annotated[tuple[str, ...], BeforeValidator(_domains)] = ()
     """Custom domains routed to this service (`${HOST}`, a comma-separated string or a list):
@@ -1025,7 +1066,9 @@ class Service(_Model):
     Nothing requests an internal service's (a warning)."""
 
     image: Annotated[str, BeforeValidator(_image)] | None = None
-    """A ready image to run instead of building one (`nginx:1.27`, an ECR URI). Default none."""
+    """A ready image to run instead of building one (`nginx:1.27`, an ECR URI), as Docker
+    reads references (a lowercase repository: `NGINX:Latest` is refused) and ECS takes them
+    (a `sha256:` digest, 255 characters before it). Default none."""
 
     init: Bool = True
     """Run an init process as PID 1 that forwards signals and reaps zombies. Default true
@@ -1206,6 +1249,13 @@ class Service(_Model):
                     ("singleton",),
                     "an agent runs on every instance: it cannot also be a singleton",
                 )
+        if self.scale.max > ECS_TASKS_PER_SERVICE:
+            yield (
+                ("scale", "count"),
+                f"{self.scale.max} processes: ECS runs at most {ECS_TASKS_PER_SERVICE:,} per "
+                "service (its quota of tasks per service)",
+            )
+        yield from self._deployment_problems()
         if self.singleton and self.scale.max > 1:
             yield (
                 ("scale", "count"),
@@ -1316,6 +1366,52 @@ class Service(_Model):
             raise Problems(problems)
         return value
 
+    def _deployment_problems(self) -> Iterator[tuple[Loc, str]]:
+        """Deploy limits ECS refuses, or with which a deploy can never move."""
+        low, high = self.deployment.minimum, self.deployment.maximum
+        if self.agent.enabled:
+            # An ECS daemon service: one process per instance, replaced in place.
+            if high > 100:
+                yield (
+                    ("deployment", "maximum"),
+                    f"an agent runs one process per instance, so ECS takes no maximum above "
+                    f"100 for it (got {high}): remove it",
+                )
+            elif low >= 100:
+                yield (
+                    ("deployment", "minimum"),
+                    "with a maximum of 100, a minimum of 100 lets ECS neither stop an agent's "
+                    "old process nor start its new one (ECS refuses both at 100): lower it "
+                    "(paaskit's default for agents is 0)",
+                )
+            return
+        if low >= 100 and high <= 100:
+            yield (
+                ("deployment",),
+                "minimum 100 with maximum 100 lets ECS neither start a new process nor stop an "
+                "old one, so no deploy could ever finish: raise maximum above 100 or lower "
+                "minimum",
+            )
+            return
+        counts = range(max(1, self.scale.min), self.scale.max + 1)
+        stuck = [n for n in counts if _blocked(n, low, high)]
+        if stuck:
+            n = stuck[0]
+            shown = ", ".join(map(str, stuck[:5])) + (", ..." if len(stuck) > 5 else "")
+            fix = (
+                "lower minimum to 0 (a singleton's default: the old process stops first)"
+                if self.singleton
+                else "raise maximum (200 starts new ones first) or lower minimum (0 stops old "
+                "ones first)"
+            )
+            yield (
+                ("deployment",),
+                f"at a count of {shown} a deploy can never move: minimum {low}% of {n} keeps "
+                f"{-(-n * low // 100)} running (ECS rounds up) and maximum {high}% allows "
+                f"{n * high // 100} in all (ECS rounds down), so ECS can neither start a new "
+                f"process nor stop an old one: {fix}",
+            )
+
     @property
     def name(self) -> str:
         """The service's name, its key under `services`."""
@@ -1377,6 +1473,7 @@ class Service(_Model):
 
 
 _RDS_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+$")
+_CACHE_NODE = re.compile(r"^cache\.[a-z0-9-]+\.[a-z0-9]+$")
 _BACKUP_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 _MAINTENANCE_WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
@@ -1384,34 +1481,51 @@ _MAINTENANCE_WINDOW = re.compile(
 )
 
 
-def _pg_version(value: Any) -> Any:
-    # YAML reads `version: 16` as a number and `version: 10.5` as a float.
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {show(value)})")
-    text = str(value).strip()
-    if not re.fullmatch(r"\d{1,2}(\.\d{1,2})?", text):
-        raise ValueError(f"expected a PostgreSQL version such as 16 or 16.4 (got {show(value)})")
-    return text
+def _version(what: str, pattern: str, example: str) -> Any:
+    """A version as YAML reads it (`16` a number, `10.5` a float, `8.0.35` a string), checked
+    for its shape only; which versions AWS offers is the component's to say."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError(f"expected a {what} version such as {example} (got {show(value)})")
+        text = str(value).strip()
+        if not re.fullmatch(pattern, text):
+            raise ValueError(f"expected a {what} version such as {example} (got {show(value)})")
+        return text
+
+    return check
 
 
-class PostgresOptions(_Model):
-    """Options of a `postgres` resource: Convox's option names, on an RDS instance.
+_pg_version = _version("PostgreSQL", r"\d{1,2}(\.\d{1,2})?", "16 or 16.4")
+_mysql_version = _version("MySQL or MariaDB", r"\d{1,2}\.\d{1,2}(\.\d{1,3})?", "8.4 or 11.8.3")
+_cache_version = _version("cache engine", r"\d{1,2}\.\d{1,2}(\.\d{1,3})?", "8.2 or 1.6.22")
 
-    Convox runs `postgres` in a container and `rds-postgres` on RDS; paaskit always uses RDS
-    (its Database component), so both types take these options. The defaults are
-    paaskit's safe, cheap choices where Convox's are unsafe (`encrypted`,
-    `deletionProtection`, backups).
-    """
 
-    version: Annotated[str, BeforeValidator(_pg_version)] = "18"
-    """PostgreSQL major (or major.minor) version. Default 18, the newest on RDS (the
-    Database component's default). Convox's
-    container default, 10.5, is no longer offered by RDS. Quote a minor version ending in 0
-    (`"16.10"`): YAML reads 16.10 as the number 16.1."""
+def _instance_class(pattern: re.Pattern[str], example: str) -> Any:
+    def check(value: Any) -> Any:
+        text = nonblank(value)
+        if not pattern.fullmatch(text):
+            raise ValueError(f"expected {example} (got {show(value)})")
+        return text
 
-    instance_class: str = Field(default="db.t4g.micro", alias="class")
-    """The RDS instance class (Convox `class`). Default db.t4g.micro, the cheapest Graviton
-    class; change it for production load."""
+    return check
+
+
+class RdsOptions(_Model):
+    """Options every RDS resource takes (`postgres`, `mysql`, `mariadb`): Convox's option
+    names, on an RDS instance. The defaults are paaskit's safe, cheap choices where
+    Convox's are unsafe (`encrypted`, `deletionProtection`, backups)."""
+
+    instance_class: Annotated[
+        str,
+        BeforeValidator(_instance_class(_RDS_CLASS, "an RDS instance class such as db.t4g.micro")),
+    ] = Field(
+        default="db.t4g.micro", alias="class", validation_alias=AliasChoices("class", "instance")
+    )
+    """The RDS instance class (Convox `class`, or v3's `instance`). Default db.t4g.micro, the
+    cheapest Graviton class; change it for production load."""
 
     storage: Annotated[Int, Field(ge=20, le=65536)] = 20
     """GiB of gp3 storage, 20-65536. Default 20 (Convox's RDS default, and RDS's minimum)."""
@@ -1445,21 +1559,12 @@ class PostgresOptions(_Model):
     )
     """Weekly maintenance window in UTC, `ddd:hh:mm-ddd:hh:mm`. Default: chosen by RDS."""
 
-    port: Annotated[Int, Field(ge=1150, le=65535)] = 5432
-    """The port PostgreSQL listens on, 1150-65535 (RDS's range). Default 5432."""
-
     allow_major_version_upgrade: Bool = Field(default=False, alias="allowMajorVersionUpgrade")
     """Let a change of `version` upgrade across major versions. Default false (Convox: true):
     a major upgrade takes the database down and cannot be undone, so it is opted into."""
 
     auto_minor_version_upgrade: Bool = Field(default=True, alias="autoMinorVersionUpgrade")
     """Apply minor versions (security fixes) in the maintenance window. Default true (Convox's)."""
-
-    shared: Bool = False
-    """Use the rack's shared database (made with the rack's `database: true`) instead of
-    a database of the app's own (paaskit addition). Default false: one database per
-    resource, isolated and sized for the app. Shared, the app gets the rack's
-    database and master user: cheaper, but apps on it are not isolated from each other."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
         "masterUserPassword": "the password is generated and kept in Secrets Manager; it is "
@@ -1468,16 +1573,6 @@ class PostgresOptions(_Model):
         "import": "importing an existing database is not supported yet",
         "snapshot": "restoring from a snapshot is not supported yet",
     }
-
-    @field_validator("instance_class", mode="before")
-    @classmethod
-    def _class(cls, value: Any) -> Any:
-        text = nonblank(value)
-        if not _RDS_CLASS.fullmatch(text):
-            raise ValueError(
-                f"expected an RDS instance class such as db.t4g.micro (got {show(value)})"
-            )
-        return text
 
     @field_validator("preferred_backup_window", mode="before")
     @classmethod
@@ -1508,37 +1603,236 @@ class PostgresOptions(_Model):
         return text
 
 
-_SUPPORTED_RESOURCE_TYPES = ("postgres", "rds-postgres")
-_CONVOX_RESOURCE_TYPES = frozenset(
-    {
-        "mariadb",
-        "memcached",
-        "mysql",
-        "postgis",
-        "redis",
-        "rds-mariadb",
-        "rds-mysql",
-        "rds-postgis",
-        "elasticache-redis",
-        "elasticache-memcached",
-        "s3",
-        "sqs",
-        "sns",
+class PostgresOptions(RdsOptions):
+    """Options of a `postgres` resource: Convox's option names, on an RDS instance.
+
+    Convox runs `postgres` in a container and `rds-postgres` on RDS; paaskit always uses RDS
+    (its Database component), so both types take these options.
+    """
+
+    version: Annotated[str, BeforeValidator(_pg_version)] = "18"
+    """PostgreSQL major (or major.minor) version. Default 18, the newest on RDS (the
+    Database component's default). Convox's
+    container default, 10.5, is no longer offered by RDS. Quote a minor version ending in 0
+    (`"16.10"`): YAML reads 16.10 as the number 16.1."""
+
+    port: Annotated[Int, Field(ge=1150, le=65535)] = 5432
+    """The port PostgreSQL listens on, 1150-65535 (RDS's range). Default 5432."""
+
+    shared: Bool = False
+    """Use the rack's shared database (made with the rack's `database: true`) instead of
+    a database of the app's own (paaskit addition). Default false: one database per
+    resource, isolated and sized for the app. Shared, the app gets the rack's
+    database and master user: cheaper, but apps on it are not isolated from each other."""
+
+
+class MysqlOptions(RdsOptions):
+    """Options of a `mysql` or `mariadb` resource (and `rds-mysql`, `rds-mariadb`): Convox's
+    option names, on an RDS MySQL or MariaDB instance (paaskit's Database), with the
+    same safe defaults as `postgres`."""
+
+    version: Annotated[str | None, BeforeValidator(_mysql_version)] = None
+    """The engine's major (`8.4`, `11.8`) or minor (`8.4.5`) version. Default the newest
+    major RDS offers: MySQL 8.4, MariaDB 11.8. Convox's defaults (5.7, 10.4) left RDS's
+    standard support. Quote a version ending in 0 (`"10.10"`): YAML reads it as 10.1."""
+
+    port: Annotated[Int, Field(ge=1150, le=65535)] = 3306
+    """The port the database listens on, 1150-65535 (RDS's range). Default 3306."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        **RdsOptions.convox_unsupported,
+        "shared": "the rack's shared database is PostgreSQL: a mysql or mariadb resource is "
+        "the app's own",
     }
-)
+
+
+class RedisOptions(_Model):
+    """Options of a `redis` resource (and `elasticache-redis`, Convox v2's `valkey`): an
+    ElastiCache for Valkey replication group (or Redis OSS, when asked for), paaskit's
+    Cache. Convox's option names; paaskit's defaults where Convox's are unsafe."""
+
+    engine: Literal["valkey", "redis"] | None = None
+    """`valkey` or `redis` (Redis OSS), as Convox v2's `engine`. Default: Redis OSS for a
+    Redis OSS `version` (6.0 to 7.1), else Valkey: the same protocol at about 20% less
+    per node, and the engine ElastiCache develops."""
+
+    version: Annotated[str | None, BeforeValidator(_cache_version)] = None
+    """The engine version: Valkey 7.2 to 9.0, Redis OSS 6.0 to 7.1. Default Valkey 8.2, the
+    newest proven on ElastiCache (Convox v2's default, Redis OSS 7.0, is taken as written)."""
+
+    instance_class: Annotated[
+        str,
+        BeforeValidator(
+            _instance_class(_CACHE_NODE, "an ElastiCache node type such as cache.t4g.micro")
+        ),
+    ] = Field(
+        default="cache.t4g.micro", alias="class", validation_alias=AliasChoices("class", "instance")
+    )
+    """The node type (Convox `class`, or v3's `instance`). Default cache.t4g.micro, the
+    cheapest current node (Convox v2's cache.t2.micro is a previous generation)."""
+
+    durable: Bool = False
+    """A replica in another zone that takes over within a minute (Multi-AZ, automatic
+    failover). Default false (Convox's): it doubles the cost."""
+
+    nodes: Annotated[Int, Field(ge=1, le=6)] | None = None
+    """Nodes: the primary and its replicas, 1-6. Default 1, or 2 when durable."""
+
+    encrypted: Bool = True
+    """Encryption at rest (snapshots, swap). Default true (Convox: false); false is refused."""
+
+    transit_encryption: Bool = Field(default=True, alias="transitEncryption")
+    """TLS between clients and nodes (Convox v3). Default true; false is refused: AUTH
+    works only over TLS."""
+
+    deletion_protection: Bool = Field(default=True, alias="deletionProtection")
+    """Refuse to delete the cache (Pulumi's `protect`) and keep a final snapshot. Default
+    true (Convox: false): queues and sessions outlive stacks."""
+
+    auto_minor_version_upgrade: Bool = Field(default=True, alias="autoMinorVersionUpgrade")
+    """Apply minor versions in the maintenance window. Default true; false is refused."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "password": "the AUTH token is generated by the app's deploy runner and kept in "
+        "Secrets Manager; it is never written in a manifest",
+        "import": "importing an existing cache is not supported yet",
+    }
+
+
+class MemcachedOptions(_Model):
+    """Options of a `memcached` resource (and `elasticache-memcached`): an ElastiCache for
+    Memcached cluster, paaskit's Cache. Convox's option names."""
+
+    version: Annotated[str | None, BeforeValidator(_cache_version)] = None
+    """Memcached version: `1.6.22`, or `1.6` for the newest 1.6. Default 1.6.22, the newest
+    on ElastiCache (in-transit encryption needs 1.6.12 or later)."""
+
+    instance_class: Annotated[
+        str,
+        BeforeValidator(
+            _instance_class(_CACHE_NODE, "an ElastiCache node type such as cache.t4g.micro")
+        ),
+    ] = Field(
+        default="cache.t4g.micro", alias="class", validation_alias=AliasChoices("class", "instance")
+    )
+    """The node type (Convox `class`, or v3's `instance`). Default cache.t4g.micro, the
+    cheapest current node."""
+
+    nodes: Annotated[Int, Field(ge=1, le=40)] = 1
+    """Nodes, each holding part of the keys, spread across zones, 1-40. Default 1 (Convox's)."""
+
+    transit_encryption: Bool = Field(default=True, alias="transitEncryption")
+    """TLS between clients and nodes. Default true (Convox: false): clients must ask for TLS
+    (pymemcache's `tls_context`, Dalli's `ssl_context`); false for clients that cannot."""
+
+    deletion_protection: Bool = Field(default=False, alias="deletionProtection")
+    """Refuse to delete the cluster (Pulumi's `protect`). Default false (Convox's): a
+    Memcached cluster holds nothing a restart would not lose anyway."""
+
+    encrypted: Bool | None = None
+    """Read and ignored, with a warning: Memcached keeps its data in memory only, so there is
+    nothing at rest to encrypt (`transitEncryption` is the encryption it has)."""
+
+    auto_minor_version_upgrade: Bool | None = Field(default=None, alias="autoMinorVersionUpgrade")
+    """Read and ignored, with a warning: ElastiCache upgrades no Memcached version by itself;
+    `version` chooses it."""
+
+    convox_unsupported: ClassVar[Mapping[str, str]] = {
+        "durable": "Memcached has no replicas to fail over to; spread its keys over nodes in "
+        "several zones with nodes: 2 or more",
+        "import": "importing an existing cache is not supported yet",
+    }
+
+    @property
+    def ignored(self) -> list[tuple[str, str]]:
+        """(key, why) of the options given that Memcached on ElastiCache has no use for."""
+        out = []
+        if self.encrypted is not None:
+            out.append(
+                (
+                    "encrypted",
+                    "Memcached keeps its data in memory only: there is nothing at rest to "
+                    "encrypt; transitEncryption (on by default) encrypts its traffic",
+                )
+            )
+        if self.auto_minor_version_upgrade is not None:
+            out.append(
+                (
+                    "autoMinorVersionUpgrade",
+                    "ElastiCache upgrades no Memcached version by itself: set version",
+                )
+            )
+        return out
+
+
+ResourceOptions = PostgresOptions | MysqlOptions | RedisOptions | MemcachedOptions
+"""The options of a resource, by its kind."""
+
+_KINDS: dict[str, str] = {
+    "postgres": "postgres",
+    "rds-postgres": "postgres",
+    "mysql": "mysql",
+    "rds-mysql": "mysql",
+    "mariadb": "mariadb",
+    "rds-mariadb": "mariadb",
+    "redis": "redis",
+    "elasticache-redis": "redis",
+    "valkey": "redis",
+    "memcached": "memcached",
+    "elasticache-memcached": "memcached",
+}
+"""Every resource type paaskit makes, to its kind: the Convox type names, v2's and v3's."""
+
+_OPTIONS: dict[str, type[_Model]] = {
+    "postgres": PostgresOptions,
+    "mysql": MysqlOptions,
+    "mariadb": MysqlOptions,
+    "redis": RedisOptions,
+    "memcached": MemcachedOptions,
+}
+
+_SUPPORTED_RESOURCE_TYPES = tuple(_KINDS)
+_REFUSED_RESOURCE_TYPES: Mapping[str, str] = {
+    "postgis": "PostGIS is an extension of RDS PostgreSQL: use type postgres and run "
+    "CREATE EXTENSION postgis (its master user may) in a release",
+    "rds-postgis": "PostGIS is an extension of RDS PostgreSQL: use type postgres and run "
+    "CREATE EXTENSION postgis (its master user may) in a release",
+    "efs": "EFS resources are not supported (persistent storage is a service's volumes)",
+    "s3": "S3 buckets as resources are not supported yet",
+    "sqs": "SQS queues as resources are not supported yet",
+    "sns": "SNS topics as resources are not supported yet",
+}
 
 
 class Resource(_Model):
-    """A network service an app's services use. Only PostgreSQL so far (RDS, paaskit's Database)."""
+    """A network service an app's services use: a database on RDS (PostgreSQL, MySQL, MariaDB,
+    paaskit's Database) or a cache on ElastiCache (Valkey or Redis OSS, Memcached, paaskit's
+    Cache)."""
 
-    type: Literal["postgres", "rds-postgres"]
-    """`postgres` or `rds-postgres`: both are an RDS PostgreSQL instance on paaskit."""
+    type: Literal[
+        "postgres",
+        "rds-postgres",
+        "mysql",
+        "rds-mysql",
+        "mariadb",
+        "rds-mariadb",
+        "redis",
+        "elasticache-redis",
+        "valkey",
+        "memcached",
+        "elasticache-memcached",
+    ]
+    """`postgres`, `mysql`, `mariadb` (RDS; also as `rds-postgres`, `rds-mysql`,
+    `rds-mariadb`), `redis` (ElastiCache for Valkey; also `elasticache-redis`, `valkey`) or
+    `memcached` (ElastiCache for Memcached; also `elasticache-memcached`). Convox's
+    container types run on the AWS-managed service here."""
 
-    options: PostgresOptions = Field(default_factory=PostgresOptions)
-    """The database's options. Default: PostgreSQL 18 on db.t4g.micro, 20 GiB, encrypted."""
+    options: ResourceOptions = Field(default_factory=PostgresOptions)
+    """The resource's options, by type (the tables below). Default: each option's default."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
-        "image": "paaskit's resources are AWS-managed (RDS): there is no container image",
+        "image": "paaskit's resources are AWS-managed (RDS, ElastiCache): there is no "
+        "container image",
         "tags": "every resource carries the app's paaskit:* tags",
     }
 
@@ -1551,27 +1845,57 @@ class Resource(_Model):
             return data
         data = _mapping(data, "a mapping of type and options")
         kind = data.get("type")
+        supported = ", ".join(_SUPPORTED_RESOURCE_TYPES)
         if kind is None:
-            raise Problems(
-                [(("type",), f"required: one of {', '.join(_SUPPORTED_RESOURCE_TYPES)}")]
-            )
-        if isinstance(kind, str) and kind.strip().lower() not in _SUPPORTED_RESOURCE_TYPES:
-            supported = ", ".join(_SUPPORTED_RESOURCE_TYPES)
-            if kind.strip().lower() in _CONVOX_RESOURCE_TYPES:
-                message = f"{show(kind)} is not supported by paaskit yet (supported: {supported})"
+            raise Problems([(("type",), f"required: one of {supported}")])
+        if not isinstance(kind, str):
+            raise Problems([(("type",), f"expected one of {supported} (got {show(kind)})")])
+        kind = kind.strip().lower()
+        if kind not in _KINDS:
+            if kind in _REFUSED_RESOURCE_TYPES:
+                message = (
+                    f"{show(kind)} is not supported by paaskit: {_REFUSED_RESOURCE_TYPES[kind]} "
+                    f"(supported: {supported})"
+                )
             else:
                 message = f"unknown resource type {show(kind)} (supported: {supported})"
             raise Problems([(("type",), message)])
-        if isinstance(kind, str):
-            data["type"] = kind.strip().lower()
-        if data.get("options") is None:
-            data.pop("options", None)
+        data["type"] = kind
+        model = _OPTIONS[_KINDS[kind]]
+        raw = data.get("options")
+        if raw is None:
+            raw = {}
+        if isinstance(raw, _Model):
+            options = raw
+        else:
+            try:
+                options = model.model_validate(raw)
+            except ValidationError as err:
+                raise Problems(
+                    [
+                        (("options", path) if path else ("options",), message)
+                        for path, message in problems_from(err, model)
+                    ]
+                ) from None
+        if kind == "valkey" and isinstance(options, RedisOptions):
+            if options.engine == "redis":
+                raise Problems(
+                    [(("options", "engine"), 'a valkey resource runs Valkey (got "redis")')]
+                )
+            options = options.model_copy(update={"engine": "valkey"})
+        data["options"] = options
         return data
 
     @property
     def name(self) -> str:
         """The resource's name, its key under `resources`."""
         return self._name
+
+    @property
+    def kind(self) -> Literal["postgres", "mysql", "mariadb", "redis", "memcached"]:
+        """What the resource is, whatever Convox name its type has: `postgres`, `mysql`,
+        `mariadb`, `redis` (Valkey or Redis OSS) or `memcached`."""
+        return _KINDS[self.type]  # type: ignore[return-value]
 
     @property
     def env_prefix(self) -> str:
@@ -1836,8 +2160,13 @@ class Manifest(_Model):
         return {**self.labels, **self.service(name).labels}
 
     def _reading_warnings(self) -> Iterator[tuple[str, str]]:
-        """(key path, message) for what is read and does nothing: `test`, and each
-        `convox.*` label, Convox Gen1's rack settings (Convox v2 ignored them too)."""
+        """(key path, message) for what is read and does nothing: `test`, each `convox.*`
+        label, Convox Gen1's rack settings (Convox v2 ignored them too), and a Memcached
+        resource's options that ElastiCache has no use for."""
+        for res_name, resource in self.resources.items():
+            if isinstance(resource.options, MemcachedOptions):
+                for key, why in resource.options.ignored:
+                    yield f"resources.{res_name}.options.{key}", f"{why}; this key does nothing"
         for name, service in self.services.items():
             if service.test is not None:
                 yield (

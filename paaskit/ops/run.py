@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from paaskit.command import command_argv as one_rule
 from paaskit.release import tasks
 from paaskit.release.tasks import RUN_STARTED_BY, LogReader
 
@@ -29,28 +30,30 @@ from .fields import iso, short_task_definition, task_id
 
 __all__ = ["command_argv", "run"]
 
-_SHELL_SYNTAX = set("$&|;<>*?`(){}[]~!#\n")
-
 
 def command_argv(words: Sequence[str]) -> list[str]:
     """The container command for what was typed after `--`.
 
-    Several words are the argv as typed (the shell already split them). One word
-    with spaces is a command line as a manifest writes it: split like a shell
-    would when it has no shell syntax, else run by `/bin/sh -c`, both through the
-    image's ENTRYPOINT (the rule of the manifest's `command`). A shell character
-    anywhere, even quoted, counts as syntax: sh reads the quotes the same way.
+    Several words are the argv as typed (the shell already split them), as a
+    manifest's YAML list runs as written. One word is a command line as a
+    manifest or a Procfile writes it, composed by the one rule every container
+    of an app follows (`paaskit.command.command_argv`): split into words when it
+    has no shell syntax, else run by `/bin/sh -c` (with `exec` before a single
+    command, so the program gets the task's SIGTERM). Either way it runs through
+    the image's ENTRYPOINT, as releases and timers do.
     """
     if not words:
         raise OpsError(
             "no command: give it after --, e.g. paaskit run APP SERVICE -- python manage.py shell"
         )
-    if len(words) > 1 or not any(c.isspace() for c in words[0]):
+    if len(words) > 1:
         return list(words)
-    line = words[0]
-    if _SHELL_SYNTAX & set(line):
-        return ["/bin/sh", "-c", line]
-    return shlex.split(line)
+    try:
+        return list(one_rule(words[0]))
+    except ValueError:
+        raise OpsError(
+            "the command after -- is empty: give one, e.g. paaskit run APP SERVICE -- python manage.py shell"
+        ) from None
 
 
 def _placement(description: dict[str, Any]) -> dict[str, Any]:

@@ -188,6 +188,9 @@ AUTONAMED: dict[str, tuple[str, int]] = {
             "aws:rds/instance:Instance",
             "aws:rds/subnetGroup:SubnetGroup",
             "aws:rds/parameterGroup:ParameterGroup",
+            "aws:elasticache/subnetGroup:SubnetGroup",
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "aws:elasticache/cluster:Cluster",
             "aws:secretsmanager/secret:Secret",
             "aws:scheduler/schedule:Schedule",
             "aws:scheduler/scheduleGroup:ScheduleGroup",
@@ -217,6 +220,9 @@ _LOWERCASE_NAMES = {
     "aws:rds/instance:Instance",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
+    "aws:elasticache/subnetGroup:SubnetGroup",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:elasticache/cluster:Cluster",
 }
 
 
@@ -440,6 +446,49 @@ def _rds_instance(r: Resource, ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _cache_zone(ctx: Context) -> str:
+    """The region's short name in ElastiCache endpoints (`use1`)."""
+    return _ZONE_ID_PREFIX.get(ctx.region, ctx.region.replace("-", "")[:5])
+
+
+def _replication_group(r: Resource, ctx: Context) -> dict[str, Any]:
+    port = int(r.inputs.get("port") or 6379)
+    host = f"master.{r.name}.{r.hex(6)}.{_cache_zone(ctx)}.cache.amazonaws.com"
+    count = int(r.inputs.get("numCacheClusters") or 1)
+    return {
+        "id": r.name,
+        "arn": ctx.arn("elasticache", f"replicationgroup:{r.name}"),
+        "primaryEndpointAddress": host,
+        "readerEndpointAddress": host.replace("master.", "replica.", 1),
+        "port": port,
+        "memberClusters": [f"{r.name}-{i:03d}" for i in range(1, count + 1)],
+        "engineVersionActual": str(r.inputs.get("engineVersion") or ""),
+    }
+
+
+def _cache_cluster(r: Resource, ctx: Context) -> dict[str, Any]:
+    port = int(r.inputs.get("port") or 11211)
+    base = f"{r.name}.{r.hex(6)}"
+    address = f"{base}.cfg.{_cache_zone(ctx)}.cache.amazonaws.com"
+    zones = ctx.zones()
+    nodes = [
+        {
+            "id": f"{i:04d}",
+            "address": f"{base}.{i:04d}.{_cache_zone(ctx)}.cache.amazonaws.com",
+            "port": port,
+            "availabilityZone": zones[(i - 1) % len(zones)],
+        }
+        for i in range(1, int(r.inputs.get("numCacheNodes") or 1) + 1)
+    ]
+    return {
+        "id": r.name,
+        "arn": ctx.arn("elasticache", f"cluster:{r.name}"),
+        "clusterAddress": address,
+        "configurationEndpoint": f"{address}:{port}",
+        "cacheNodes": nodes,
+    }
+
+
 def _log_group(r: Resource, ctx: Context) -> dict[str, Any]:
     return {"id": r.name, "arn": ctx.arn("logs", f"log-group:{r.name}")}
 
@@ -659,6 +708,9 @@ STATES: dict[str, StateFn] = {
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/subnetGroup:SubnetGroup": _named("rds", "subgrp:{name}"),
     "aws:rds/parameterGroup:ParameterGroup": _named("rds", "pg:{name}"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:elasticache/cluster:Cluster": _cache_cluster,
+    "aws:elasticache/subnetGroup:SubnetGroup": _named("elasticache", "subnetgroup:{name}"),
     # outside AWS
     "docker:index/image:Image": _docker_image,
     "pulumi:providers:aws": _provider,
@@ -779,10 +831,25 @@ def _partition(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     }
 
 
+_RELEASE_RECORD_SUFFIX = "/release-record"
+_EMPTY_RELEASE_RECORD = (
+    '{"kind":"deploy","rollbackOf":null,"schema":1,"services":{},"time":"2026-01-01T00:00:00Z"}'
+)
+"""What a paaskit release record (`paaskit.release.records`, schema 1) holds offline: a
+deploy of no service. The offline plan has deployed nothing, so it knows no release's
+services; a test that needs some answers the read with `invokes`."""
+
+
 def _ssm_parameter(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    name = str(args.get("name", ""))
+    requested = str(args.get("name", ""))
+    # `name:3` reads version 3 (`name:label`, a labelled version): SSM answers with the
+    # parameter's own name, the version and the selector. Names cannot hold ':' otherwise.
+    name, _, selector = requested.partition(":")
+    version = int(selector) if selector.isdigit() else 1
     if "/optimized-ami/" in name or "/ami-" in name or name.endswith("image_id"):
         value = f"ami-0{digest(ctx.region, name)[:16]}"
+    elif name.endswith(_RELEASE_RECORD_SUFFIX):
+        value = _EMPTY_RELEASE_RECORD
     else:
         value = f"plan-value-of-{name.strip('/').replace('/', '-')}"
     return {
@@ -792,7 +859,7 @@ def _ssm_parameter(args: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "type": "String",
         "value": value,
         "insecureValue": value,
-        "version": 1,
+        "version": version,
         "withDecryption": args.get("withDecryption", True),
     }
 

@@ -16,7 +16,10 @@ __all__ = [
     "BUCKET_OBJECTS",
     "BUCKET_POLICY",
     "BUCKET_VERSIONING",
+    "CACHE_CLUSTER",
     "CACHE_POLICY",
+    "CACHE_REPLICATION_GROUP",
+    "CACHE_SUBNET_GROUP",
     "CAPACITY_PROVIDER",
     "DB_INSTANCE",
     "DB_PARAMETER_GROUP",
@@ -46,6 +49,7 @@ __all__ = [
     "KMS_ALIAS",
     "KMS_KEY",
     "LAMBDA_FUNCTION",
+    "LAMBDA_INVOCATION",
     "LAMBDA_INVOKE_CONFIG",
     "LAMBDA_PERMISSION",
     "LAUNCH_TEMPLATE",
@@ -150,6 +154,11 @@ DB_INSTANCE = "aws:rds/instance:Instance"
 DB_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 
+# cache
+CACHE_REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+CACHE_SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"
+
 # identity
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -168,6 +177,7 @@ POLICY_ATTACHMENTS = (
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 LAMBDA_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+LAMBDA_INVOCATION = "aws:lambda/invocation:Invocation"
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"

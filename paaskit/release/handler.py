@@ -7,7 +7,9 @@ One Lambda function per app, invoked with an `action`:
 - `link`: write a linked resource's URL and password into the app's link
   secret, and on a rotation restart the services that read it (`links.py`);
 - `verify`: check that a service's new task definition is what runs after
-  `pulumi up` updated it (`deployments.py`).
+  `pulumi up` updated it (`deployments.py`);
+- `record`: once every service's check passed, write the release record of
+  the deploy (`recorder.py`, `records.py`).
 
 Why a Lambda function: `pulumi up` must run the release after the new image
 and task definition exist and before any service moves to them, and stop the
@@ -27,6 +29,7 @@ The release event (built by the component):
       "container": "<container name>",
       "command": ["python", "manage.py", "migrate"],
       "capacityProvider": "<name>" | null,
+      "networkConfiguration": {"awsvpcConfiguration": {...}},  (an internal service's only)
       "timeoutSeconds": 840,
       "pollSeconds": 5
     }
@@ -39,32 +42,43 @@ A release is started at most once at a time: the AWS SDK in pulumi-aws may
 send a long synchronous Invoke again after a transport error
 (terraform-provider-aws#45773), and a second migration must not run beside
 the first. So before starting a task, the runner looks for a running task
-that it started for the same task definition and command, and waits for
-that one instead.
+that it started for the same task definition and command
+(`tasks.running_task`), and waits for that one instead.
+
+The one-off task itself (start it on the rack's capacity, wait for it, stop it
+when it runs too long, read how it ended) is `tasks.py`, which `paaskit run`
+uses too. The action returns the release's result, which the `record` action
+keeps in the deploy's release record:
+
+    {"status": "succeeded", "taskArn": "...", "task": "<task id>", "exitCode": 0,
+     "command": ["python", "manage.py", "migrate"], "attached": false}
 """
 
 from __future__ import annotations
 
 import json
-import time
+import shlex
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import tasks
 from .deployments import DeployFailed, verify_deployment
 from .links import LinkFailed, write_link
+from .recorder import RecordFailed, record_release
 
 __all__ = [
     "STARTED_BY",
     "DeployFailed",
     "LinkFailed",
+    "RecordFailed",
     "ReleaseFailed",
     "handler",
     "run_release",
 ]
 
-STARTED_BY = "paaskit-release"
+STARTED_BY = tasks.RELEASE_STARTED_BY
 _SAFETY_SECONDS = 20  # left to stop the task and report before Lambda's own timeout
 
 
@@ -81,103 +95,92 @@ def _remaining_seconds(context: Any, fallback: float) -> float:
     return remaining() / 1000.0 if callable(remaining) else fallback
 
 
-def _running_release(
-    ecs: Any, cluster: str, task_definition: str, container: str, command: list[str]
-) -> str | None:
-    """A release task this runner already started for the same task definition and command,
-    still running (a retried invocation must attach to it, not start another)."""
-    try:
-        arns = ecs.list_tasks(cluster=cluster, startedBy=STARTED_BY, desiredStatus="RUNNING")[
-            "taskArns"
-        ]
-        tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"] if arns else []
-    except (BotoCoreError, ClientError) as exc:
-        raise ReleaseFailed(f"cannot look for a running release on {cluster}: {exc}") from exc
-    for task in tasks:
-        overrides = task.get("overrides", {}).get("containerOverrides", [])
-        same_command = any(
-            o.get("name") == container and list(o.get("command") or []) == command
-            for o in overrides
-        )
-        if task.get("taskDefinitionArn") == task_definition and same_command:
-            return str(task["taskArn"])
-    return None
-
-
 def run_release(
     event: dict[str, Any], *, remaining_seconds: float, ecs: Any = None
 ) -> dict[str, Any]:
-    """Start the task (or attach to the one already running), wait until it stops, and return
-    its result or raise `ReleaseFailed`."""
+    """Start the release task (or join the one already running), wait until it stops, and
+    return its result or raise `ReleaseFailed`."""
     ecs = ecs or boto3.client("ecs")
     cluster = event["cluster"]
+    task_definition = event["taskDefinition"]
     container = event["container"]
-    command = list(event["command"])
-    running = _running_release(ecs, cluster, event["taskDefinition"], container, command)
-    if running is not None:
-        _log("release already running: waiting for it", task=running, command=command)
-        return _wait(ecs, event, running, remaining_seconds=remaining_seconds, attached=True)
-    request: dict[str, Any] = {
-        "cluster": cluster,
-        "taskDefinition": event["taskDefinition"],
-        "count": 1,
-        "startedBy": STARTED_BY,
-        "overrides": {"containerOverrides": [{"name": container, "command": command}]},
-        "enableECSManagedTags": True,
-        "propagateTags": "TASK_DEFINITION",
-    }
-    if event.get("capacityProvider"):
-        request["capacityProviderStrategy"] = [
-            {"capacityProvider": event["capacityProvider"], "weight": 1}
-        ]
-    if event.get("networkConfiguration"):
-        # An internal service's task definition is awsvpc: RunTask must place it in a network.
-        request["networkConfiguration"] = event["networkConfiguration"]
+    command = [str(word) for word in event["command"]]
+    shown = shlex.join(command)
     try:
-        started = ecs.run_task(**request)
-    except (BotoCoreError, ClientError) as exc:
-        raise ReleaseFailed(f"release could not start on {cluster}: {exc}") from exc
-    if started.get("failures") or not started.get("tasks"):
-        raise ReleaseFailed(f"release could not start on {cluster}: {started.get('failures')}")
-    task_arn = started["tasks"][0]["taskArn"]
-    _log("release started", task=task_arn, command=command)
-    return _wait(ecs, event, task_arn, remaining_seconds=remaining_seconds, attached=False)
-
-
-def _wait(
-    ecs: Any, event: dict[str, Any], task_arn: str, *, remaining_seconds: float, attached: bool
-) -> dict[str, Any]:
-    """Wait for the release task to stop; its result, or `ReleaseFailed`."""
-    cluster = event["cluster"]
-    container = event["container"]
-    command = list(event["command"])
-    timeout = min(float(event.get("timeoutSeconds", 840)), remaining_seconds - _SAFETY_SECONDS)
-    poll = float(event.get("pollSeconds", 5))
-    deadline = time.monotonic() + timeout
-    task: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        described = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])
-        task = (described.get("tasks") or [{}])[0]
-        if task.get("lastStatus") == "STOPPED":
-            break
-        time.sleep(poll)
-    else:
-        ecs.stop_task(cluster=cluster, task=task_arn, reason="paaskit: release timed out")
-        raise ReleaseFailed(
-            f"release {' '.join(command)!r} did not finish within {int(timeout)} s and was stopped ({task_arn})"
+        task = tasks.running_task(
+            ecs,
+            cluster=cluster,
+            task_definition=task_definition,
+            container=container,
+            command=command,
+            started_by=STARTED_BY,
         )
+    except (BotoCoreError, ClientError) as exc:
+        raise ReleaseFailed(f"cannot look for a running release on {cluster}: {exc}") from exc
+    attached = task is not None
+    if task is None:
+        capacity = event.get("capacityProvider")
+        try:
+            task = tasks.start_task(
+                ecs,
+                cluster=cluster,
+                task_definition=task_definition,
+                container=container,
+                command=command,
+                started_by=STARTED_BY,
+                capacity_provider_strategy=(
+                    [{"capacityProvider": capacity, "weight": 1}] if capacity else None
+                ),
+                # An internal service's task definition is awsvpc: RunTask must place it in
+                # the service's network.
+                network_configuration=event.get("networkConfiguration") or None,
+            )
+        except (tasks.TaskError, BotoCoreError, ClientError) as exc:
+            raise ReleaseFailed(f"release {shown!r} could not start: {exc}") from exc
+        _log("release started", task=task["taskArn"], command=command)
+    else:
+        _log("release already running: waiting for it", task=task["taskArn"], command=command)
+    arn = str(task["taskArn"])
+    timeout = min(float(event.get("timeoutSeconds", 840)), remaining_seconds - _SAFETY_SECONDS)
+    seen = [task.get("lastStatus")]
 
-    result: dict[str, Any] = next(
-        (c for c in task.get("containers", []) if c.get("name") == container), {}
-    )
-    exit_code = result.get("exitCode")
-    if exit_code == 0:
-        _log("release succeeded", task=task_arn)
-        return {"status": "succeeded", "taskArn": task_arn, "exitCode": 0, "attached": attached}
-    reason = result.get("reason") or task.get("stoppedReason") or "no reason given"
-    raise ReleaseFailed(
-        f"release {' '.join(command)!r} failed with exit code {exit_code}: {reason} ({task_arn})"
-    )
+    def progress(current: dict[str, Any]) -> None:
+        # One line per change of state, in the runner's log group: where a stuck release shows.
+        if current.get("lastStatus") != seen[0]:
+            seen[0] = current.get("lastStatus")
+            _log("release task " + str(seen[0]), task=arn)
+
+    try:
+        stopped = tasks.wait_for_task(
+            ecs,
+            cluster=cluster,
+            task_arn=arn,
+            timeout=timeout,
+            poll_seconds=float(event.get("pollSeconds", 5)),
+            on_poll=progress,
+        )
+    except tasks.TaskTimeout:
+        tasks.stop_task(ecs, cluster=cluster, task_arn=arn, reason="paaskit: release timed out")
+        raise ReleaseFailed(
+            f"release {shown!r} did not finish within {int(timeout)} s and was stopped ({arn})"
+        ) from None
+    except (tasks.TaskError, BotoCoreError, ClientError) as exc:
+        raise ReleaseFailed(f"release {shown!r}: lost track of its task {arn}: {exc}") from exc
+    outcome = tasks.result(stopped, container)
+    if not outcome.succeeded:
+        raise ReleaseFailed(
+            f"release {shown!r} failed with exit code {outcome.exit_code}: "
+            f"{outcome.reason or 'no reason given'} ({arn})"
+        )
+    _log("release succeeded", task=arn)
+    return {
+        "status": "succeeded",
+        "taskArn": arn,
+        "task": tasks.task_id(arn),
+        "exitCode": 0,
+        "command": command,
+        "attached": attached,
+    }
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -194,4 +197,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = verify_deployment(event, ecs=boto3.client("ecs"), remaining_seconds=remaining)
         _log("deploy verified", **result)
         return result
-    raise ValueError(f"unknown action {action!r} (known: release, link, verify)")
+    if action == "record":
+        result = record_release(event, ssm=boto3.client("ssm"))
+        _log("release record " + result["status"], **result)
+        return result
+    raise ValueError(f"unknown action {action!r} (known: release, link, verify, record)")

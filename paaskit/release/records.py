@@ -67,6 +67,7 @@ __all__ = [
     "decode",
     "encode",
     "history",
+    "latest",
     "parameter_name",
     "read",
     "short_task_definition",
@@ -280,3 +281,20 @@ def read(ssm: Any, *, rack: str, app: str, number: int) -> Release:
     except (ssm.exceptions.ParameterNotFound, ssm.exceptions.ParameterVersionNotFound):
         raise RecordError(f"app {app} has no release v{number} (SSM keeps the last 100)") from None
     return decode(found["Value"], number=number, fallback_time=found.get("LastModifiedDate"))
+
+
+def latest(ssm: Any, *, rack: str, app: str) -> Release | None:
+    """The newest release of `app`, or None when none was recorded (or the newest version is
+    not a record: written by hand)."""
+    try:
+        found = ssm.get_parameter(Name=parameter_name(rack, app))["Parameter"]
+    except ssm.exceptions.ParameterNotFound:
+        return None
+    try:
+        return decode(
+            found["Value"],
+            number=int(found["Version"]),
+            fallback_time=found.get("LastModifiedDate"),
+        )
+    except RecordError:
+        return None

@@ -12,7 +12,8 @@ What a one-off task is, and why each choice:
   `entryPoint`, so the image's ENTRYPOINT still runs, as it does for the
   service.
 - It is placed on the rack's capacity provider (or the service's launch type),
-  so it lands on the rack's nodes like the service's tasks.
+  so it lands on the rack's nodes like the service's tasks, and in the
+  service's network when the service runs in awsvpc mode (an internal one).
 - `startedBy` says who started it (`paaskit-release`, `paaskit-run`), so
   `paaskit ps` and the release runner can tell one-off tasks apart, and tags are
   propagated from the task definition (`paaskit:rack/app/service`) with ECS's
@@ -44,6 +45,7 @@ __all__ = [
     "describe_task",
     "log_location",
     "result",
+    "running_task",
     "start_task",
     "stop_task",
     "task_id",
@@ -153,6 +155,41 @@ def start_task(
         )
         raise TaskError(f"no task started on {cluster}: {reasons or 'ECS gave no reason'}")
     return dict(started["tasks"][0])
+
+
+def running_task(
+    ecs: Any,
+    *,
+    cluster: str,
+    task_definition: str,
+    container: str,
+    command: Sequence[str],
+    started_by: str,
+) -> dict[str, Any] | None:
+    """A task `started_by` started on `cluster` for `task_definition` with `command` in
+    `container`, still running; None when there is none.
+
+    What makes a one-off task idempotent: the AWS SDK in pulumi-aws may send a long
+    synchronous Invoke of the release runner again after a transport error
+    (terraform-provider-aws#45773), and the retried invocation must join the release
+    task already running rather than start a second migration beside it. Only the
+    first 100 running tasks of `started_by` are looked at (one DescribeTasks call):
+    an app has a release task per service at most.
+    """
+    arns = ecs.list_tasks(cluster=cluster, startedBy=started_by, desiredStatus="RUNNING")[
+        "taskArns"
+    ]
+    if not arns:
+        return None
+    wanted = list(command)
+    for task in ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"]:
+        overrides = (task.get("overrides") or {}).get("containerOverrides") or []
+        same_command = any(
+            o.get("name") == container and list(o.get("command") or []) == wanted for o in overrides
+        )
+        if task.get("taskDefinitionArn") == task_definition and same_command:
+            return dict(task)
+    return None
 
 
 def describe_task(ecs: Any, *, cluster: str, task_arn: str) -> dict[str, Any]:

@@ -43,6 +43,7 @@ CONFIG_KEYS: dict[str, str | None] = {
     "volumeUid": "volumes.uid",
     "volumeGid": "volumes.gid",
     "strictInterpolation": None,
+    "release": "release",
 }
 """Each config key and the field of `AppArgs` it sets; None: read here, not a field."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from paaskit.policy.model import Rule
 
 from . import (
+    cache,
     cdn,
     compute,
     containers,
@@ -33,6 +34,7 @@ RULES: tuple[Rule, ...] = tuple(
         files,
         cdn,
         database,
+        cache,
         iam,
         serverless,
     )

@@ -462,6 +462,40 @@ aws.rds.Instance(
     opts=pulumi.ResourceOptions(protect=True),
 )
 
+# --- cache ----------------------------------------------------------------------------
+cache_subnets = aws.elasticache.SubnetGroup(
+    "cache-subnets", subnet_ids=[s.id for s in subnets], description="private subnets"
+)
+aws.elasticache.ReplicationGroup(
+    "cache",
+    replication_group_id="sessions",
+    description="sessions",
+    engine="valkey",
+    engine_version="8.2",
+    node_type="cache.t4g.small",
+    num_cache_clusters=2,
+    automatic_failover_enabled=True,
+    multi_az_enabled=True,
+    at_rest_encryption_enabled=True,
+    transit_encryption_enabled=True,
+    user_group_ids=["sessions-users"],
+    auto_minor_version_upgrade=True,
+    snapshot_retention_limit=1,
+    subnet_group_name=cache_subnets.name,
+    security_group_ids=[app_sg.id],
+)
+aws.elasticache.Cluster(
+    "memcache",
+    engine="memcached",
+    engine_version="1.6.22",
+    node_type="cache.t4g.micro",
+    num_cache_nodes=2,
+    az_mode="cross-az",
+    transit_encryption_enabled=True,
+    subnet_group_name=cache_subnets.name,
+    security_group_ids=[app_sg.id],
+)
+
 # --- identity -------------------------------------------------------------------------
 aws.iam.RolePolicy(
     "task-role-policy",
