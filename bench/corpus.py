@@ -10,8 +10,11 @@ would, with the app named after the folder. A manifest that plans is then read b
 the plan: every service an ECS service, every resource a component, every timer a schedule
 with the translated expression, every variable in its service's container (plain or
 secret), every scale setting (CPU, memory, count, autoscaling range) and every web
-service's health check in the container, the ECS service, the target group. It prints a
-line per manifest and a summary: how many plan, and the failures by reason.
+service's health check in the container, the ECS service, the target group; every internal
+service reachable inside the rack, every link's `<NAME>_URL`, every volume mounted where
+written (from EFS, or the node for a host path), every port, `privileged` and a web
+service's `timeout`. It prints a line per manifest and a summary: how many plan, and the
+failures by reason.
 
 The rack is planned once; the manifests are never copied anywhere.
 """
@@ -31,7 +34,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from paaskit.manifest import Manifest, ManifestError, load_manifest  # noqa: E402
+from paaskit.manifest import (  # noqa: E402
+    Manifest,
+    ManifestError,
+    Service,
+    env_prefix,
+    load_manifest,
+)
 from paaskit.plan import Plan, PlanError, ResourceRecord, plan_directory  # noqa: E402
 from paaskit.tags import SERVICE_TAG  # noqa: E402
 
@@ -108,7 +117,25 @@ def reflect(manifest: Manifest, settings: Mapping[str, str], plan: Plan) -> Refl
             bounds = (inputs.get("minCapacity"), inputs.get("maxCapacity"))
             out.check("scale", f"{name}.count", bounds == (scale.min, scale.max))
         for other in service.links:
-            out.check("links", f"{name} -> {other}", f"{other.upper()}_URL" in present)
+            out.check("links", f"{name} -> {other}", f"{env_prefix(other)}_URL" in present)
+        _reflect_volumes(out, plan, name, service, container)
+        mappings = {
+            (m.get("containerPort"), m.get("protocol")): m.get("hostPort")
+            for m in container.get("portMappings", [])
+        }
+        for extra in service.host_ports:
+            found = mappings.get((extra.port, extra.protocol), 0) == extra.port
+            out.check("ports", f"{name}.{extra.port}/{extra.protocol} on its node", found)
+        for extra in service.internal_ports:
+            found = (extra.port, extra.protocol) in mappings
+            out.check("ports", f"{name}.{extra.port}/{extra.protocol} inside the rack", found)
+        if service.privileged:
+            out.check("privileged", name, container.get("privileged") is True)
+        if service.timeout is not None and service.web:
+            cdn = _one(plan, "aws:cloudfront/distribution:Distribution", name)
+            origins = (cdn.inputs.get("origins") or [{}]) if cdn is not None else [{}]
+            waits = (origins[0].get("vpcOriginConfig") or {}).get("originReadTimeout")
+            out.check("timeout", f"{name}.timeout", waits == service.timeout)
         if service.internal and service.port is not None:
             reachable = ecs is not None and (
                 _one(plan, "aws:lb/targetGroup:TargetGroup", name) is not None
@@ -140,16 +167,38 @@ def reflect(manifest: Manifest, settings: Mapping[str, str], plan: Plan) -> Refl
     return out
 
 
+def _reflect_volumes(
+    out: Reflection, plan: Plan, name: str, service: Service, container: Mapping[str, Any]
+) -> None:
+    """Each volume mounted where the manifest says, from EFS or the node as its kind says."""
+    task = _one(plan, "aws:ecs/taskDefinition:TaskDefinition", name)
+    volumes = {v.get("name"): v for v in (task.inputs.get("volumes") or [])} if task else {}
+    mounts = {m.get("containerPath"): m for m in container.get("mountPoints", [])}
+    for volume in service.volumes:
+        mount = mounts.get(volume.path) or {}
+        source = volumes.get(mount.get("sourceVolume")) or {}
+        if volume.kind == "host":
+            kind_ok = source.get("hostPath") == volume.source
+        else:
+            config = source.get("efsVolumeConfiguration") or {}
+            kind_ok = bool(config.get("authorizationConfig", {}).get("accessPointId"))
+        ok = kind_ok and bool(mount.get("readOnly")) == volume.read_only
+        out.check("volumes", f"{name}: {volume.key(name)} at {volume.path}", ok)
+
+
 _KEYS = re.compile(
     r"\b((?:services|resources|timers|balancers|appSettings|labels|environment)"
     r"(?:\.[\w-]+|\[\d+\])*): "
 )
 _CATEGORIES = [
+    # A key and the start of its message: a domain or sticky sessions on a service without a
+    # port (its `ports`, if any, are reached inside the rack only, as on Convox).
+    (r"\.(domain|sticky): .*(routes to a port|need a port)", "no port to route to"),
     (r"\.domain$", "domains (issue 12)"),
     (r"^resources\.[\w-]+\.type$", "resource types"),
     (r"^resources\.[\w-]+\.options\.version$", "engine versions past their support"),
-    (r"\.volumes$", "volumes (issue 17, part 2)"),
-    (r"\.(ports|internalAndExternal|links(\[\d+\])?)$", "internal services (issue 17, part 2)"),
+    (r"\.volumes(\[\d+\])?$", "volumes"),
+    (r"\.(ports|internalAndExternal|links)(\[\d+\])?$", "internal services"),
     (r"^balancers$", "custom balancers"),
     (r"\.privileged$", "privileged containers"),
     (r"\.(cpu_shares|mem_limit|entrypoint|dockerfile|env_file|expose)$", "docker-compose keys"),
@@ -160,9 +209,15 @@ _CATEGORIES = [
 def category(message: str) -> str:
     """Why a manifest does not plan, by the key paths its error names: every reason given."""
     found = []
-    for key in _KEYS.findall(message):
-        names = [name for pattern, name in _CATEGORIES if re.search(pattern, key)]
-        found += names or [key]
+    for match in _KEYS.finditer(message):
+        key = match.group(1)
+        said = f"{key}: {message[match.end() :].splitlines()[0] if message[match.end() :] else ''}"
+        names = [
+            name
+            for pattern, name in _CATEGORIES
+            if re.search(pattern, said if ": " in pattern else key)
+        ]
+        found += names[:1] or [key]
     return " + ".join(dict.fromkeys(found)) or "other"
 
 

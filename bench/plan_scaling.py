@@ -1,7 +1,13 @@
 """How planning grows with apps, and what paaskit adds over plain pulumi_aws.
 
-    python bench/plan_scaling.py            # 1, 10 and 50 apps
-    python bench/plan_scaling.py 1 5 20     # other counts
+    python bench/plan_scaling.py                     # 1, 10 and 50 apps
+    python bench/plan_scaling.py 1 5 20              # other counts
+    python bench/plan_scaling.py --services 1 10 40  # one app of that many services
+
+With `--services` each count is one app on the rack whose services are internal
+(reached by name), each with a volume of its own and one shared with the others,
+each linking to the one before: the parts an app grows by per service besides the
+edge (the Flask example has that).
 
 For each count N it plans one program: the reference rack (default settings)
 with N copies of the Flask example on it, each its own App. It prints the
@@ -34,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from paaskit import Rack  # noqa: E402
 from paaskit.app import App, AppArgs  # noqa: E402
-from paaskit.manifest import load_manifest  # noqa: E402
+from paaskit.manifest import load_manifest, parse_manifest  # noqa: E402
 from paaskit.plan import Plan, ResourceRecord, RunOptions, run  # noqa: E402
 
 MANIFEST = ROOT / "examples" / "flask" / "paaskit.yml"
@@ -47,6 +53,25 @@ def rack_with_apps(count: int) -> Callable[[], None]:
         rack = Rack("rack")
         for i in range(count):
             App(f"app{i:03d}", AppArgs(manifest=manifest, rack=rack.info))
+
+    return program
+
+
+def rack_with_services(count: int) -> Callable[[], None]:
+    services: dict[str, Any] = {}
+    for i in range(count):
+        services[f"svc{i:03d}"] = {
+            "image": "ghcr.io/example/api:1",
+            "port": 8000,
+            "internal": True,
+            "volumes": ["/data", "shared:/shared"],
+            "links": [f"svc{i - 1:03d}"] if i else [],
+        }
+    manifest = parse_manifest({"services": services})
+
+    def program() -> None:
+        rack = Rack("rack")
+        App("app", AppArgs(manifest=manifest, rack=rack.info))
 
     return program
 
@@ -110,13 +135,17 @@ def timed(program: Callable[[], None], repeat: int) -> tuple[Plan, float]:
     return plan, best
 
 
-def measure(counts: Sequence[int], repeat: int) -> list[dict[str, float]]:
+def measure(
+    counts: Sequence[int],
+    repeat: int,
+    program: Callable[[int], Callable[[], None]] = rack_with_apps,
+) -> list[dict[str, float]]:
     # Warm up once (imports, the instance catalogue, caches) so the first count is not charged for it.
-    warm, _ = timed(rack_with_apps(1), 1)
+    warm, _ = timed(program(1), 1)
     timed(replay(warm.resources), 1)
     rows = []
     for count in counts:
-        plan, seconds = timed(rack_with_apps(count), repeat)
+        plan, seconds = timed(program(count), repeat)
         custom = sum(1 for r in plan if r.custom)
         _, baseline = timed(replay(plan.resources), repeat)
         rows.append(
@@ -132,9 +161,9 @@ def measure(counts: Sequence[int], repeat: int) -> list[dict[str, float]]:
     return rows
 
 
-def table(rows: list[dict[str, float]]) -> str:
+def table(rows: list[dict[str, float]], unit: str = "apps") -> str:
     lines = [
-        f"{'apps':>5} {'resources':>10} {'seconds':>9} {'res/s':>8} {'direct s':>9} {'ratio':>6}",
+        f"{unit:>5} {'resources':>10} {'seconds':>9} {'res/s':>8} {'direct s':>9} {'ratio':>6}",
     ]
     for row in rows:
         lines.append(
@@ -150,7 +179,10 @@ def table(rows: list[dict[str, float]]) -> str:
             )
             steps.append(f"{int(before['apps'])}->{int(after['apps'])}: {per_app:.3f}")
         lines.append("")
-        lines.append(f"seconds per added app ({', '.join(steps)}); equal steps mean linear growth")
+        each = unit.rstrip("s")
+        lines.append(
+            f"seconds per added {each} ({', '.join(steps)}); equal steps mean linear growth"
+        )
         lines.append(
             f"median ratio to plain pulumi_aws: {statistics.median(r['ratio'] for r in rows):.2f} (target <= 1.3)"
         )
@@ -165,8 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per measurement; the best is kept"
     )
+    parser.add_argument(
+        "--services",
+        action="store_true",
+        help="count services of one app (internal, with volumes and links) instead of apps",
+    )
     args = parser.parse_args(argv)
-    print(table(measure(args.counts, args.repeat)))
+    if args.services:
+        print(table(measure(args.counts, args.repeat, rack_with_services), unit="svcs"))
+    else:
+        print(table(measure(args.counts, args.repeat)))
     return 0
 
 

@@ -16,6 +16,7 @@ from .database import Database, DatabaseArgs, DatabaseSettings
 from .loadbalancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from .network import Network, NetworkArgs
 from .rack import Rack, RackArgs, RackInfo, RackRef
+from .volume import Volume, VolumeArgs, VolumeSettings
 
 __all__ = [
     "App",
@@ -44,4 +45,7 @@ __all__ = [
     "SpotCluster",
     "SpotClusterArgs",
     "SpotClusterSettings",
+    "Volume",
+    "VolumeArgs",
+    "VolumeSettings",
 ]

@@ -67,6 +67,8 @@ NOT_COUNTED: tuple[str, ...] = (
     "CloudWatch Logs ingestion ($0.50/GB) and storage ($0.03/GB-month), including flow logs and CloudFront's standard logs",
     "Lambda, SQS and EventBridge requests (a rack's spot handler stays inside the free tier)",
     "RDS backup storage beyond the free allowance ($0.095/GB-month) and snapshots",
+    "EFS storage, elastic throughput and backups (an app's volumes: nothing fixed, by the GB), "
+    "and an app's internal names (a Route 53 private zone and Cloud Map instances; not in the price table yet)",
     "ElastiCache snapshots beyond the one per cache that is free, and data transfer between zones to replicas",
     "taxes, support plans; Savings Plans or reserved instances would lower the on-demand lines",
 )

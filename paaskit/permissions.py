@@ -118,6 +118,7 @@ SERVICES: dict[str, str] = {
     "s3": "s3",
     "scheduler": "scheduler",
     "secretsmanager": "secretsmanager",
+    "servicediscovery": "servicediscovery",
     "sns": "sns",
     "sqs": "sqs",
     "ssm": "ssm",
@@ -191,6 +192,10 @@ NOUNS: dict[str, tuple[str, ...]] = {
     "aws:rds/subnetGroup:SubnetGroup": ("DBSubnetGroup",),
     "aws:route53/record:Record": ("ResourceRecordSets",),
     "aws:secretsmanager/secretRotation:SecretRotation": ("Secret",),
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": (
+        "PrivateDnsNamespace",
+        "Namespace",
+    ),
     "aws:secretsmanager/secretVersion:SecretVersion": ("SecretValue",),
     "aws:sqs/queuePolicy:QueuePolicy": ("QueueAttributes",),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (
@@ -222,6 +227,16 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "aws:iam/role:Role": ("iam:PassRole",),
     "aws:lambda/invocation:Invocation": ("lambda:InvokeFunction",),
     "aws:acm/certificateValidation:CertificateValidation": (),
+    # Cloud Map makes the namespace's private hosted zone with the caller's permissions.
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": (
+        "route53:CreateHostedZone", "route53:DeleteHostedZone", "route53:GetHostedZone",
+        "route53:ListHostedZonesByName", "route53:ChangeResourceRecordSets", "ec2:DescribeVpcs",
+        "ec2:DescribeVpcAttribute"),
+    # `force_destroy`: a service's leftover instances are deregistered before it goes.
+    "aws:servicediscovery/service:Service": ("servicediscovery:DeregisterInstance",),
+    # EFS makes a mount target's network interface with the caller's permissions.
+    "aws:efs/mountTarget:MountTarget": (
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"),
     "docker:index/image:Image": _ECR_PUSH,
     # Slow and engine logs to CloudWatch Logs (ElastiCache's "Logging destinations" page).
     "aws:elasticache/replicationGroup:ReplicationGroup": (

@@ -365,6 +365,7 @@ class Rack(Component):
                 origin_header_name=lb.origin_header_name,
                 origin_secret=lb.origin_secret,
                 max_rules=args.loadbalancer.max_rules,
+                idle_timeout=args.loadbalancer.idle_timeout,
             ),
             nodes=self._nodes(),
             listener_arn=served_by.listener_arn,
@@ -598,6 +599,10 @@ class EdgeInfo:
     """The secret header value the load balancer's rules require (a Pulumi secret)."""
     max_rules: pulumi.Input[int] = 100
     """Listener rules the load balancer may have: the claims registry refuses more."""
+    idle_timeout: pulumi.Input[int | str] = 60
+    """Seconds the load balancer keeps a connection without traffic: it cuts a request
+    waiting longer, so no web service's `timeout` goes beyond it. "" from a rack deployed
+    before it was an output (then AWS's default, 60, is assumed)."""
 
     KEYS: ClassVar[dict[str, str]] = {
         "listener_arn": "listenerArn",
@@ -617,6 +622,7 @@ class EdgeInfo:
         "static_version_days": "staticVersionRetentionDays",
         "origin_header_name": "originHeaderName",
         "max_rules": "maxRules",
+        "idle_timeout": "loadBalancerIdleTimeout",
     }
     """The keys of the rack's `edge` output (a contract between stacks); the secret is
     the separate output `edgeOriginSecret`."""

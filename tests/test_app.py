@@ -705,8 +705,11 @@ def test_an_internal_service_with_a_port_gets_no_target_group_or_route(tmp_path)
     assert not records.of_type("aws:lb/listenerRule:ListenerRule")
     service = records.named("shop-api")
     assert "loadBalancers" not in service.inputs
+    assert not records.of_type("aws:cloudfront/distribution:Distribution")
     (api,) = json.loads(records.named("shop-api-task").inputs["containerDefinitions"])
-    assert api["portMappings"] == [{"containerPort": 9000, "hostPort": 0, "protocol": "tcp"}]
+    # Reached by its internal name (`tests/test_app_internal.py`): its own address, its port.
+    assert records.named("shop-api-task").inputs["networkMode"] == "awsvpc"
+    assert api["portMappings"] == [{"containerPort": 9000, "protocol": "tcp"}]
 
 
 # --- settings and secrets over time ------------------------------------------------

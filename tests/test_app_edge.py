@@ -373,3 +373,59 @@ def test_logs_may_be_turned_off_and_a_rack_without_a_destination_says_so(tmp_pat
     no_logs = replace(RACK, edge=replace(EDGE, log_destination_arn=""))
     with pytest.raises(Exception, match=r"cdn_logs: the rack keeps no CloudFront logs"):
         plan_app(make_app(tmp_path / "on", MANIFEST), environment={}, rack=no_logs)
+
+
+# --- a service's timeout ------------------------------------------------------------
+
+
+def _waits(records: Plan, service: str = "web") -> int:
+    origins = records.named(f"shop-{service}-cdn").inputs["origins"]
+    (app,) = [o for o in origins if "vpcOriginConfig" in o]
+    return int(app["vpcOriginConfig"]["originReadTimeout"])
+
+
+def _timeout_warnings(records: Plan) -> list[str]:
+    return [w["message"] for w in records.warnings if ".timeout:" in w["message"]]
+
+
+def test_a_services_timeout_is_its_distributions_and_the_others_keep_the_racks(tmp_path):
+    manifest = MANIFEST.replace("    static: static\n", "    static: static\n    timeout: 50\n")
+    records = plan_app(make_app(tmp_path / "app", manifest), environment={})
+    assert _waits(records, "web") == 50
+    assert _waits(records, "api") == EDGE.origin_read_timeout
+    assert _timeout_warnings(records) == []
+
+
+@pytest.mark.parametrize(
+    ("timeout", "idle", "waits", "says"),
+    [
+        # The rack's load balancer cuts a request after its idle timeout without traffic.
+        (90, 60, 60, ["the rack's load balancer cuts a request after 60 s"]),
+        # CloudFront waits 120 s at most for a VPC origin; above 60 needs a quota.
+        (180, 4000, 120, ["CloudFront waits at most 120 s", "above CloudFront's default quota"]),
+        (100, 300, 100, ["above CloudFront's default quota"]),
+        # A rack from before the idle timeout was an output: AWS's default, 60.
+        (75, "", 60, ["after 60 s without traffic"]),
+    ],
+)
+def test_a_timeout_is_kept_within_what_can_happen_and_says_so(tmp_path, timeout, idle, waits, says):
+    manifest = f"services:\n  web:\n    image: ghcr.io/example/web:1\n    port: 80\n    timeout: {timeout}\n"
+    rack = replace(RACK, edge=replace(EDGE, idle_timeout=idle))
+    records = plan_app(make_app(tmp_path / "app", manifest), environment={}, rack=rack)
+    assert _waits(records) == waits
+    warned = _timeout_warnings(records)
+    assert len(warned) == len(says)
+    for message, fragment in zip(warned, says, strict=True):
+        assert "services.web.timeout" in message
+        assert fragment in message
+
+
+def test_an_internal_service_is_never_published_at_the_edge(tmp_path):
+    manifest = (
+        "services:\n  api:\n    image: x:1\n    port: 80\n    internal: true\n    timeout: 30\n"
+    )
+    records = plan_app(make_app(tmp_path / "app", manifest), environment={})
+    assert not records.of_type(DISTRIBUTION)
+    assert not records.of_type(RULE)
+    warned = [w["message"] for w in records.warnings]
+    assert any("services.api.timeout: applies to requests through the edge" in m for m in warned)

@@ -21,3 +21,12 @@ def test_the_baseline_registers_the_same_resources_through_pulumi_aws():
     ours = sorted((r.type, r.name) for r in rack if r.custom)
     theirs = sorted((r.type, r.name) for r in direct if r.custom)
     assert ours == theirs
+
+
+def test_the_benchmark_counts_services_of_one_app_when_asked(capsys):
+    assert plan_scaling.main(["1", "3", "--repeat", "1", "--services"]) == 0
+    header, first, second = capsys.readouterr().out.splitlines()[:3]
+    assert header.split()[0] == "svcs"
+    # Each service adds its role, volume grant, ECS Exec grant, access point, name, task,
+    # service and deploy check.
+    assert int(second.split()[1]) - int(first.split()[1]) == 2 * 8

@@ -110,7 +110,9 @@ def test_policy_fails_on_the_insecure_stack_naming_each_finding(capsys):
         "  ERROR    PK-S3-002       uploads: acl public-read opens the bucket to the internet",
         "  ERROR    PK-RDS-001      db: storageEncrypted is off: data, backups and snapshots are stored in the clear; it cannot be turned on later",
         "  ERROR    PK-IAM-003      admin-access: attaches AdministratorAccess: grant the actions it needs instead",
-        "  ERROR    PK-ECS-004      web: web: privileged is true",
+        "  ERROR    PK-ECS-004      web: web: privileged is true: every Linux capability and "
+        "every device of the node, outside its isolation: root on the node, with every other "
+        "task's files, secrets and network, and the node's role",
         "  ERROR    PK-LAMBDA-001   old: runtime python3.8 was deprecated on 2024-10-14: no security patches; AWS blocks new functions with it",
         "  ERROR    PK-LIMIT-011    public-load-balancer-with-a-long-name: 1 subnet(s); an Application Load Balancer needs two zones",
     ):

@@ -35,6 +35,8 @@ from paaskit import (
     RackArgs,
     SpotCluster,
     SpotClusterArgs,
+    Volume,
+    VolumeArgs,
 )
 from paaskit._component import Component, keyword_arguments
 from paaskit.config import ConfigError
@@ -75,7 +77,12 @@ services:
   worker:
     image: public.ecr.aws/docker/library/python:3.12
     command: python worker.py
+    volumes: [/data]
     resources: [cache]
+  search:
+    image: ghcr.io/example/search:1
+    port: 9200
+    internal: true
 timers:
   nightly:
     schedule: "0 3 * * *"
@@ -164,6 +171,19 @@ def _database(transform: dict[str, Any]) -> Iterator[Build]:
     )
 
 
+def _volume(transform: dict[str, Any]) -> Iterator[Build]:
+    yield lambda t: Volume(
+        "files",
+        VolumeArgs(
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            allowed_security_group_ids=[NODES],
+            directories={"web:/data": "/services/web/data"},
+            transform=t,
+        ),
+    )
+
+
 def _cache(transform: dict[str, Any]) -> Iterator[Build]:
     wiring = {"vpc_id": VPC, "subnet_ids": SUBNETS, "allowed_security_group_ids": [NODES]}
     yield lambda t: Cache("cache", CacheArgs(**wiring, multi_az=True, transform=t))
@@ -209,6 +229,7 @@ def builders(tmp_path_factory) -> dict[type[Component], Callable[..., Iterator[B
         Edge: _edge,
         Database: _database,
         Cache: _cache,
+        Volume: _volume,
         Rack: _rack,
         App: _app(app),
     }
@@ -231,7 +252,7 @@ def _direct_children(p: Plan, component: Component) -> set[str]:
     return {r.name for r in p if r.parent == record.urn}
 
 
-COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Cache, Rack, App]
+COMPONENTS = [Network, SpotCluster, LoadBalancer, Cdn, Edge, Database, Cache, Volume, Rack, App]
 
 
 @pytest.mark.parametrize("cls", COMPONENTS, ids=lambda c: c.__name__)

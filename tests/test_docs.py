@@ -40,6 +40,7 @@ def test_there_are_pages_for_all_nine_components():
         "loadbalancer.md",
         "network.md",
         "rack.md",
+        "volume.md",
     ]
 
 

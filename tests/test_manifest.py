@@ -163,8 +163,9 @@ def test_bad_manifest_lists_every_problem_with_the_file_name() -> None:
         "services.web.helth": 'unknown key (did you mean "health"?)',
         "services.api.drain": 'expected a whole number (got "soon")',
         "services.api.port.scheme": "expected one of 'http' or 'https' (got \"tcp\")",
-        "services.api.privileged": "not supported by paaskit: processes never run privileged "
-        "on paaskit",
+        "services.api.privileged": "only an agent (agent: true) may run privileged: a "
+        "privileged container is root on its node, with every other app's secrets in reach; a "
+        "node-level tool (monitoring, logs) is an agent, an app's process never needs it",
         "services.worker.internal": 'expected true or false (got "maybe")',
         "services.jobs.health.timeout": "must be less than the interval (10 >= 5): the load "
         "balancer requires it",
@@ -785,10 +786,7 @@ def test_every_gen1_label_names_what_replaces_it(key: str, advice: str) -> None:
 def test_volumes_timeouts_and_docker_compose_keys() -> None:
     assert service({"volumes": []}).volumes == ()
     assert service({"volumes": None}).volumes == ()
-    assert problems({"services": {"web": {"volumes": ["/data"]}}}) == {
-        "services.web.volumes": "volumes are not supported yet (persistent storage on EFS and "
-        "agents' host mounts are planned); an empty list is fine"
-    }
+    assert [v.kind for v in service({"volumes": ["/data"]}).volumes] == ["service"]
     assert problems({"services": {"web": {"volumes": "/data"}}}) == {
         "services.web.volumes": 'expected a list of volumes (got "/data")'
     }
@@ -1447,8 +1445,8 @@ def test_unknown_keys_suggest_the_close_one_or_list_them() -> None:
     assert problems({"services": {"web": {"port": 80, "zzz": 1}}}) == {
         "services.web.zzz": "unknown key (expected one of: agent, build, command, deployment, "
         "domain, drain, environment, health, image, init, internal, labels, links, policies, "
-        "port, release, resources, scale, singleton, static, sticky, termination, test, "
-        "timeout, volumes)"
+        "port, ports, privileged, release, resources, scale, singleton, static, sticky, "
+        "termination, test, timeout, volumes)"
     }
     assert problems({"balancers": {}, "services": {"web": {"tls": {"redirect": True}}}}) == {
         "balancers": "not supported by paaskit: custom balancers are not supported yet",
@@ -1750,3 +1748,150 @@ def test_unknown_keys_are_matched_whatever_their_case_or_alias() -> None:
 def test_a_log_retention_of_one_day_is_one_day() -> None:
     m = parse_manifest({"appSettings": {"awsLogs": {"cwRetention": 1}}, "services": {"w": {}}})
     assert m.app_settings.aws_logs.retention(30) == 1
+
+
+# --------------------------------------------------------------------------- volumes, ports, links
+
+
+@pytest.mark.parametrize(
+    ("written", "kind", "source", "path", "read_only"),
+    [
+        ("/data", "service", None, "/data", False),
+        ("/data/", "service", None, "/data", False),
+        ("/data:ro", "service", None, "/data", True),
+        ("media:/srv/media", "shared", "media", "/srv/media", False),
+        ("/opt/agent/run:/opt/agent/run:rw", "shared", "/opt/agent/run", "/opt/agent/run", False),
+        (
+            "/var/run/docker.sock:/var/run/docker.sock:ro",
+            "host",
+            "/var/run/docker.sock",
+            "/var/run/docker.sock",
+            True,
+        ),
+        # Convox matched `/proc/` only as written; both spellings are the node's here.
+        ("/proc/:/host/proc/", "host", "/proc", "/host/proc", False),
+        ("/proc:/host/proc", "host", "/proc", "/host/proc", False),
+        ("/cgroup/:/host/sys/fs/cgroup/", "host", "/cgroup", "/host/sys/fs/cgroup", False),
+    ],
+)
+def test_a_volume_reads_as_convox_and_docker_write_it(written, kind, source, path, read_only):
+    volume = service({"agent": True, "volumes": [written]}).volumes[0]
+    assert (volume.kind, volume.source, volume.path, volume.read_only) == (
+        kind,
+        source,
+        path,
+        read_only,
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("data", '"data" is not a path to mount at'),
+        ("/a:/", '"/" is not a path to mount at'),
+        ("/a/../b", '"/a/../b" is not a path to mount at'),
+        ("/a:/b:z", '"z" is not a mode: ro or rw'),
+        ("a:b:c:d", "expected a path, name:path or host:path"),
+        ("my files:/x", '"my files" is neither a path nor a volume name'),
+        ("", "must not be empty"),
+    ],
+)
+def test_a_volume_that_is_not_one_says_why(written, message):
+    found = problems({"services": {"web": {"volumes": [written]}}})
+    assert list(found) == ["services.web.volumes[0]"]
+    assert found["services.web.volumes[0]"].startswith(message)
+
+
+def test_the_nodes_paths_and_privileged_are_for_agents_reported_with_every_other_problem():
+    found = problems(
+        {
+            "services": {
+                "web": {
+                    "drain": "soon",
+                    "privileged": True,
+                    "volumes": ["/var/run/docker.sock:/var/run/docker.sock", "/d", "/d/:ro"],
+                }
+            }
+        }
+    )
+    assert sorted(found) == [
+        "services.web.drain",
+        "services.web.privileged",
+        "services.web.volumes[0]",
+        "services.web.volumes[2]",
+    ]
+    assert found["services.web.privileged"].startswith(
+        "only an agent (agent: true) may run privileged"
+    )
+    assert found["services.web.volumes[0]"].startswith(
+        "/var/run/docker.sock is the node's own: only an agent (agent: true) mounts"
+    )
+    assert found["services.web.volumes[2]"] == "/d is already mounted by volumes[1]"
+    agent = service({"agent": True, "privileged": True, "volumes": ["/proc:/host/proc:ro"]})
+    assert agent.privileged
+    assert agent.volumes[0].kind == "host"
+
+
+def test_ports_are_an_agents_node_ports_or_a_services_ports_inside_the_rack():
+    agent = service({"agent": {"ports": ["8125/udp"]}, "ports": [8126, "8125/udp"]})
+    assert [(p.port, p.protocol) for p in agent.host_ports] == [(8125, "udp"), (8126, "tcp")]
+    assert not agent.discoverable
+    api = service({"port": 3000, "internal": True, "ports": [3000, 4200, "4300/udp"]})
+    assert [(p.port, p.protocol) for p in api.internal_ports] == [
+        (3000, "tcp"),
+        (4200, "tcp"),
+        (4300, "udp"),
+    ]
+    worker = service({"ports": [7000]})
+    assert worker.discoverable
+    assert not worker.web
+    assert not service({"port": 80}).discoverable
+    assert not service({"internal": True}).discoverable  # nothing to reach
+    # The service's port listed again is the port (Convox v3 drops it too).
+    assert service({"port": 80, "ports": [80]}).extra_ports == ()
+
+
+def test_a_web_services_other_ports_and_a_ports_only_domain_say_why():
+    assert problems({"services": {"web": {"port": 80, "ports": [5000, 5000]}}}) == {
+        "services.web.ports[1]": "5000/tcp is listed twice",
+        "services.web.ports": "5000/tcp: a web service's other ports are not reachable yet (its "
+        "port goes through the edge, which carries HTTP only): make the service internal, or "
+        "serve them from an internal service",
+    }
+    assert problems({"services": {"web": {"ports": [3000], "domain": "shop.example.com"}}}) == {
+        "services.web.domain": "a domain routes to a port: set port (ports are reached inside "
+        "the rack only, as on Convox)"
+    }
+
+
+def test_a_link_needs_a_port_to_give_a_url_to():
+    assert problems({"services": {"web": {"port": 80, "links": ["worker"]}, "worker": {}}}) == {
+        "services.web.links[0]": "worker has no port, so there is no URL to link to (a link sets "
+        "WORKER_URL to the service's port)"
+    }
+
+
+def test_an_internal_service_counts_no_requests_and_keeps_no_one_sticky():
+    internal = {"port": 80, "internal": True}
+    assert problems(
+        {"services": {"api": {**internal, "scale": {"count": "1-3", "targets": {"requests": 100}}}}}
+    ) == {
+        "services.api.scale.targets.requests": "counting requests needs a port behind the load "
+        "balancer (an internal service has none)"
+    }
+    m = parse_manifest({"services": {"api": {**internal, "sticky": True}}})
+    assert [path for path, _ in m.warnings] == ["services.api.sticky"]
+
+
+def test_an_internal_services_health_and_timeout_are_read_and_warned_about():
+    m = parse_manifest(
+        {
+            "services": {
+                "api": {"port": 80, "internal": True, "health": {"interval": 15, "timeout": 30}},
+                "worker": {"timeout": 30},
+            }
+        }
+    )
+    # An internal service is not behind a load balancer: its health timeout may pass its interval.
+    assert m.services["api"].health.timeout == 30
+    assert [path for path, _ in m.warnings] == ["services.api.health", "services.worker.timeout"]

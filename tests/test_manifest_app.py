@@ -155,12 +155,14 @@ def test_the_plan_warns_of_unset_variables_and_gen1_labels(shop: Plan) -> None:
     ]
 
 
-def test_a_request_timeout_is_refused_until_services_have_their_own_distribution(
+def test_a_request_timeout_is_the_services_own_distributions_origin_timeout(
     tmp_path: Path,
 ) -> None:
-    manifest = "services:\n  web:\n    build: .\n    port: 8000\n    timeout: 120\n"
-    with pytest.raises(Exception, match=r"services\.web\.timeout: not applied yet"):
-        plan_convox(tmp_path, manifest, {})
+    manifest = "services:\n  web:\n    build: .\n    port: 8000\n    timeout: 45\n"
+    records = plan_convox(tmp_path, manifest, {})
+    (origin,) = records.named("shop-web-cdn").inputs["origins"]
+    assert origin["vpcOriginConfig"]["originReadTimeout"] == 45
+    assert records.warnings == []
 
 
 def test_the_log_retention_comes_from_app_settings_unless_the_stack_sets_it(

@@ -22,11 +22,14 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == (
-        "billing: plans, NOT all reflected (services 2/2, scale 6/6, internal 0/1, links 0/1, "
-        "health 4/4)"
+        "billing: plans, all reflected (services 2/2, scale 6/6, ports 1/1, internal 1/1, "
+        "links 1/1, health 4/4)"
     )
-    assert "    missing links: web -> api" in lines
-    assert "media: does not plan: convox.yml: 2 problems" in lines
+    assert lines[1].startswith("media: does not plan: convox.yml: resources.maps.type: ")
+    assert lines[2] == (
+        "monitor: plans, all reflected (services 3/3, scale 8/8, volumes 4/4, ports 3/3, "
+        "privileged 1/1, internal 1/1, links 1/1, timeout 1/1, health 4/4)"
+    )
     shop = next(line for line in lines if line.startswith("shop: "))
     assert shop == (
         "shop: plans, all reflected (services 2/2, variables 6/6, scale 6/6, health 4/4, "
@@ -37,8 +40,8 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
         "(Convox reads an empty value): set paaskit-app:environment.HOST"
     ) in lines
     assert lines[-2:] == [
-        "2 of 3 manifests plan; 1 reflect all of their manifest.",
-        "  1 do not plan: resource types + volumes (issue 17, part 2)",
+        "3 of 4 manifests plan; 3 reflect all of their manifest.",
+        "  1 do not plan: resource types",
     ]
 
 
@@ -47,10 +50,17 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
     [
         ("services.web.domain: the rack has no domain", "domains (issue 12)"),
         (
+            "convox.yml: 2 problems\n  services.web.domain: a domain routes to a port: set port\n"
+            "  services.web.sticky: sticky sessions need a port behind the load balancer",
+            "no port to route to",
+        ),
+        (
             "convox.yml: 2 problems\n  services.a.privileged: x\n  services.a.cpu_shares: y",
             "privileged containers + docker-compose keys",
         ),
         ("convox.yml: services.web.ports: extra ports (custom balancers)", "internal services"),
+        ("convox.yml: services.web.links[0]: api has no port", "internal services"),
+        ("convox.yml: services.web.volumes[1]: /proc is the node's own", "volumes"),
         ("convox.yml: balancers: not supported", "custom balancers"),
         ("convox.yml: services.web.scale.targets.external: no", "Kubernetes metrics"),
         ("convox.yml: services.web.sclae: unknown key", "services.web.sclae"),

@@ -172,3 +172,20 @@ def test_options_after_the_service_are_options_and_the_rest_is_the_command(aws, 
     ran = cli(capsys, "run", "shop", "web", "--json", "--", "ls", "--json")
     finisher.join()
     assert ran.json()["command"] == ["ls", "--json"]
+
+
+def test_an_internal_services_one_off_task_joins_the_services_network():
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": ["subnet-0aaa"],
+            "securityGroups": ["sg-0nodes", "sg-0internal"],
+            "assignPublicIp": "DISABLED",
+        }
+    }
+    strategy = [{"capacityProvider": "dev-cp", "weight": 1, "base": 0}]
+    described = {"capacityProviderStrategy": strategy, "networkConfiguration": network}
+    assert run_module._placement(described) == {
+        "capacity_provider_strategy": strategy,
+        "network_configuration": network,
+    }
+    assert run_module._placement({"launchType": "EC2"}) == {"launch_type": "EC2"}

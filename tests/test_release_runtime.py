@@ -209,3 +209,43 @@ def test_a_running_release_of_another_version_or_command_is_not_joined(aws):
 def test_an_unknown_action_is_refused():
     with pytest.raises(ValueError, match="unknown action 'deploy'"):
         handler({"action": "deploy"}, None)
+
+
+def test_an_internal_services_release_runs_in_its_network(aws, monkeypatch):
+    # moto 5.2 fails describing an awsvpc task's network interface (no private_dns_name):
+    # give its in-process model one; ECS's own answer carries it.
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    monkeypatch.setattr(
+        NetworkInterface, "private_dns_name", "ip-10-0-1-9.ec2.internal", raising=False
+    )
+    cluster, _ = _cluster_with_a_node()
+    ecs, ec2 = boto3.client("ecs"), boto3.client("ec2")
+    task_def = ecs.register_task_definition(
+        family="shop-api",
+        networkMode="awsvpc",
+        containerDefinitions=[{"name": "web", "image": "api:1", "memory": 256}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="internal", Description="d", VpcId=vpc)["GroupId"]
+    # Without the service's network, ECS refuses an awsvpc task: what a release would hit.
+    with pytest.raises(ReleaseFailed, match="Network Configuration must be provided"):
+        run_release(_event(cluster, task_def), remaining_seconds=60)
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": [subnet],
+            "securityGroups": [group],
+            "assignPublicIp": "DISABLED",
+        }
+    }
+    finisher = _finish_the_release(cluster)
+    result = run_release(
+        _event(cluster, task_def, networkConfiguration=network), remaining_seconds=60
+    )
+    finisher.join()
+    assert result["status"] == "succeeded"
+    (task,) = ecs.describe_tasks(cluster=cluster, tasks=[result["taskArn"]])["tasks"]
+    (attachment,) = task["attachments"]
+    details = {d["name"]: d["value"] for d in attachment["details"]}
+    assert details["subnetId"] == subnet

@@ -138,3 +138,42 @@ def test_the_log_reader_returns_each_line_once_and_nothing_before_the_stream_exi
     assert reader.read() == []
     put_logs(d, "web", "abc", [(now + 2, "three")])
     assert [e["message"] for e in reader.read()] == ["three"]
+
+
+def test_an_awsvpc_task_is_started_in_the_network_given(aws, monkeypatch):
+    # moto 5.2 fails describing an awsvpc task's network interface (no private_dns_name).
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    monkeypatch.setattr(
+        NetworkInterface, "private_dns_name", "ip-10-0-1-9.ec2.internal", raising=False
+    )
+    d = deploy_app(services=("web",))
+    ecs, ec2 = boto3.client("ecs"), boto3.client("ec2")
+    arn = ecs.register_task_definition(
+        family="dev-shop-api",
+        networkMode="awsvpc",
+        containerDefinitions=[{"name": "api", "image": "api:1", "memory": 256}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="internal", Description="d", VpcId=vpc)["GroupId"]
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": [subnet],
+            "securityGroups": [group],
+            "assignPublicIp": "DISABLED",
+        }
+    }
+    start = {
+        "cluster": d.cluster_arn,
+        "task_definition": arn,
+        "container": "api",
+        "command": ["./migrate"],
+        "started_by": tasks.RUN_STARTED_BY,
+        "launch_type": "EC2",
+    }
+    with pytest.raises(Exception, match="Network Configuration must be provided"):
+        tasks.start_task(ecs, **start)
+    task = tasks.start_task(ecs, **start, network_configuration=network)
+    (attachment,) = task["attachments"]
+    assert {x["name"]: x["value"] for x in attachment["details"]}["subnetId"] == subnet

@@ -252,6 +252,10 @@ APP_VALUES: dict[str, Any] = {
     "zones": ["example.com"],
     "cdnLogs": False,
     "imageHistory": 5,
+    "volumeKmsKeyId": "alias/shop-files",
+    "volumeBackups": True,
+    "volumeUid": 1001,
+    "volumeGid": 1001,
     "strictInterpolation": True,
     # As `paaskit rollback --stack-file` writes it (a string); `paaskit releases` shows v13.
     "release": "v13",

@@ -16,10 +16,10 @@ import pulumi_docker as docker
 from pydantic import ValidationError
 
 from paaskit import buildpack
-from paaskit._aws import assume_role_policy, lambda_code
+from paaskit._aws import assume_role_policy, lambda_code, policy_document
 from paaskit._component import Child, Component, each, named, one
 from paaskit.cache import Cache, CacheArgs, CacheConnection, CacheSettings, redis_engine_for
-from paaskit.config import ConfigError, Input
+from paaskit.config import ConfigError, Input, derive
 from paaskit.database import Database, DatabaseArgs, DatabaseConnection, DatabaseSettings
 from paaskit.manifest import (
     MemcachedOptions,
@@ -30,7 +30,8 @@ from paaskit.manifest import (
     Service,
 )
 from paaskit.naming import aws_name
-from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG
+from paaskit.tags import APP_TAG, RACK_TAG, SERVICE_TAG, WAIVE_TAG_PREFIX
+from paaskit.volume import Volume, VolumeArgs, VolumeSettings, mount_statement
 
 from ._builds import BuildSource, plan_builds, procfile_releases
 from ._checks import (
@@ -57,9 +58,11 @@ from ._images import (
     relative_to_program,
     write_generated,
 )
+from ._internal import AppInternal
 from ._pin import Pin, pin_warning, read_pin, task_definition_arn
 from ._policies import exec_policy, execution_policy, run_task_policy, runner_policy
 from ._settings import AppArgs
+from ._volumes import container_mounts, efs_volume_keys, volume_directories
 
 __all__ = [
     "SETTINGS_LABEL",
@@ -167,10 +170,17 @@ class App(Component):
         "link_secret": named(aws.secretsmanager.Secret),
         "execution_role": one(aws.iam.Role),
         "execution_role_policy": one(aws.iam.RolePolicy),
+        # Internal services (`_internal.py`) and volumes (`_volumes.py`, `paaskit.volume`).
+        "namespace": one(aws.servicediscovery.PrivateDnsNamespace),
+        "internal_security_group": one(aws.ec2.SecurityGroup),
+        "internal_security_group_ingress": each(aws.vpc.SecurityGroupIngressRule),
+        "discovery": named(aws.servicediscovery.Service),
+        "volume": one(Volume),
         "image": named(docker.Image),
         "task_role": named(aws.iam.Role),
         "task_role_policy": each(aws.iam.RolePolicyAttachment),
         "exec_policy": named(aws.iam.RolePolicy),
+        "volume_policy": named(aws.iam.RolePolicy),
         "task_definition": named(aws.ecs.TaskDefinition),
         "release_role": one(aws.iam.Role),
         "release_log_group": one(aws.cloudwatch.LogGroup),
@@ -276,6 +286,10 @@ class App(Component):
         self.connections = self._resources(settings)
         self.links = self._link_secrets()
         self.execution_role = self._execution_role()
+        self.internal = AppInternal(self)
+        """The internal services: their names inside the rack, who may connect, links' URLs."""
+        self.volume = self._volume()
+        """The app's EFS file system, when a service has a volume of its own."""
 
         self.images: dict[str, Built] = {}
         self._image_owners = image_owners(
@@ -286,6 +300,7 @@ class App(Component):
         for service in self.manifest.services.values():
             self.images[service.name] = self._image(service)
             self.task_roles[service.name] = self._task_role(service)
+            self._volume_policy(service)
             self.task_definitions[service.name] = self._task_definition(service)
 
         self.runner = self._runner()
@@ -306,6 +321,8 @@ class App(Component):
             )
             if routing is not None:
                 self.target_groups[service.name] = routing.target_group
+            if route is not None:
+                self.internal.served(service.name, route.url)
             self.services[service.name] = self._service(service, routing)
             self.verifications[service.name] = self._verify(service)
             if service.scale.autoscaling:
@@ -625,6 +642,74 @@ class App(Component):
         )
         return role
 
+    def _volume(self) -> Volume | None:
+        """The app's EFS file system and an access point per volume, if any service has one."""
+        directories = volume_directories(self.manifest)
+        if not directories:
+            return None
+        settings = derive(
+            VolumeSettings,
+            self.args.volumes,
+            throwaway=self.args.throwaway or self.args.volumes.throwaway,
+            tags={**self.args.tags, **self.args.volumes.tags},
+        )
+        subnets = self.rack.private_subnet_ids
+        return self.child(
+            "volume",
+            Volume,
+            "volumes",
+            args=VolumeArgs.from_settings(
+                settings,
+                vpc_id=self.rack.vpc_id,
+                subnet_ids=list(subnets) if isinstance(subnets, (list, tuple)) else subnets,  # type: ignore[arg-type]
+                allowed_security_group_ids=[self.rack.node_security_group_id],
+                directories=directories,
+                # A service's own volume belongs to the service (the tag contract).
+                volume_tags={
+                    key: {SERVICE_TAG: uses[0][0]}
+                    for key, uses in efs_volume_keys(self.manifest).items()
+                    if uses[0][1].kind == "service"
+                },
+            ),
+        )
+
+    def _volume_policy(self, service: Service) -> None:
+        """Let the service's task role mount its volumes, through their access points only."""
+        if self.volume is None:
+            return
+        uses = {
+            key: [v for name, v in entries if name == service.name]
+            for key, entries in efs_volume_keys(self.manifest).items()
+        }
+        writable = sorted(k for k, vs in uses.items() if vs and any(not v.read_only for v in vs))
+        readable = sorted(k for k, vs in uses.items() if vs and all(v.read_only for v in vs))
+        if not writable and not readable:
+            return
+        volume = self.volume
+        points = volume.access_points
+
+        def document(v: list[Any]) -> str:
+            arn, write_arns, read_arns = v[0], list(v[1]), list(v[2])
+            statements = []
+            if write_arns:
+                statements.append(mount_statement(arn, write_arns, write=True))
+            if read_arns:
+                statements.append(mount_statement(arn, read_arns, write=False))
+            return policy_document(statements, sort_keys=True)
+
+        self.child(
+            "volume_policy",
+            aws.iam.RolePolicy,
+            f"{service.name}-volumes",
+            at=service.name,
+            role=self.task_roles[service.name].id,
+            policy=pulumi.Output.all(
+                volume.file_system_arn,
+                pulumi.Output.all(*(points[k].arn for k in writable)),
+                pulumi.Output.all(*(points[k].arn for k in readable)),
+            ).apply(document),
+        )
+
     def _environment(
         self, service: Service
     ) -> tuple[pulumi.Output[Any], pulumi.Output[Any], pulumi.Output[str]]:
@@ -695,6 +780,13 @@ class App(Component):
                 )
         plain = pulumi.Output.all(*env_parts).apply(_merge_entries)
         secrets = pulumi.Output.all(*secret_parts).apply(_merge_entries)
+        links = self.internal.link_environment(service)
+        if links:
+            # `links`: another service's URL, unless the manifest, a setting or a resource
+            # already gives that name.
+            plain = pulumi.Output.all(plain, secrets, pulumi.Output.all(*links)).apply(
+                lambda v: _merge_entries([v[0], _not_named(v[2], [*v[0], *v[1]])])
+            )
         label = pulumi.Output.all(
             *[pulumi.Output.all(key, self.parameters[key].version) for key in sorted(read)]
         ).apply(_settings_digest)
@@ -727,13 +819,19 @@ class App(Component):
         # The command only: the image's ENTRYPOINT always runs (see _command.py).
         source = self._builds.get(service.name)
         command = service_command(service, source.procfile_command if source else None)
-        port_mappings = []
-        if service.port is not None:
+        internal = self.internal.is_internal(service)
+        port_mappings: list[dict[str, Any]] = []
+        if internal:
+            # awsvpc: the task's own address, on the ports it declares (`_internal.py`).
+            port_mappings += [
+                {"containerPort": p.port, "protocol": p.protocol} for p in service.internal_ports
+            ]
+        elif service.port is not None:
             # Bridge networking, dynamic host port: many tasks of a service share a node.
             port_mappings.append(
                 {"containerPort": service.port.port, "hostPort": 0, "protocol": "tcp"}
             )
-        for agent_port in service.agent.ports:
+        for agent_port in service.host_ports:
             port_mappings.append(
                 {
                     "containerPort": agent_port.port,
@@ -741,9 +839,21 @@ class App(Component):
                     "protocol": agent_port.protocol,
                 }
             )
+        volume = self.volume
+        access_points: pulumi.Output[dict[str, str]] = pulumi.Output.from_input({})
+        file_system: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        if volume is not None and any(v.kind != "host" for v in service.volumes):
+            keys = sorted({v.key(service.name) for v in service.volumes if v.kind != "host"})
+            access_points = pulumi.Output.all(
+                **{k: volume.access_points[k].id for k in keys}
+            ).apply(dict)
+            file_system = volume.file_system_id
+        mounts = pulumi.Output.all(file_system, access_points).apply(
+            lambda v: container_mounts(service, v[0], v[1])
+        )
 
         def container(values: list[Any]) -> str:
-            image, env, secret_values, log_group, region, settings_digest = values
+            image, env, secret_values, log_group, region, settings_digest, mount_points = values
             definition: dict[str, Any] = {
                 "name": service.name,
                 "image": image,
@@ -753,7 +863,7 @@ class App(Component):
                 "environment": env,
                 "secrets": secret_values,
                 "portMappings": port_mappings,
-                "privileged": False,
+                "privileged": service.privileged,
                 "readonlyRootFilesystem": False,
                 "stopTimeout": service.termination.grace,
                 "linuxParameters": {"initProcessEnabled": service.init},
@@ -779,25 +889,40 @@ class App(Component):
                 definition["dockerLabels"] = labels
             if command is not None:
                 definition["command"] = list(command)
+            if mount_points:
+                definition["mountPoints"] = mount_points
             return json.dumps([definition], sort_keys=True)
 
+        tags = {SERVICE_TAG: service.name}
+        if service.privileged:
+            # An agent the manifest runs privileged: the policy check reports what that grants.
+            tags[f"{WAIVE_TAG_PREFIX}PK-ECS-004"] = (
+                f"services.{service.name}.privileged in the manifest: an agent that reads its node"
+            )
         return self.child(
             "task_definition",
             aws.ecs.TaskDefinition,
             f"{service.name}-task",
             at=service.name,
-            tags={SERVICE_TAG: service.name},
+            tags=tags,
             family=pulumi.Output.from_input(self.rack.name).apply(
                 lambda rack: aws_name("ecs_family", rack, self.component_name, service.name)
             ),
-            network_mode="bridge",
+            network_mode="awsvpc" if internal else "bridge",
             requires_compatibilities=["EC2"],
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_roles[service.name].arn,
+            volumes=mounts.apply(lambda m: m[0] or None),
             container_definitions=checked(
                 service,
                 pulumi.Output.all(
-                    built.image, environment, secrets, self.log_group.name, self._region, settings
+                    built.image,
+                    environment,
+                    secrets,
+                    self.log_group.name,
+                    self._region,
+                    settings,
+                    mounts.apply(lambda m: m[1]),
                 ).apply(container),
                 self.rack.nodes,
                 lambda message: pulumi.log.warn(message, resource=self),
@@ -806,6 +931,12 @@ class App(Component):
             # as it was; `pulumi destroy` leaves them too (free; docs/app.md says how to
             # remove them).
             skip_destroy=True,
+            # A task mounts its volumes with the task role's grant: it must be in place.
+            opts=pulumi.ResourceOptions(
+                depends_on=[self.nodes["volume_policy"][service.name]]
+                if service.name in self.nodes["volume_policy"]
+                else None
+            ),
         )
 
     def _service(self, service: Service, routing: Routing | None) -> aws.ecs.Service:
@@ -826,6 +957,7 @@ class App(Component):
             # (`verify`) then makes sure it was not rolled back meanwhile.
             "wait_for_steady_state": True,
         }
+        kwargs.update(self.internal.service_arguments(service))
         ignore: list[str] = []
         if daemon:
             # A daemon runs one task per node; ECS allows no capacity provider for it.
@@ -1287,7 +1419,11 @@ class App(Component):
                 continue
             task_definition = self.task_definitions[service.name]
             event = pulumi.Output.all(
-                self.rack.cluster_arn, task_definition.arn, self.rack.capacity_provider
+                self.rack.cluster_arn,
+                task_definition.arn,
+                self.rack.capacity_provider,
+                # An internal service's tasks run in awsvpc mode: RunTask needs their network.
+                self.internal.run_task_network(service),
             ).apply(
                 lambda v, s=service, c=command: json.dumps(  # type: ignore[misc]
                     {
@@ -1298,6 +1434,7 @@ class App(Component):
                         "command": list(c),
                         "capacityProvider": v[2],
                         "timeoutSeconds": self.args.release_timeout_seconds,
+                        **({"networkConfiguration": v[3]} if v[3] else {}),
                     },
                     sort_keys=True,
                 )
@@ -1386,6 +1523,8 @@ class App(Component):
                         ],
                         "enable_ecs_managed_tags": True,
                         "propagate_tags": "TASK_DEFINITION",
+                        # An internal service's tasks run in awsvpc mode (`_internal.py`).
+                        **self.internal.schedule_network(self.manifest.services[timer.service]),
                     },
                 },
                 opts=pulumi.ResourceOptions(depends_on=releases),
@@ -1443,14 +1582,6 @@ def _check_manifest(args: AppArgs) -> list[str]:
         environment = manifest.service_environment(service.name)
         declared |= set(environment.names)
         everything = everything or environment.everything
-        if service.timeout is not None:
-            # Until each web service has a CDN distribution of its own (issue 12).
-            raise ConfigError(
-                f"services.{service.name}.timeout: not applied yet: a request's timeout is the "
-                "CDN's origin response timeout, which the rack's one distribution sets for every "
-                "app (the rack's paaskit-rack:originReadTimeout, default 30 s, under its "
-                "lbIdleTimeout, default 60 s): remove timeout and set those"
-            )
     unknown = [] if everything else sorted(set(args.environment) - declared)
     if unknown:
         raise ConfigError(
@@ -1659,6 +1790,12 @@ def _link_entries(
         names = [f"{prefix}_PASS"] + (["PGPASSWORD"] if libpq else [])
         entries += [{"name": name, "valueFrom": f"{arn}:password::"} for name in names]
     return entries
+
+
+def _not_named(entries: list[dict[str, str]], taken: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`entries` whose names no entry of `taken` has."""
+    names = {str(e["name"]) for e in taken}
+    return [e for e in entries if e["name"] not in names]
 
 
 def _settings_digest(pairs: list[Any]) -> str:

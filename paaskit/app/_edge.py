@@ -40,6 +40,7 @@ from paaskit._aws import (
     within_zone,
 )
 from paaskit.cdn import (
+    MAX_VPC_ORIGIN_READ_TIMEOUT,
     StaticFiles,
     asset_object_args,
     find_assets,
@@ -75,6 +76,10 @@ FAILED_CERTIFICATE = frozenset({"FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EX
 
 _US_EAST_1 = "us-east-1"
 _LABEL_MAX = 63
+_AWS_IDLE_TIMEOUT = 60
+"""A load balancer's idle timeout when the rack does not say (AWS's default)."""
+_CLOUDFRONT_DEFAULT_TIMEOUT = 60
+"""CloudFront's default quota for an origin's response timeout; more needs an increase."""
 
 
 @dataclass(frozen=True)
@@ -479,7 +484,7 @@ class AppEdge:
                 vpc_origin_id=edge.vpc_origin_id,
                 origin_domain=edge.origin_domain_name,
                 origin_headers=secret_headers,
-                origin_read_timeout=edge.origin_read_timeout,
+                origin_read_timeout=self._origin_read_timeout(service),
                 response_headers_policy_id=edge.response_headers_policy_id,
                 static=static,
                 aliases=aliases,
@@ -511,6 +516,49 @@ class AppEdge:
         else:
             dns = pulumi.Output.from_input([])
         return distribution, url, dns
+
+    def _origin_read_timeout(self, service: Service) -> pulumi.Input[int]:
+        """How long the distribution waits for the service: its `timeout`, else the rack's.
+
+        A `timeout` is kept within what can happen: CloudFront waits at most 120 s for a
+        VPC origin, and the rack's load balancer cuts a request after its idle timeout
+        without traffic, so waiting longer than either only hides where a request ends.
+        Each cut, and a wait beyond CloudFront's default quota of 60 s, is a warning.
+        """
+        if service.timeout is None:
+            return self.edge.origin_read_timeout
+        wanted = service.timeout
+        key = f"services.{service.name}.timeout"
+        app = self.app
+
+        def bounded(idle: Any) -> int:
+            limit = int(idle) if idle not in (None, "") else _AWS_IDLE_TIMEOUT
+            value = min(wanted, MAX_VPC_ORIGIN_READ_TIMEOUT, limit)
+            if wanted > MAX_VPC_ORIGIN_READ_TIMEOUT:
+                pulumi.log.warn(
+                    f"{key}: {wanted} s, but CloudFront waits at most "
+                    f"{MAX_VPC_ORIGIN_READ_TIMEOUT} s for a VPC origin: the service gets {value} s",
+                    resource=app,
+                )
+            if wanted > limit and limit < MAX_VPC_ORIGIN_READ_TIMEOUT:
+                pulumi.log.warn(
+                    f"{key}: {wanted} s, but the rack's load balancer cuts a request after "
+                    f"{limit} s without traffic (paaskit-rack:lbIdleTimeout): the service gets "
+                    f"{value} s; raise lbIdleTimeout to {min(wanted, MAX_VPC_ORIGIN_READ_TIMEOUT)} "
+                    "for more",
+                    resource=app,
+                )
+            if value > _CLOUDFRONT_DEFAULT_TIMEOUT:
+                pulumi.log.warn(
+                    f"{key}: {value} s is above CloudFront's default quota of "
+                    f"{_CLOUDFRONT_DEFAULT_TIMEOUT} s (Response timeout per origin): request an "
+                    "increase in Service Quotas before deploying, or CloudFront refuses the "
+                    "distribution",
+                    resource=app,
+                )
+            return value
+
+        return pulumi.Output.from_input(self.edge.idle_timeout).apply(bounded)
 
     def _url(
         self,

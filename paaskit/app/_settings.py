@@ -10,6 +10,7 @@ from paaskit._aws import DNS_NAME
 from paaskit.config import ComponentArgs, Input, RetentionDays
 from paaskit.manifest import Manifest
 from paaskit.rack import RackInfo
+from paaskit.volume import VolumeSettings
 
 __all__ = [
     "AppArgs",
@@ -60,6 +61,12 @@ class AppArgs(ComponentArgs):
     one `pulumi up` (validation and alias records made here). Default none: the
     rack's zone for a rack in the same program; otherwise the `dns` output lists
     the records to create, and the next `pulumi up` completes."""
+
+    volumes: VolumeSettings = Field(default_factory=VolumeSettings)
+    """The app's EFS file system, made when a service has a volume of its own (`/data` or
+    `name:/data`): its KMS key, throughput, backups and the POSIX user files belong to.
+    Default: encrypted with EFS's AWS-managed key, elastic throughput, backed up, user and
+    group 1000. Its `throwaway` follows the app's."""
 
     cdn_logs: bool = True
     """Deliver the standard logs (v2) of the app's distributions to the rack's

@@ -17,6 +17,8 @@ from ._errors import ManifestError
 from ._load import MANIFEST_FILENAMES, load_manifest, parse_manifest
 from ._models import (
     DEFAULT_CPU_TARGET,
+    HOST_PATHS,
+    VOLUME_MODES,
     Agent,
     AgentPort,
     AppSettings,
@@ -45,12 +47,15 @@ from ._models import (
     Targets,
     Termination,
     Timer,
+    Volume,
     env_prefix,
 )
 
 __all__ = [
     "DEFAULT_CPU_TARGET",
+    "HOST_PATHS",
     "MANIFEST_FILENAMES",
+    "VOLUME_MODES",
     "Agent",
     "AgentPort",
     "AppSettings",
@@ -80,6 +85,7 @@ __all__ = [
     "Targets",
     "Termination",
     "Timer",
+    "Volume",
     "aws_cron_expression",
     "command_argv",
     "env_prefix",

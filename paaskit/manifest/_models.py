@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -44,6 +45,8 @@ V = TypeVar("V")
 __all__ = [
     "DEFAULT_CPU_TARGET",
     "ECS_TASKS_PER_SERVICE",
+    "HOST_PATHS",
+    "VOLUME_MODES",
     "Agent",
     "AgentPort",
     "AppSettings",
@@ -72,6 +75,7 @@ __all__ = [
     "Targets",
     "Termination",
     "Timer",
+    "Volume",
     "env_prefix",
 ]
 
@@ -322,13 +326,13 @@ class Health(_Model):
     (Convox's). Raise it for apps that take long to boot."""
 
     timeout: Annotated[Int, Field(ge=_HEALTH_TIMEOUT.min, le=_HEALTH_TIMEOUT.max)] = 4
-    """Seconds to wait for an answer, less than the interval (the load balancer requires it).
-    Default: interval - 1 (Convox's)."""
+    """Seconds to wait for an answer, less than the interval on a web service (its load
+    balancer requires it). Default: interval - 1 (Convox's)."""
 
     disable: Bool = False
-    """No health check (Convox v3). Only for a service without a port: nothing checks one
-    anyway, and the load balancer checks the targets of every service with a port (AWS
-    lets only Lambda targets go unchecked). Default false."""
+    """No health check (Convox v3). Not on a web service: the load balancer checks the
+    targets of every one (AWS lets only Lambda targets go unchecked); nothing checks a
+    worker or an internal service anyway. Default false."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
         "port": "the load balancer checks the port it sends traffic to (the process's port, "
@@ -871,15 +875,134 @@ def _gen1_label_advice(key: str) -> str:
     return "remove it, or see docs/convox.md"
 
 
-def _no_volumes(value: Any) -> Any:
-    if value is None or (isinstance(value, (list, tuple)) and not value):
+HOST_PATHS: frozenset[str] = frozenset(
+    {
+        "/cgroup",
+        "/dev/log",
+        "/etc/passwd",
+        "/proc",
+        "/sys/fs/cgroup",
+        "/sys/kernel/debug",
+        "/var/lib/docker/containers",
+        "/var/log/audit",
+        "/var/run",
+        "/var/run/docker.sock",
+    }
+)
+"""The node's own paths a `host:container` volume mounts from the node (Convox v2's list and
+v3's, less microk8s's socket): what monitoring and log agents read. Any other host part names
+a volume of the app's own. Written with or without a trailing `/` (Convox matched them only as
+written, `/proc/` but not `/proc`)."""
+
+VOLUME_MODES: frozenset[str] = frozenset({"ro", "rw"})
+"""The mount modes a volume may end with (Docker's `:ro` and `:rw`)."""
+
+_VOLUME_PATH = re.compile(r"^(/[^/\x00:]+)+$")
+_VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _clean_path(text: str) -> str | None:
+    """An absolute path with one `/` between segments and none at the end, or None."""
+    trimmed = text.rstrip("/") if text != "/" else text
+    if not _VOLUME_PATH.fullmatch(trimmed):
+        return None
+    if any(part in {".", ".."} for part in trimmed.split("/")[1:]):
+        return None
+    return trimmed
+
+
+class Volume(_Model):
+    """One `volumes` entry: what a process sees at `path`, and where it lives.
+
+    - `/data`: storage of the service's own that outlives its processes (on EFS, the
+      app's file system); every process of the service, on any node, sees the same files.
+    - `name:/data` (`/files:/data`): storage of the app's own named by `name`, shared by
+      every service that mounts that name (Convox v2 and v3 both share it by name).
+    - `/var/run/docker.sock:/var/run/docker.sock`: a path of the node itself, from Convox's
+      list (`HOST_PATHS`); for agents only.
+
+    `:ro` at the end mounts it read-only; `:rw` (the default) read-write.
+    """
+
+    path: str
+    """Where the process sees the volume: an absolute path."""
+
+    source: str | None = None
+    """The name before the `:` (a host path or a shared volume's name). Default none: a
+    volume of the service's own."""
+
+    read_only: bool = False
+    """Mounted read-only (`:ro`). Default false."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, Volume):
+            return data
+        text = nonblank(data) if not isinstance(data, Mapping) else None
+        if text is None:
+            raise ValueError(f"expected a path, name:path or host:path (got {show(data)})")
+        # Docker's [SOURCE:]TARGET[:MODE]; two parts are TARGET:MODE when the second is a mode.
+        parts = text.strip().split(":")
+        mode = None
+        if len(parts) == 3 or (len(parts) == 2 and parts[1] in VOLUME_MODES):
+            mode = parts.pop()
+            if mode not in VOLUME_MODES:
+                raise ValueError(
+                    f"{show(mode)} is not a mode: ro or rw (other Docker modes do not apply on "
+                    f"ECS) (got {show(data)})"
+                )
+        if len(parts) > 2:
+            raise ValueError(
+                f"expected a path, name:path or host:path, with :ro or :rw at the end (got "
+                f"{show(data)})"
+            )
+        target = _clean_path(parts[-1])
+        if target is None or target == "/":
+            raise ValueError(
+                f"{show(parts[-1])} is not a path to mount at: an absolute path below /, "
+                f"without . or .. segments (got {show(data)})"
+            )
+        source: str | None = None
+        if len(parts) == 2:
+            raw = parts[0].strip()
+            source = _clean_path(raw) if raw.startswith("/") else raw
+            if source is None or not (source.startswith("/") or _VOLUME_NAME.fullmatch(source)):
+                raise ValueError(
+                    f"{show(raw)} is neither a path nor a volume name (letters, digits, . _ -) "
+                    f"(got {show(data)})"
+                )
+        return {"path": target, "source": source, "read_only": mode == "ro"}
+
+    @property
+    def kind(self) -> Literal["service", "shared", "host"]:
+        """`service`: the service's own storage; `shared`: the app's, by name; `host`: the node's."""
+        if self.source is None:
+            return "service"
+        return "host" if self.source in HOST_PATHS else "shared"
+
+    def key(self, service: str) -> str:
+        """The volume's name in the app: `<service>:<path>` for a service's own, the name for
+        a shared one, the node's path for a host mount."""
+        if self.source is None:
+            return f"{service}:{self.path}"
+        return self.source
+
+
+def _volumes(value: Any) -> Any:
+    if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
         raise ValueError(f"expected a list of volumes (got {show(value)})")
-    raise ValueError(
-        "volumes are not supported yet (persistent storage on EFS and agents' host mounts "
-        "are planned); an empty list is fine"
-    )
+    return tuple(value)
+
+
+def _port_list(value: Any) -> Any:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of ports such as 5000 or 8125/udp (got {show(value)})")
+    return tuple(value)
 
 
 def _loose_bool(value: Any) -> bool:
@@ -939,7 +1062,8 @@ class Service(_Model):
     every one of the app's settings, declared or not (Convox's meaning). Default none."""
 
     health: Health = Field(default_factory=Health)
-    """The load balancer's health check. Default `/` every 5 s (Convox's)."""
+    """The load balancer's health check of a web service. Default `/` every 5 s (Convox's).
+    Nothing requests an internal service's (a warning)."""
 
     image: Annotated[str, BeforeValidator(_image)] | None = None
     """A ready image to run instead of building one (`nginx:1.27`, an ECR URI), as Docker
@@ -968,7 +1092,19 @@ class Service(_Model):
     the process gets no AWS permissions beyond its own logs and secrets."""
 
     port: Port | None = None
-    """The port load-balanced traffic goes to. Default none: not reachable over HTTP."""
+    """The port load-balanced traffic goes to (a web service's), or other services call (an
+    internal service's). Default none: not reachable over HTTP."""
+
+    ports: Annotated[tuple[AgentPort, ...], BeforeValidator(_port_list)] = ()
+    """More ports the process listens on, TCP or UDP (`5000`, `8125/udp`), reached by other
+    processes of the rack, never through the edge (Convox v3): an agent's are ports of its
+    node (as `agent.ports`); any other service's are at its internal name
+    (`<service>.<app>.<rack>.internal`). Not on a web service. Default none."""
+
+    privileged: Bool = False
+    """Run the agent's container privileged: every capability and device of the node, so
+    root on the node (Convox v2, v3). For agents only (monitoring agents that read the
+    node); the plan's policy check says what it grants. Default false."""
 
     release: Command | None = None
     """paaskit addition: a command run once, in a one-off process of this service's image,
@@ -1002,13 +1138,15 @@ class Service(_Model):
     warned about and otherwise ignored. Default none."""
 
     timeout: Annotated[Int, Field(ge=1, le=180)] | None = None
-    """Seconds a request may wait for the service's answer (Convox v3, default 60 there):
-    on AWS the CDN's origin response timeout, 1-60 (up to 180 after a CloudFront quota
-    increase). Default: the rack's. Not applied yet: the App refuses it until each web
-    service has a CDN distribution of its own."""
+    """Seconds a request may wait for a web service's answer (Convox v3, default 60 there):
+    its CloudFront distribution's origin response timeout, at most 120 (a VPC origin's
+    limit; above 60 needs a CloudFront quota increase) and at most the rack's load balancer
+    idle timeout, which cuts longer waits. Default: the rack's `originReadTimeout`."""
 
-    volumes: Annotated[tuple[str, ...], BeforeValidator(_no_volumes)] = ()
-    """Volumes to mount. Only an empty list so far. Default none."""
+    volumes: Annotated[tuple[Volume, ...], BeforeValidator(_volumes)] = ()
+    """Volumes to mount (Convox v2, v3): `/data` (the service's own storage, on EFS),
+    `name:/data` (the app's, shared by name), `/var/run/docker.sock:/var/run/docker.sock`
+    (the node's own, for agents), each optionally `:ro`. Default none."""
 
     convox_unsupported: ClassVar[Mapping[str, str]] = {
         "accessControl": "pod identity is a Kubernetes (Convox v3) feature: use policies, which "
@@ -1035,8 +1173,6 @@ class Service(_Model):
         "one cluster",
         "nodeSelectorLabels": "a Kubernetes (Convox v3) feature: processes run on the rack's "
         "one cluster",
-        "ports": "extra ports (service discovery, custom balancers) are not supported yet",
-        "privileged": "processes never run privileged on paaskit",
         "securityContext": "a Kubernetes (Convox v3) feature",
         "startupProbe": "a Kubernetes (Convox v3) feature; use health.grace",
         "tags": "every resource carries the app's paaskit:* tags",
@@ -1125,10 +1261,11 @@ class Service(_Model):
                 ("scale", "count"),
                 f"a singleton runs at most one process (count is {self.scale.count})",
             )
-        if self.scale.targets.requests is not None and self.port is None:
+        if self.scale.targets.requests is not None and not self.web:
             yield (
                 ("scale", "targets", "requests"),
-                "counting requests needs a port behind the load balancer",
+                "counting requests needs a port behind the load balancer"
+                + (" (an internal service has none)" if self.internal and self.port else ""),
             )
         if self.static is not None and not self.web:
             yield (
@@ -1138,23 +1275,96 @@ class Service(_Model):
                     "be internal"
                 ),
             )
+        # `ports` are reached inside the rack only: on Convox too, a domain needs `port`.
+        inside = " (ports are reached inside the rack only, as on Convox)" if self.ports else ""
         if self.domain and self.port is None:
-            yield ("domain",), "a domain routes to a port: set port"
+            yield ("domain",), f"a domain routes to a port: set port{inside}"
         if self.sticky and self.port is None:
-            yield ("sticky",), "sticky sessions need a port behind the load balancer"
-        if self.port is not None and self.health.disable:
+            yield ("sticky",), f"sticky sessions need a port behind the load balancer{inside}"
+        if self.web and self.health.disable:
             yield (
                 ("health", "disable"),
                 "the load balancer always checks the health of a service with a port (AWS "
                 "turns health checks off only for Lambda targets): remove disable, or give a "
                 "path that answers quickly",
             )
-        elif self.port is not None and self.health.timeout >= self.health.interval:
+        elif self.web and self.health.timeout >= self.health.interval:
             yield (
                 ("health", "timeout"),
                 f"must be less than the interval ({self.health.timeout} >= "
                 f"{self.health.interval}): the load balancer requires it",
             )
+
+    # Field checks that read fields before them (pydantic validates in this order), so each
+    # is reported with every other problem of the service, not only once the rest is right.
+
+    @field_validator("ports")
+    @classmethod
+    def _ports_fit(
+        cls, value: tuple[AgentPort, ...], info: ValidationInfo
+    ) -> tuple[AgentPort, ...]:
+        problems: list[tuple[Loc, str]] = []
+        seen: set[tuple[int, str]] = set()
+        for i, extra in enumerate(value):
+            if (extra.port, extra.protocol) in seen:
+                problems.append(((i,), f"{extra.port}/{extra.protocol} is listed twice"))
+            seen.add((extra.port, extra.protocol))
+        port, internal = info.data.get("port"), info.data.get("internal")
+        agent = info.data.get("agent")
+        if isinstance(port, Port) and internal is False and not (agent and agent.enabled):
+            extra_ports = list(
+                dict.fromkeys(p for p in value if (p.port, p.protocol) != (port.port, "tcp"))
+            )
+            if extra_ports:
+                listed = ", ".join(f"{p.port}/{p.protocol}" for p in extra_ports)
+                problems.append(
+                    (
+                        (),
+                        f"{listed}: a web service's other ports are not reachable yet (its port "
+                        "goes through the edge, which carries HTTP only): make the service "
+                        "internal, or serve them from an internal service",
+                    )
+                )
+        if problems:
+            raise Problems(problems)
+        return value
+
+    @field_validator("privileged")
+    @classmethod
+    def _agents_only(cls, value: bool, info: ValidationInfo) -> bool:
+        agent = info.data.get("agent")
+        if value and agent is not None and not agent.enabled:
+            raise ValueError(
+                "only an agent (agent: true) may run privileged: a privileged container is "
+                "root on its node, with every other app's secrets in reach; a node-level tool "
+                "(monitoring, logs) is an agent, an app's process never needs it"
+            )
+        return value
+
+    @field_validator("volumes")
+    @classmethod
+    def _volumes_fit(cls, value: tuple[Volume, ...], info: ValidationInfo) -> tuple[Volume, ...]:
+        agent = info.data.get("agent")
+        problems: list[tuple[Loc, str]] = []
+        mounted: dict[str, int] = {}
+        for i, volume in enumerate(value):
+            if volume.path in mounted:
+                problems.append(
+                    ((i,), f"{volume.path} is already mounted by volumes[{mounted[volume.path]}]")
+                )
+            mounted.setdefault(volume.path, i)
+            if volume.kind == "host" and agent is not None and not agent.enabled:
+                problems.append(
+                    (
+                        (i,),
+                        f"{volume.source} is the node's own: only an agent (agent: true) mounts "
+                        "the node's paths, as on Convox; an app's process keeps its files in a "
+                        f"volume of its own ({volume.path}, or name:{volume.path} to share it)",
+                    )
+                )
+        if problems:
+            raise Problems(problems)
+        return value
 
     def _deployment_problems(self) -> Iterator[tuple[Loc, str]]:
         """Deploy limits ECS refuses, or with which a deploy can never move."""
@@ -1211,6 +1421,44 @@ class Service(_Model):
     def web(self) -> bool:
         """True when the rack's load balancer routes to it: a port, and not internal."""
         return self.port is not None and not self.internal
+
+    @property
+    def extra_ports(self) -> tuple[AgentPort, ...]:
+        """`ports` without the service's `port` over TCP (Convox v3 drops it too)."""
+        main = (self.port.port, "tcp") if self.port is not None else None
+        out: list[AgentPort] = []
+        for extra in self.ports:
+            if (extra.port, extra.protocol) != main and extra not in out:
+                out.append(extra)
+        return tuple(out)
+
+    @property
+    def host_ports(self) -> tuple[AgentPort, ...]:
+        """An agent's ports on its node: `agent.ports`, then `ports` (Convox v3 writes them
+        there), each once. None for other services."""
+        if not self.agent.enabled:
+            return ()
+        out: list[AgentPort] = []
+        for extra in (*self.agent.ports, *self.ports):
+            if extra not in out:
+                out.append(extra)
+        return tuple(out)
+
+    @property
+    def discoverable(self) -> bool:
+        """True when other processes of the rack reach it by its internal name: an internal
+        service with a port, or any service but an agent or a web service with `ports`."""
+        if self.agent.enabled or self.web:
+            return False
+        return self.port is not None or bool(self.extra_ports)
+
+    @property
+    def internal_ports(self) -> tuple[AgentPort, ...]:
+        """The ports a discoverable service is reached on: its `port` (TCP), then `ports`."""
+        if not self.discoverable:
+            return ()
+        main = (AgentPort(port=self.port.port),) if self.port is not None else ()
+        return (*main, *self.extra_ports)
 
     def command_argv(self) -> tuple[str, ...] | None:
         """The command as an argv (`paaskit.command`'s rule), or None for the image's CMD."""
@@ -1837,6 +2085,12 @@ class Manifest(_Model):
                     yield ("services", name, "links", i), "a service cannot link to itself"
                 elif other not in self.services:
                     yield ("services", name, "links", i), f"no service named {show(other)}"
+                elif self.services[other].port is None:
+                    yield (
+                        ("services", name, "links", i),
+                        f"{other} has no port, so there is no URL to link to (a link sets "
+                        f"{env_prefix(other)}_URL to the service's port)",
+                    )
             for domain in service.domain:
                 if domain in domains:
                     yield (
@@ -1918,6 +2172,30 @@ class Manifest(_Model):
                 yield (
                     f"services.{name}.test",
                     "paaskit runs no tests (`convox test`): run them in CI; this key does nothing",
+                )
+            if service.timeout is not None and not service.web:
+                yield (
+                    f"services.{name}.timeout",
+                    "applies to requests through the edge, and this service is not a web "
+                    "service (no port, or internal): callers reach it directly and set their "
+                    "own timeouts; this key does nothing",
+                )
+            if service.internal and service.port is not None and service.sticky:
+                yield (
+                    f"services.{name}.sticky",
+                    "an internal service has no load balancer to keep a client on one process "
+                    "(its callers reach its tasks by name): this key does nothing",
+                )
+            if (
+                service.discoverable
+                and service.port is not None
+                and "health" in service.model_fields_set
+            ):
+                yield (
+                    f"services.{name}.health",
+                    "an internal service is reached by its internal name, not through the load "
+                    "balancer, so nothing requests its health path: ECS replaces a process that "
+                    "exits, not one that stops answering",
                 )
         places: list[tuple[str, Mapping[str, str]]] = [("labels", self.labels)]
         places += [(f"services.{n}.labels", s.labels) for n, s in self.services.items()]

@@ -4,8 +4,9 @@ The task runs the task definition the service runs now (its image, settings,
 secrets, roles and log group), with only the container's command replaced:
 the image's ENTRYPOINT still runs, as for the service. It is placed like the
 service's own tasks (the service's capacity provider strategy, or its launch
-type), started with `startedBy=paaskit-run`, and its log stream is printed as
-it runs. The result is the container's exit code; Ctrl-C stops the task.
+type; an internal service's awsvpc network), started with
+`startedBy=paaskit-run`, and its log stream is printed as it runs. The result
+is the container's exit code; Ctrl-C stops the task.
 
 The task-level work (start, wait, logs, stop) is `paaskit.release.tasks`, which
 the release runner uses too.
@@ -57,9 +58,15 @@ def command_argv(words: Sequence[str]) -> list[str]:
 
 def _placement(description: dict[str, Any]) -> dict[str, Any]:
     strategy = description.get("capacityProviderStrategy") or []
-    if strategy:
-        return {"capacity_provider_strategy": strategy}
-    return {"launch_type": description.get("launchType") or None}
+    placement: dict[str, Any] = (
+        {"capacity_provider_strategy": strategy}
+        if strategy
+        else {"launch_type": description.get("launchType") or None}
+    )
+    # An internal service runs in awsvpc mode: its one-off task joins the same network.
+    if description.get("networkConfiguration"):
+        placement["network_configuration"] = description["networkConfiguration"]
+    return placement
 
 
 def run(

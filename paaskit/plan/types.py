@@ -32,6 +32,11 @@ __all__ = [
     "ECR_REPOSITORY_POLICY",
     "ECS_CLUSTER",
     "ECS_SERVICE",
+    "EFS_ACCESS_POINT",
+    "EFS_BACKUP_POLICY",
+    "EFS_FILE_SYSTEM",
+    "EFS_FILE_SYSTEM_POLICY",
+    "EFS_MOUNT_TARGET",
     "EIP",
     "EVENT_RULE",
     "EVENT_TARGET",
@@ -185,6 +190,13 @@ KMS_ALIAS = "aws:kms/alias:Alias"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token, not a password
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105 - a type token
 HOSTED_ZONE = "aws:route53/zone:Zone"
+
+# files
+EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
+EFS_FILE_SYSTEM_POLICY = "aws:efs/fileSystemPolicy:FileSystemPolicy"
+EFS_BACKUP_POLICY = "aws:efs/backupPolicy:BackupPolicy"
+EFS_MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
+EFS_ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
 
 # other stacks
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

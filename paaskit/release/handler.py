@@ -29,6 +29,7 @@ The release event (built by the component):
       "container": "<container name>",
       "command": ["python", "manage.py", "migrate"],
       "capacityProvider": "<name>" | null,
+      "networkConfiguration": {"awsvpcConfiguration": {...}},  (an internal service's only)
       "timeoutSeconds": 840,
       "pollSeconds": 5
     }
@@ -130,6 +131,9 @@ def run_release(
                 capacity_provider_strategy=(
                     [{"capacityProvider": capacity, "weight": 1}] if capacity else None
                 ),
+                # An internal service's task definition is awsvpc: RunTask must place it in
+                # the service's network.
+                network_configuration=event.get("networkConfiguration") or None,
             )
         except (tasks.TaskError, BotoCoreError, ClientError) as exc:
             raise ReleaseFailed(f"release {shown!r} could not start: {exc}") from exc

@@ -12,7 +12,8 @@ What a one-off task is, and why each choice:
   `entryPoint`, so the image's ENTRYPOINT still runs, as it does for the
   service.
 - It is placed on the rack's capacity provider (or the service's launch type),
-  so it lands on the rack's nodes like the service's tasks.
+  so it lands on the rack's nodes like the service's tasks, and in the
+  service's network when the service runs in awsvpc mode (an internal one).
 - `startedBy` says who started it (`paaskit-release`, `paaskit-run`), so
   `paaskit ps` and the release runner can tell one-off tasks apart, and tags are
   propagated from the task definition (`paaskit:rack/app/service`) with ECS's
@@ -112,11 +113,14 @@ def start_task(
     started_by: str,
     capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
     launch_type: str | None = None,
+    network_configuration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Start one task of `task_definition` running `command` in `container`; return the task.
 
     `capacity_provider_strategy` (e.g. the service's own) or `launch_type`
-    places it; with neither, the cluster's default strategy applies. Raises
+    places it; with neither, the cluster's default strategy applies.
+    `network_configuration` is RunTask's (an awsvpc task definition needs one:
+    the service's own). Raises
     `TaskError` with ECS's reason when the task cannot be placed (no capacity,
     no such task definition...).
     """
@@ -140,6 +144,8 @@ def start_task(
         ]
     elif launch_type:
         request["launchType"] = launch_type
+    if network_configuration:
+        request["networkConfiguration"] = dict(network_configuration)
     started = ecs.run_task(**request)
     failures = started.get("failures") or []
     if failures or not started.get("tasks"):

@@ -38,6 +38,10 @@ CONFIG_KEYS: dict[str, str | None] = {
     "zones": "zones",
     "cdnLogs": "cdn_logs",
     "imageHistory": "image_history",
+    "volumeKmsKeyId": "volumes.kms_key_id",
+    "volumeBackups": "volumes.backups",
+    "volumeUid": "volumes.uid",
+    "volumeGid": "volumes.gid",
     "strictInterpolation": None,
     "release": "release",
 }

@@ -12,11 +12,14 @@ from paaskit.plan.values import dig, document, flag, items, known
 from paaskit.policy.model import RuleSet
 
 __all__ = [
+    "HOST_PATH_EXPOSURE",
     "aws_keys_in_environment",
     "circuit_breaker",
     "container_insights",
     "container_logging",
     "containers",
+    "efs_in_transit",
+    "host_paths",
     "host_pid",
     "immutable_tags",
     "lifecycle_policy",
@@ -119,10 +122,16 @@ def container_logging(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
 )
 def privileged(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     """A privileged container is root on the node: every other task's secrets and the
-    node's role are its to take."""
+    node's role are its to take. A monitoring agent may need it (an App's manifest asks
+    for it on an agent only, and its task definition then waives this rule, the
+    manifest's request being the reason)."""
     for i, container in enumerate(containers(r)):
         if flag(container.get("privileged")):
-            yield f"{_name(container, i)}: privileged is true"
+            yield (
+                f"{_name(container, i)}: privileged is true: every Linux capability and every "
+                "device of the node, outside its isolation: root on the node, with every "
+                "other task's files, secrets and network, and the node's role"
+            )
 
 
 @rules.rule(
@@ -219,6 +228,72 @@ def read_only_root(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     for i, container in enumerate(containers(r)):
         if flag(container.get("readonlyRootFilesystem")) is not True:
             yield f"{_name(container, i)}: root filesystem is writable"
+
+
+HOST_PATH_EXPOSURE: Mapping[str, str] = {
+    "/var/run/docker.sock": "the Docker daemon: it starts containers as root with the node's "
+    "disks mounted, and reads every container's environment and secrets: root on the node",
+    "/var/run": "the node's runtime sockets, the Docker daemon's among them: root on the node",
+    "/proc": "every process of the node: command lines, environments (secrets included) and "
+    "open files, read-only or not as mounted",
+    "/sys/fs/cgroup": "every container's resource accounting, and writable, their limits",
+    "/cgroup": "cgroups v1's mount point, absent on Amazon Linux 2023 (cgroups v2 is at "
+    "/sys/fs/cgroup): Docker makes an empty directory there",
+    "/sys/kernel/debug": "the kernel's debug interfaces (debugfs): kernel memory and tracing",
+    "/var/lib/docker/containers": "every container's logs and configuration, environment "
+    "variables included",
+    "/var/log/audit": "the node's audit log: who ran what on it",
+    "/dev/log": "the node's syslog socket: it can write the node's log",
+    "/etc/passwd": "the node's user list",
+}
+"""What each host path an App may mount (Convox's list) gives a container."""
+
+
+def _host_exposure(path: str) -> str:
+    cleaned = path.rstrip("/") or "/"
+    return HOST_PATH_EXPOSURE.get(cleaned, "a path of the node itself, shared with its other tasks")
+
+
+@rules.rule(
+    "PK-ECS-011",
+    "Host paths mounted into containers say what they expose",
+    severity="warning",
+    sources=["CKV_AWS_335", "CIS Docker 5.31"],
+    types=[t.TASK_DEFINITION],
+)
+def host_paths(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
+    """A container that mounts a path of its node shares it with the node and its
+    other tasks; some paths give it the node (the Docker socket is root there). Monitoring
+    and log agents mount them on purpose (an App allows it for agents only), and this
+    finding says what each gives, so a review sees it."""
+    for volume in items(r.inputs.get("volumes")):
+        if not isinstance(volume, Mapping):
+            continue
+        path = volume.get("hostPath")
+        if isinstance(path, str) and path:
+            yield f"volume {volume.get('name')} mounts the node's {path}: {_host_exposure(path)}"
+
+
+@rules.rule(
+    "PK-ECS-012",
+    "EFS volumes are mounted with TLS and the task role",
+    severity="error",
+    sources=["CKV_AWS_97", "SEC09-BP02"],
+    types=[t.TASK_DEFINITION],
+)
+def efs_in_transit(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
+    """NFS without TLS crosses the VPC in the clear; without IAM authorization a task
+    mounts as an anonymous client, which a file system policy that admits only roles
+    refuses, or one that admits anyone lets in."""
+    for volume in items(r.inputs.get("volumes")):
+        config = volume.get("efsVolumeConfiguration") if isinstance(volume, Mapping) else None
+        if not isinstance(config, Mapping):
+            continue
+        name = volume.get("name")
+        if config.get("transitEncryption") != "ENABLED":
+            yield f"volume {name}: transitEncryption is not ENABLED: NFS in the clear"
+        if dig(config, "authorizationConfig", "iam") != "ENABLED":
+            yield f"volume {name}: authorizationConfig.iam is not ENABLED: the task mounts anonymously"
 
 
 @rules.rule(

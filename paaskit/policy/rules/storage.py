@@ -20,6 +20,7 @@ from paaskit.policy.model import RuleSet
 __all__ = [
     "acls_disabled",
     "bucket_policies",
+    "denies_plain_transport",
     "encryption",
     "is_log_bucket",
     "public_access_block",
@@ -165,7 +166,9 @@ def encryption(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
             yield f"sseAlgorithm {algorithm!r} is not one of {', '.join(_SSE_ALGORITHMS)}"
 
 
-def _denies_plain_http(statement: Mapping[str, Any]) -> bool:
+def denies_plain_transport(statement: Mapping[str, Any]) -> bool:
+    """A policy statement that denies requests without TLS (`aws:SecureTransport = false`):
+    a bucket's, or a file system's."""
     if statement.get("Effect") != "Deny":
         return False
     condition = statement.get("Condition")
@@ -186,7 +189,9 @@ def _denies_plain_http(statement: Mapping[str, Any]) -> bool:
 def tls_only(r: ResourceRecord, index: PlanIndex) -> Iterator[str]:
     """A bucket policy statement that denies `aws:SecureTransport = false` keeps every
     client, including misconfigured SDKs, on TLS."""
-    if not any(_denies_plain_http(s) for doc in bucket_policies(r, index) for s in statements(doc)):
+    if not any(
+        denies_plain_transport(s) for doc in bucket_policies(r, index) for s in statements(doc)
+    ):
         yield "no policy statement denies requests without TLS (aws:SecureTransport = false)"
 
 

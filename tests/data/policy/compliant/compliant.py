@@ -141,6 +141,35 @@ execution_role = aws.iam.Role(
         }
     ),
 )
+# --- files ----------------------------------------------------------------------------
+files = aws.efs.FileSystem("files", encrypted=True, opts=pulumi.ResourceOptions(protect=True))
+aws.efs.FileSystemPolicy(
+    "files-policy",
+    file_system_id=files.id,
+    policy=files.arn.apply(
+        lambda arn: doc(
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "*",
+                "Resource": arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        )
+    ),
+)
+aws.efs.BackupPolicy("files-backups", file_system_id=files.id, backup_policy={"status": "ENABLED"})
+aws.efs.MountTarget("files-mount-a", file_system_id=files.id, subnet_id=subnets[0].id)
+files_ap = aws.efs.AccessPoint(
+    "files-ap",
+    file_system_id=files.id,
+    posix_user={"uid": 1000, "gid": 1000},
+    root_directory={
+        "path": "/web",
+        "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "0755"},
+    },
+)
+
 task = aws.ecs.TaskDefinition(
     "web-task",
     family="web",
@@ -148,6 +177,16 @@ task = aws.ecs.TaskDefinition(
     execution_role_arn=execution_role.arn,
     cpu="256",
     memory="512",
+    volumes=[
+        {
+            "name": "uploads",
+            "efs_volume_configuration": {
+                "file_system_id": files.id,
+                "transit_encryption": "ENABLED",
+                "authorization_config": {"access_point_id": files_ap.id, "iam": "ENABLED"},
+            },
+        }
+    ],
     container_definitions=json.dumps(
         [
             {
@@ -164,6 +203,7 @@ task = aws.ecs.TaskDefinition(
                     }
                 ],
                 "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "web"}},
+                "mountPoints": [{"sourceVolume": "uploads", "containerPath": "/uploads"}],
             }
         ]
     ),
