@@ -795,11 +795,11 @@ def test_volumes_timeouts_and_docker_compose_keys() -> None:
     assert problems({"services": {"web": {"port": 80, "timeout": 181}}}) == {
         "services.web.timeout": "must be at most 180 (got 181)"
     }
-    assert problems({"services": {"web": {"cpu_shares": 128, "mem_limit": "256m"}}}) == {
-        "services.web.cpu_shares": "not supported by paaskit: a docker-compose key (Convox Gen1): "
-        "use scale.cpu",
-        "services.web.mem_limit": "not supported by paaskit: a docker-compose key (Convox Gen1): "
-        "use scale.memory",
+    assert problems({"services": {"web": {"entrypoint": "x", "expose": [80]}}}) == {
+        "services.web.entrypoint": "not supported by paaskit: a docker-compose key (Convox Gen1): "
+        "the image's ENTRYPOINT runs; set it in the Dockerfile",
+        "services.web.expose": "not supported by paaskit: a docker-compose key (Convox Gen1): "
+        "use port",
     }
 
 

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from ._coerce import ENV_NAME
+from ._compose import read_compose_keys
 from ._errors import Loc, ManifestError, problems_from, render_path, show
 from ._models import Manifest
 
@@ -177,17 +178,24 @@ def parse_manifest(
     interpolation = _Interpolation(env or {}, strict, env_setting)
     data = interpolation.value(data, ())
     problems = [(render_path(loc), msg) for loc, msg in interpolation.problems]
+    compose = read_compose_keys(data)
+    problems += [(render_path(loc), msg) for loc, msg in compose.problems]
+    written = {render_path(k): render_path(v) for k, v in compose.written.items()}
     try:
-        manifest = Manifest.model_validate(data)
+        manifest = Manifest.model_validate(compose.data)
     except ValidationError as exc:
         # A value whose interpolation failed says so once, not again as a bad value.
         bad = {path for path, _ in problems}
-        problems += [(p, m) for p, m in problems_from(exc, Manifest) if p not in bad]
+        problems += [
+            (written.get(p, p), m) for p, m in problems_from(exc, Manifest) if p not in bad
+        ]
     if problems:
         raise ManifestError(source, problems)
     manifest._source = source
     manifest._root = Path(root) if root is not None else None
-    manifest._warnings = tuple((render_path(loc), msg) for loc, msg in interpolation.warnings)
+    manifest._warnings = tuple(
+        (render_path(loc), msg) for loc, msg in (*interpolation.warnings, *compose.warnings)
+    )
     manifest._interpolated = frozenset(interpolation.names)
     return manifest
 

@@ -1179,15 +1179,14 @@ class Service(_Model):
         "tls": "HTTP is always redirected to HTTPS at the rack's load balancer",
         "volumeOptions": "Kubernetes volume options are not supported",
         "whitelist": "source IP allow-lists are not supported yet",
-        # docker-compose.yml keys, from Convox Gen1 manifests.
-        "cpu_shares": "a docker-compose key (Convox Gen1): use scale.cpu",
+        # docker-compose.yml keys, from Convox Gen1 manifests (cpu_shares and mem_limit are
+        # read as scale.cpu and scale.memory: paaskit/manifest/_compose.py).
         "dockerfile": "a docker-compose key (Convox Gen1): use build.manifest",
         "entrypoint": "a docker-compose key (Convox Gen1): the image's ENTRYPOINT runs; set it "
         "in the Dockerfile",
         "env_file": "a docker-compose key (Convox Gen1): declare the variables under "
         "environment and give their values as the app's settings",
         "expose": "a docker-compose key (Convox Gen1): use port",
-        "mem_limit": "a docker-compose key (Convox Gen1): use scale.memory",
     }
 
     _name: str = PrivateAttr(default="")
