@@ -186,15 +186,19 @@ def _reflect_volumes(
         out.check("volumes", f"{name}: {volume.key(name)} at {volume.path}", ok)
 
 
+# A key path that starts a problem: at the start, after a problem's indent, "; " or ": " (a
+# key path inside a message, "set resources.main.options.extendedSupport", is advice).
 _KEYS = re.compile(
-    r"\b((?:services|resources|timers|balancers|appSettings|labels|environment)"
+    r"(?:^|(?<=\n  )|(?<=; )|(?<=: ))"
+    r"((?:services|resources|timers|balancers|appSettings|labels|environment)"
     r"(?:\.[\w-]+|\[\d+\])*): "
 )
 _CATEGORIES = [
     # A key and the start of its message: a domain or sticky sessions on a service without a
     # port (its `ports`, if any, are reached inside the rack only, as on Convox).
     (r"\.(domain|sticky): .*(routes to a port|need a port)", "no port to route to"),
-    (r"\.domain$", "domains (issue 12)"),
+    (r"\.domain: not a domain name", "a domain that is not a hostname"),
+    (r"\.domain$", "domains"),
     (r"^resources\.[\w-]+\.type$", "resource types"),
     (r"^resources\.[\w-]+\.options\.version$", "engine versions past their support"),
     (r"\.volumes(\[\d+\])?$", "volumes"),

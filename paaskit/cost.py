@@ -366,8 +366,35 @@ class _Pricer:
                 storage * gb,
                 f"{storage:g} GiB x ${gb}/GB-month",
             )
+        self.extended_support(r, engine, klass, multi)
         if flag(r.inputs.get("manageMasterUserPassword")):
             self.secret(r, "Secrets Manager secret (RDS-managed master password)")
+
+    def extended_support(self, r: ResourceRecord, engine: Any, klass: Any, multi: bool) -> None:
+        """RDS Extended Support's surcharge, for an instance enrolled in it on a major the
+        price table lists as billed: per vCPU-hour, the standby's too, at the first years'
+        rate."""
+        if r.inputs.get("engineLifecycleSupport") != "open-source-rds-extended-support":
+            return
+        table = self.prices["rds_extended_support"]
+        version = str(r.inputs.get("engineVersion") or "")
+        billed = table["billed_majors"].get(str(engine), [])
+        if not any(version == major or version.startswith(f"{major}.") for major in billed):
+            return
+        what = f"RDS Extended Support: {engine} {version}" + (" Multi-AZ" if multi else "")
+        vcpus = table["vcpus"].get(klass) if isinstance(klass, str) else None
+        if vcpus is None:
+            self.add(what, r, None, f"no vCPU count for {klass} in the table")
+            return
+        rate = table["vcpu_hourly_years_1_2"]
+        copies = 2 if multi else 1
+        self.add(
+            what,
+            r,
+            copies * vcpus * HOURS * rate,
+            f"{copies} x {vcpus} vCPU x {HOURS} h x ${rate}/vCPU-h (years 1-2; doubled in "
+            "year 3) (low confidence)",
+        )
 
     def cache(self, r: ResourceRecord) -> None:
         """ElastiCache nodes: a replication group's (primary and replicas) or a cluster's."""

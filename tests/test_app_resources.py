@@ -219,6 +219,19 @@ def test_every_resource_problem_is_named_by_its_option_at_once(tmp_path):
     )
 
 
+def test_a_retired_major_names_the_option_that_pays_for_it_and_plans_with_it(tmp_path):
+    message = _fails(tmp_path, {"main": {"type": "mysql", "options": {"version": "8.0"}}})
+    assert "or set resources.main.options.extendedSupport: true to pay for it" in message
+    manifest = (
+        "resources: {main: {type: mysql, options: {version: '8.0', extendedSupport: true}}}\n"
+        "services:\n  web: {image: nginx, port: 80, resources: [main]}\n"
+    )
+    p = plan_app(make_app(tmp_path / "paid", manifest), environment={})
+    instance = p.one("aws:rds/instance:Instance").inputs
+    assert instance["engineLifecycleSupport"] == "open-source-rds-extended-support"
+    assert any("RDS Extended Support" in w["message"] for w in p.warnings)
+
+
 def test_a_bad_class_is_named_by_class(tmp_path):
     message = _fails(tmp_path, {"cache": {"type": "redis", "options": {"class": "cache.t2.micro"}}})
     assert "resources.cache.options.class: cache.t2.micro: a previous-generation node type" in (

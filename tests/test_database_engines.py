@@ -6,6 +6,7 @@ import pulumi
 import pytest
 from pydantic import ValidationError
 
+from paaskit.cost import estimate, load_prices
 from paaskit.database import (
     ENGINES,
     MARIADB_MAJORS,
@@ -113,6 +114,64 @@ def test_extended_support_is_chosen_for_mysql_and_never_sent_for_mariadb():
         DatabaseArgs(**WIRING, engine="mariadb", extended_support=True)
 
 
+def test_a_retired_major_plans_only_when_extended_support_is_paid_for_and_warns_its_price():
+    # MySQL 8.0 left standard support on 2026-07-31; RDS still creates it, in paid support.
+    with pytest.raises(ValidationError, match="or set extended_support: true to pay for it"):
+        DatabaseArgs(**WIRING, engine="mysql", engine_version="8.0")
+    p = plan_db(engine="mysql", engine_version="8.0", extended_support=True)
+    db = p.one(INSTANCE).inputs
+    assert (db["engineVersion"], db["engineLifecycleSupport"]) == (
+        "8.0",
+        "open-source-rds-extended-support",
+    )
+    assert p.one(PARAMS).inputs["family"] == "mysql8.0"
+    [warning] = [w["message"] for w in p.warnings]
+    assert "MySQL 8.0 is past RDS's end of standard support (2026-07-31)" in warning
+    assert "$0.10 per vCPU-hour" in warning
+    assert "until 2029-07-31" in warning
+    assert "pinned" not in warning
+    # A pinned minor may not be one RDS keeps in Extended Support: said, not refused.
+    pinned = plan_db(engine="mysql", engine_version="8.0.35", extended_support=True)
+    assert "a pinned 8.0.35 may be refused; give '8.0'" in pinned.warnings[0]["message"]
+    assert (
+        plan_db(engine="postgres", engine_version="13", extended_support=True)
+        .one(PARAMS)
+        .inputs["family"]
+        == "postgres13"
+    )
+    # Majors in standard support warn of nothing, and cost nothing more.
+    assert plan_db(engine="mysql", extended_support=True).warnings == []
+    assert not [
+        line
+        for line in estimate(plan_db(engine="mysql", extended_support=True)).lines
+        if "Extended Support" in line.item
+    ]
+    # The estimate counts the surcharge, a standby's too, from the price table.
+    [line] = [line for line in estimate(p).lines if "Extended Support" in line.item]
+    table = load_prices()["rds_extended_support"]
+    assert line.monthly == pytest.approx(2 * 2 * 730 * table["vcpu_hourly_years_1_2"])
+
+
+@pytest.mark.parametrize(
+    ("engine", "major", "until"),
+    [
+        ("mysql", "8.0", "2029-07-31"),
+        ("mysql", "5.7", "2027-02-28"),  # 2024-02-29 + 3 years: no 29th of February in 2027
+        ("postgres", "13", "2029-02-28"),
+        ("mysql", "5.6", None),  # retired before Extended Support existed
+        ("mariadb", "10.6", None),  # RDS has none for MariaDB
+        ("mysql", "8.4", None),  # in standard support
+    ],
+)
+def test_extended_support_lasts_three_years_past_the_end_of_standard_support(engine, major, until):
+    assert ENGINES[engine].extended_until(major) == until
+
+
+def test_a_retired_major_without_extended_support_is_refused_even_when_paid_for():
+    with pytest.raises(ValidationError, match=r"MySQL 5\.6 left RDS standard support; RDS no"):
+        DatabaseArgs(**WIRING, engine="mysql", engine_version="5.6", extended_support=True)
+
+
 def test_performance_insights_is_off_where_rds_has_none_and_on_from_medium():
     micro = plan_db(engine="mysql").one(INSTANCE).inputs
     assert micro["performanceInsightsEnabled"] is False
@@ -173,12 +232,14 @@ def test_alarms_speak_of_the_engine_and_its_connection_limit():
     [
         (
             {"engine": "mysql", "engine_version": "8.0.35"},
-            r"MySQL 8\.0 left RDS standard support on 2026-07-31; a new instance would be "
-            r"billed Extended Support; use one of 8\.4",
+            r"engine_version: MySQL 8\.0 left RDS standard support on 2026-07-31; a new "
+            r"instance would be billed RDS Extended Support \(\$0\.10 per vCPU-hour.*\) until "
+            r"2029-07-31; use one of 8\.4, or set extended_support: true to pay for it",
         ),
         (
             {"engine": "mariadb", "engine_version": "10.6"},
-            r"MariaDB 10\.6 left RDS standard support on 2026-08-31; RDS no longer creates it; "
+            r"MariaDB 10\.6 left RDS standard support on 2026-08-31; RDS no longer creates it "
+            r"\(it has no Extended Support\); "
             r"use one of 10\.11, 11\.4, 11\.8",
         ),
         ({"engine": "mysql", "engine_version": "9.1"}, r"RDS does not offer MySQL 9\.1 \(as of"),

@@ -334,6 +334,7 @@ def test_postgres_defaults_are_safe_and_cheap() -> None:
         "port": 5432,
         "allow_major_version_upgrade": False,
         "auto_minor_version_upgrade": True,
+        "extended_support": False,
         "shared": False,
     }
 

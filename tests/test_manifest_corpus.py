@@ -48,7 +48,13 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
 @pytest.mark.parametrize(
     ("message", "reason"),
     [
-        ("services.web.domain: the rack has no domain", "domains (issue 12)"),
+        ("services.web.domain: the rack has no domain", "domains"),
+        ('convox.yml: services.web.domain: not a domain name: "dummy"', "a domain that is not a"),
+        (
+            "resources.main.options.version: MySQL 8.0 left RDS standard support; use 8.4, or "
+            "set resources.main.options.extendedSupport: true to pay for it",
+            "engine versions past their support",
+        ),
         (
             "convox.yml: 2 problems\n  services.web.domain: a domain routes to a port: set port\n"
             "  services.web.sticky: sticky sessions need a port behind the load balancer",
@@ -69,6 +75,8 @@ def test_the_corpus_report_says_what_plans_and_what_the_plan_reflects(
 )
 def test_failures_are_counted_by_the_keys_they_name(message: str, reason: str) -> None:
     assert corpus.category(message).startswith(reason)
+    # A key path inside a message (advice: "set resources.x...") is no reason of its own.
+    assert "extendedSupport" not in corpus.category(message)
 
 
 def test_app_names_fit_an_apps_limits() -> None:

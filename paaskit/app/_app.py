@@ -1612,6 +1612,7 @@ _DATABASE_OPTIONS = {
     "backup_window": "preferredBackupWindow",
     "maintenance_window": "preferredMaintenanceWindow",
     "allow_major_version_upgrade": "allowMajorVersionUpgrade",
+    "extended_support": "extendedSupport",
 }
 _CACHE_OPTIONS = {
     "engine": "engine",
@@ -1707,6 +1708,7 @@ def _settings_of(
             "backup_window": options.preferred_backup_window,
             "maintenance_window": options.preferred_maintenance_window,
             "allow_major_version_upgrade": options.allow_major_version_upgrade,
+            "extended_support": options.extended_support,
             "throwaway": args.throwaway or not options.deletion_protection,
             "tags": tags,
         }
@@ -1755,6 +1757,12 @@ def _validated(
                 field, message = lead[1], lead[2]
             option = options.get(field)
             where = f"{key}.{option}" if option else (f"{key} ({field})" if field else key)
+            # Other settings the message names, as the manifest's options.
+            message = re.sub(
+                r"\b(" + "|".join(options) + r")\b",
+                lambda named: f"{key}.{options[named[1]]}",
+                message,
+            )
             problems.append(f"{where}: {message}")
         raise _OptionProblems(problems) from None
 

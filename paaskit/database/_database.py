@@ -16,7 +16,7 @@ from paaskit.config import ConfigError
 from paaskit.naming import aws_name
 
 from ._connection import DatabaseConnection
-from ._engines import ENGINES, max_connections_estimate
+from ._engines import ENGINES, extended_support_price, max_connections_estimate
 from ._settings import PG_NAME, DatabaseArgs
 
 __all__ = [
@@ -75,7 +75,23 @@ class Database(Component):
         split = self.facts.split(args.engine_version)
         assert split is not None  # DatabaseSettings checked it
         self.major, self.minor_pinned = split
-        self.family = self.facts.majors[self.major].family
+        self.family = self.facts.family(self.major)
+        if self.major in self.facts.retired:
+            # DatabaseSettings let it through only with extended_support: say what it costs.
+            pinned = (
+                f" RDS creates it at the minor versions it keeps in Extended Support: a "
+                f"pinned {args.engine_version} may be refused; give {self.major!r}."
+                if self.minor_pinned
+                else ""
+            )
+            pulumi.log.warn(
+                f"{name}: {self.facts.label} {self.major} is past RDS's end of standard "
+                f"support ({self.facts.retired[self.major]}): it runs in RDS Extended Support, "
+                f"billed {extended_support_price(args.instance_class)}, until "
+                f"{self.facts.extended_until(self.major)}, when RDS upgrades it; upgrade to one "
+                f"of {self.facts.supported} before then.{pinned}",
+                resource=self,
+            )
         self.identifier = args.identifier or _default_identifier(name)
         self.final_snapshot_identifier = aws_name("rds_snapshot", self.identifier, "final")
         self.database_name = args.database_name

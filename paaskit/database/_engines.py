@@ -9,8 +9,11 @@ connections, the names RDS refuses, and the URL scheme clients expect.
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from ._mysql import (
@@ -44,6 +47,7 @@ __all__ = [
     "ENGINES",
     "Engine",
     "EngineFacts",
+    "extended_support_price",
     "max_connections_estimate",
 ]
 
@@ -107,6 +111,24 @@ class EngineFacts:
         if not match:
             return None
         return match["major"], match["minor"] is not None
+
+    def family(self, major: str) -> str:
+        """The DB parameter group family of `major`: its row's, or for a retired major RDS's
+        naming of it (`postgres13`, `mysql8.0`)."""
+        row = self.majors.get(major)
+        return row.family if row is not None else f"{self.name}{major}"
+
+    def extended_until(self, major: str) -> str | None:
+        """The last day RDS runs a retired `major` in Extended Support (three years past its
+        end of standard support, as RDS's User Guide says), or None if RDS offers none for
+        it (MariaDB, or a major retired before Extended Support existed)."""
+        ended = self.retired.get(major)
+        if not self.extended_support or not ended:
+            return None
+        year, month, day = ended.split("-")
+        if (month, day) == ("02", "29"):
+            day = "28"  # three years on is no leap year
+        return f"{int(year) + 3}-{month}-{day}"
 
     @property
     def supported(self) -> str:
@@ -238,3 +260,30 @@ def max_connections_estimate(engine: str, instance_class: str) -> int | None:
     if facts.max_connections_cap is not None:
         default = min(default, facts.max_connections_cap)
     return max(1, int(default * 0.8))
+
+
+@cache
+def _extended_support_prices() -> dict[str, object]:
+    table = importlib.resources.files("paaskit") / "data" / "prices-us-east-1.json"
+    prices: dict[str, object] = json.loads(table.read_text())["rds_extended_support"]
+    return prices
+
+
+def extended_support_price(instance_class: str) -> str:
+    """RDS Extended Support's surcharge, for messages, from paaskit's price table (never a
+    figure written here): per vCPU-hour, and a month of `instance_class` when the table
+    knows its vCPUs."""
+    prices = _extended_support_prices()
+    first, third = prices["vcpu_hourly_years_1_2"], prices["vcpu_hourly_year_3"]
+    vcpus = prices["vcpus"]
+    said = (
+        f"${float(str(first)):.2f} per vCPU-hour in its first two years and "
+        f"${float(str(third)):.2f} in the third "
+        f"(us-east-1 list prices of {prices['as_of']}), for the instance and any standby"
+    )
+    if isinstance(vcpus, dict) and instance_class in vcpus:
+        monthly = float(str(first)) * int(vcpus[instance_class]) * 730
+        said += (
+            f": about ${monthly:,.0f} a month for a {vcpus[instance_class]}-vCPU {instance_class}"
+        )
+    return said

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import pulumi
@@ -11,7 +12,13 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from paaskit.config import ComponentArgs, Input, RetentionDays, derive
 
-from ._engines import ENGINES, Engine, EngineFacts, max_connections_estimate
+from ._engines import (
+    ENGINES,
+    Engine,
+    EngineFacts,
+    extended_support_price,
+    max_connections_estimate,
+)
 from ._postgres import DEFAULT_POSTGRES_MAJOR, INSTANCE_CLASS
 
 __all__ = [
@@ -160,9 +167,11 @@ class DatabaseSettings(ComponentArgs):
     without it RDS refuses the change."""
 
     extended_support: bool = False
-    """Stay on a major after RDS's end of standard support, billed as RDS Extended
-    Support per vCPU-hour, several times a small instance's price (PostgreSQL and
-    MySQL; RDS offers none for MariaDB). Default off: RDS upgrades the major instead."""
+    """Stay on a major after RDS's end of standard support (or create one past it, as
+    `engine_version` "8.0" of MySQL since 2026-07-31), billed as RDS Extended Support
+    per vCPU-hour, several times a small instance's price (PostgreSQL and MySQL; RDS
+    offers none for MariaDB). Default off: a retired major is refused, and RDS upgrades
+    an instance's major at its end of standard support instead of billing it."""
 
     slow_query_ms: int = Field(1000, ge=-1)
     """Log every statement slower than this many milliseconds (0 logs all, -1
@@ -232,17 +241,16 @@ class DatabaseSettings(ComponentArgs):
             )
         major = split[0]
         if major in facts.retired:
-            ended = facts.retired[major]
-            when = f" on {ended}" if ended else ""
-            billed = (
-                "a new instance would be billed Extended Support"
-                if facts.extended_support
-                else "RDS no longer creates it"
-            )
-            raise ValueError(
-                f"{facts.label} {major} left RDS standard support{when}; {billed}; "
-                f"use one of {facts.supported}"
-            )
+            # A major with Extended Support is accepted when it is paid for: the check is
+            # the combination's (`_check_combination`), which sees `extended_support`.
+            if facts.extended_until(major) is None:
+                ended = facts.retired[major]
+                when = f" on {ended}" if ended else ""
+                raise ValueError(
+                    f"{facts.label} {major} left RDS standard support{when}; RDS no longer "
+                    f"creates it (it has no Extended Support); use one of {facts.supported}"
+                )
+            return value
         if major not in facts.majors:
             raise ValueError(
                 f"RDS does not offer {facts.label} {major} (as of {facts.majors_as_of}); "
@@ -417,6 +425,25 @@ class DatabaseSettings(ComponentArgs):
                 f"{self.instance_class}; set the connections alarm threshold"
             )
         facts = ENGINES[self.engine]
+        split = facts.split(self.engine_version)
+        major = split[0] if split is not None else ""
+        if major in facts.retired:
+            ended = facts.retired[major]
+            until = facts.extended_until(major)
+            if until is None or until < date.today().isoformat():
+                # Checked in `_check_version` for engines without Extended Support.
+                raise ValueError(
+                    f"engine_version: {facts.label} {major} left RDS standard support on "
+                    f"{ended}, and its Extended Support ended {until}: RDS no longer creates "
+                    f"it; use one of {facts.supported}"
+                )
+            if not self.extended_support:
+                raise ValueError(
+                    f"engine_version: {facts.label} {major} left RDS standard support on "
+                    f"{ended}; a new instance would be billed RDS Extended Support "
+                    f"({extended_support_price(self.instance_class)}) until {until}; use one of {facts.supported}, "
+                    "or set extended_support: true to pay for it"
+                )
         if self.extended_support and not facts.extended_support:
             raise ValueError(
                 f"extended_support: RDS offers no Extended Support for {facts.label}; past a "

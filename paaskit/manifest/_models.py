@@ -1565,6 +1565,13 @@ class RdsOptions(_Model):
     auto_minor_version_upgrade: Bool = Field(default=True, alias="autoMinorVersionUpgrade")
     """Apply minor versions (security fixes) in the maintenance window. Default true (Convox's)."""
 
+    extended_support: Bool = Field(default=False, alias="extendedSupport")
+    """paaskit addition: run a major past RDS's end of standard support (MySQL 8.0 since
+    2026-07-31, PostgreSQL 13), billed as RDS Extended Support per vCPU-hour, about twelve
+    times a db.t4g.micro's own price (the plan's warning says how much). Default false: such a `version` is refused, naming the
+    majors in standard support (Convox created it, and RDS enrolled it in the paid support
+    by default). PostgreSQL and MySQL only: RDS offers none for MariaDB."""
+
     convox_unsupported: ClassVar[Mapping[str, str]] = {
         "masterUserPassword": "the password is generated and kept in Secrets Manager; it is "
         "never written in a manifest",
