@@ -64,6 +64,26 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("/" + body + r"\Z")
 
 
+def _cloudfront_certificate(value: Input | None) -> Input | None:
+    """A certificate CloudFront can use: ACM's, in us-east-1 (an Output passes unchecked)."""
+    if isinstance(value, str) and not _US_EAST_1_CERT.match(value):
+        raise ValueError(
+            f"{value!r}: CloudFront uses ACM certificates from us-east-1 only "
+            "(arn:aws:acm:us-east-1:<account>:certificate/<id>)"
+        )
+    return value
+
+
+def _cloudfront_web_acl(value: Input | None) -> Input | None:
+    """A WAFv2 web ACL CloudFront can use: of scope CLOUDFRONT (an Output passes unchecked)."""
+    if isinstance(value, str) and not _GLOBAL_WEB_ACL.match(value):
+        raise ValueError(
+            f"{value!r}: give the ARN of a WAFv2 web ACL of scope CLOUDFRONT "
+            "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"
+        )
+    return value
+
+
 class CdnSettings(ComponentArgs):
     """What a user sets on a Cdn; `CdnArgs` adds what a rack wires in.
 
@@ -153,25 +173,8 @@ class CdnSettings(ComponentArgs):
             )
         return value
 
-    @field_validator("certificate_arn")
-    @classmethod
-    def _check_certificate(cls, value: Input | None) -> Input | None:
-        if isinstance(value, str) and not _US_EAST_1_CERT.match(value):
-            raise ValueError(
-                f"{value!r}: CloudFront uses ACM certificates from us-east-1 only "
-                "(arn:aws:acm:us-east-1:<account>:certificate/<id>)"
-            )
-        return value
-
-    @field_validator("web_acl_id")
-    @classmethod
-    def _check_web_acl(cls, value: Input | None) -> Input | None:
-        if isinstance(value, str) and not _GLOBAL_WEB_ACL.match(value):
-            raise ValueError(
-                f"{value!r}: give the ARN of a WAFv2 web ACL of scope CLOUDFRONT "
-                "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"
-            )
-        return value
+    _check_certificate = field_validator("certificate_arn")(_cloudfront_certificate)
+    _check_web_acl = field_validator("web_acl_id")(_cloudfront_web_acl)
 
     @field_validator("bucket_name")
     @classmethod
@@ -407,25 +410,8 @@ class EdgeSettings(ComponentArgs):
     """This stack is disposable: let `pulumi destroy` delete the log group and the
     certificate. Default off."""
 
-    @field_validator("certificate_arn")
-    @classmethod
-    def _check_certificate(cls, value: Input | None) -> Input | None:
-        if isinstance(value, str) and not _US_EAST_1_CERT.match(value):
-            raise ValueError(
-                f"{value!r}: CloudFront uses ACM certificates from us-east-1 only "
-                "(arn:aws:acm:us-east-1:<account>:certificate/<id>)"
-            )
-        return value
-
-    @field_validator("web_acl_id")
-    @classmethod
-    def _check_web_acl(cls, value: Input | None) -> Input | None:
-        if isinstance(value, str) and not _GLOBAL_WEB_ACL.match(value):
-            raise ValueError(
-                f"{value!r}: give the ARN of a WAFv2 web ACL of scope CLOUDFRONT "
-                "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"
-            )
-        return value
+    _check_certificate = field_validator("certificate_arn")(_cloudfront_certificate)
+    _check_web_acl = field_validator("web_acl_id")(_cloudfront_web_acl)
 
     @model_validator(mode="after")
     def _check_headers(self) -> Self:
