@@ -155,6 +155,12 @@ def _read_yaml(path: Path) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - a SafeLoader
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise PlanError(
+            f"{path}:{line}: not valid YAML: the character U+{exc.character:04X} is not allowed "
+            "(YAML takes printable characters, tabs and line breaks)"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
