@@ -625,13 +625,14 @@ def describe_program_error(exc: engine.ProgramError, project: Project) -> str:
 
     It starts with the project and its directory as the user wrote it
     (`paaskit-app (stacks/app): ...`); the directory is left out when it is the
-    current one, and the project when the message names one of its keys first.
+    current one, and the project when the message names a config key first.
     """
     from .errors import describe
 
     cause = exc.__cause__ if exc.__cause__ is not None else exc
     message = describe(cause)
-    names_a_key = message.startswith(f"{project.name}:")
+    # Its own keys (`paaskit-rack:zones`) and a provider's (`aws:region`) alike.
+    names_a_key = re.match(r"[a-z][\w-]*:[A-Za-z]\w*", message) is not None
     where = [] if names_a_key else [project.name]
     if project.label:
         where.append(f"({project.label})" if where else project.label)
