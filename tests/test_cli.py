@@ -288,6 +288,22 @@ def test_errors_start_with_the_directory_as_written(capsys, monkeypatch):
     assert capsys.readouterr().err.startswith("paaskit plan: error: paaskit-rack:natMode: ")
 
 
+def test_an_error_shows_a_very_long_value_by_its_start_and_length(capsys, monkeypatch):
+    # The rack's own check of webAclId repeated all 5,000 digits, and the region's did too.
+    monkeypatch.chdir(ROOT)
+    assert main(["plan", ".", "-c", "webAclId=" + "9" * 5000]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "paaskit plan: error: paaskit-rack:webAclId: '" + "9" * 60 + "...(5000 characters)': "
+        "give the ARN of a WAFv2 web ACL"
+    )
+    assert len(err) < 500
+    assert main(["plan", ".", "-c", "aws:region=" + "x" * 2000]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("paaskit plan: error: aws:region: '" + "x" * 60 + "...(2000 characters)'")
+    assert len(err) < 500
+
+
 def test_diagram_into_a_missing_folder_exits_1_before_planning(capsys, tmp_path):
     out = tmp_path / "missing" / "rack.mmd"
     assert main(["diagram", str(ROOT), "--format", "mermaid", "--out", str(out)]) == 1
