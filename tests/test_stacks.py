@@ -359,6 +359,18 @@ def test_the_environment_is_read_in_both_forms(given):
             "aws:region=us-est-1",
             "aws:region: 'us-est-1' is not an AWS region; did you mean",
         ),
+        # An empty path once read the manifest of wherever the command ran, and a folder
+        # without one was refused without naming the key.
+        (
+            "paaskit-app:manifest=",
+            "paaskit-app:manifest: empty; give the path of the app's manifest (paaskit.yml or "
+            "convox.yml) or of the folder holding it",
+        ),
+        (
+            f"paaskit-app:manifest={ROOT / 'examples'}",
+            f"paaskit-app:manifest: {ROOT / 'examples'} is a folder without a manifest (none of "
+            "paaskit.yml, paaskit.yaml, convox.yml, convox.yaml)",
+        ),
     ],
 )
 def test_app_settings_are_refused_naming_the_key(given, message):

@@ -21,7 +21,7 @@ from pulumi.runtime.config import get_config
 from paaskit.app import AppArgs
 from paaskit.aws_api import region_problem
 from paaskit.config import ConfigError, check_keys, key_path, load_settings, shown
-from paaskit.manifest import Manifest, load_manifest
+from paaskit.manifest import MANIFEST_FILENAMES, Manifest, load_manifest
 from paaskit.rack import RackRef
 
 NAMESPACE = "paaskit-app"
@@ -58,6 +58,12 @@ def manifest_path(value: str) -> Path:
     shell's `PWD`), then from this program's directory, then from the
     repository that holds it.
     """
+    if not value.strip():
+        # Path("") is the current directory: the plan would read whatever manifest is there.
+        raise ConfigError(
+            f"{NAMESPACE}:manifest: empty; give the path of the app's manifest "
+            f"({' or '.join(MANIFEST_FILENAMES[::2])}) or of the folder holding it"
+        )
     path = Path(value).expanduser()
     if path.is_absolute():
         candidates = [path]
@@ -66,6 +72,11 @@ def manifest_path(value: str) -> Path:
         bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd(), here, *here.parents]
         candidates = [base / path for base in bases]
     for candidate in candidates:
+        if candidate.is_dir() and not any((candidate / n).is_file() for n in MANIFEST_FILENAMES):
+            raise ConfigError(
+                f"{NAMESPACE}:manifest: {candidate} is a folder without a manifest "
+                f"(none of {', '.join(MANIFEST_FILENAMES)}); give the manifest's path"
+            )
         if candidate.exists():
             return candidate.resolve()
     raise ConfigError(
