@@ -194,8 +194,15 @@ def test_load_manifest_errors_name_the_path(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"missing\.yml: no such file"):
         load_manifest(tmp_path / "missing.yml")
     (tmp_path / "latin1.yml").write_bytes("services: {caf\xe9: {}}".encode("latin-1"))
-    with pytest.raises(ManifestError, match=r"latin1\.yml: not UTF-8 text"):
+    with pytest.raises(ManifestError, match=r"latin1\.yml: not UTF-8 text at line 1 "):
         load_manifest(tmp_path / "latin1.yml")
+    # The line, as every other problem of the file names one.
+    (tmp_path / "bad.yml").write_bytes(b"services:\n  web:\n    image: nginx\xff\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path / "bad.yml")
+    assert caught.value.problems == (
+        ("", "not UTF-8 text at line 3 (invalid start byte at byte 33)"),
+    )
 
 
 @pytest.mark.parametrize(

@@ -243,12 +243,16 @@ def load_manifest(
                 str(path), [("", f"no {', '.join(MANIFEST_FILENAMES)} in this folder")]
             )
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(str(path), [("", "no such file")]) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(
-            str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+            str(path),
+            [("", f"not UTF-8 text at line {line} ({exc.reason} at byte {exc.start})")],
         ) from None
     return parse_manifest(
         text, source=str(path), env=env, root=path.parent, strict=strict, env_setting=env_setting
