@@ -244,28 +244,6 @@ def test_a_wrong_command_line_exits_2():
 # --- what a new user meets ------------------------------------------------------------------
 
 
-def test_the_readme_app_plan_prints_nothing_on_stderr():
-    # The plan of an app reads its rack (planned in-process too): once that left Output
-    # coroutines nobody awaited, and Python said so on stderr after every successful plan.
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paaskit",
-            "plan",
-            "stacks/app",
-            "-c",
-            "paaskit-app:manifest=examples/flask/paaskit.yml",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.startswith("Plan of paaskit-app (stack dev): ")
-
-
 def test_plan_and_policy_count_the_same_things(capsys):
     assert main(["plan", str(ROOT)]) == 0
     header = capsys.readouterr().out.splitlines()[0]
