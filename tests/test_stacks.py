@@ -377,6 +377,16 @@ def test_app_settings_are_refused_naming_the_key(given, message):
     assert _app_error("paaskit-app:environment.SECRET_KEY=x", given).startswith(message)
 
 
+def test_a_required_variable_not_set_names_the_setting_that_gives_it():
+    # Once only `services.web.environment: required but not set: SECRET_KEY`: the manifest's
+    # key, not the stack's, which is where a value goes.
+    assert _app_error(manifest=DJANGO) == (
+        f"paaskit-app:environment: SECRET_KEY not set; {DJANGO} declares it without a default. "
+        "Set each: pulumi config set --secret --path 'environment.SECRET_KEY' VALUE "
+        "(offline: -c paaskit-app:environment.SECRET_KEY=VALUE)"
+    )
+
+
 def test_a_rack_stack_that_does_not_exist_is_not_planned_with_defaults():
     message = _app_error("paaskit-app:rack=organization/paaskit-rack/prod", manifest=FLASK)
     assert message.startswith(

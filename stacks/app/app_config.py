@@ -174,6 +174,7 @@ def load() -> tuple[str, AppArgs]:
         strict=config.get_bool("strictInterpolation") or False,
         env_setting=f"{NAMESPACE}:environment",
     )
+    _check_required(manifest, env, path)
     rack = RackRef(rack_stack(config))
     args = load_settings(
         AppArgs,
@@ -182,6 +183,27 @@ def load() -> tuple[str, AppArgs]:
         given={"manifest": manifest, "rack": rack.info, "environment": _secrets(env)},
     )
     return app_name(config, manifest, path), args
+
+
+def _check_required(manifest: Manifest, env: dict[str, str], path: Path) -> None:
+    """Every variable the manifest declares without a default is set here: the App would
+    refuse it too, naming the manifest's key, but not the setting that gives it a value."""
+    missing = sorted(
+        {
+            name
+            for service in manifest.services
+            for name in manifest.service_environment(service).required
+            if name not in env
+        }
+    )
+    if missing:
+        first = missing[0]
+        raise ConfigError(
+            f"{NAMESPACE}:environment: {', '.join(missing)} not set; {path} declares "
+            f"{'it' if len(missing) == 1 else 'them'} without a default. Set each: "
+            f"pulumi config set --secret --path 'environment.{first}' VALUE "
+            f"(offline: -c {NAMESPACE}:environment.{first}=VALUE)"
+        )
 
 
 def _secrets(values: dict[str, str]) -> dict[str, Any]:
