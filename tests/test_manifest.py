@@ -870,6 +870,16 @@ def test_a_test_command_is_read_and_warned_about() -> None:
     )
 
 
+@pytest.mark.parametrize("spec", [{"image": None}, {"build": None}, {"image": None, "build": None}])
+def test_an_image_or_build_written_empty_is_built_from_the_apps_folder(spec) -> None:
+    # As when neither is written (Convox's reading of `image:`); it once made a service with
+    # neither, and the App stopped on an assertion.
+    web = service({**spec, "port": 80})
+    assert web.image is None
+    assert web.build is not None
+    assert (web.build.path, web.build.manifest) == (".", "Dockerfile")
+
+
 def test_build_and_image() -> None:
 
     assert service({"build": "./api"}).build == service({"build": {"path": "./api"}}).build
