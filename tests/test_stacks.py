@@ -387,6 +387,17 @@ def test_a_required_variable_not_set_names_the_setting_that_gives_it():
     )
 
 
+def test_a_variable_the_manifest_does_not_declare_names_the_setting():
+    # Once `environment: Debug not declared ...`: the App's field, read as the manifest's key.
+    assert _app_error("paaskit-app:environment.Debug=1", manifest=FLASK) == (
+        f"paaskit-app:environment.Debug: not declared in {FLASK}, so no service would read it: "
+        "declare it under `environment` there, or remove it here"
+    )
+    assert _app_error('paaskit-app:environment={"B": "1", "A": "2"}', manifest=FLASK).startswith(
+        f"paaskit-app:environment: A, B: not declared in {FLASK}, so no service would read them"
+    )
+
+
 def test_a_rack_stack_that_does_not_exist_is_not_planned_with_defaults():
     message = _app_error("paaskit-app:rack=organization/paaskit-rack/prod", manifest=FLASK)
     assert message.startswith(

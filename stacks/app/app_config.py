@@ -174,7 +174,7 @@ def load() -> tuple[str, AppArgs]:
         strict=config.get_bool("strictInterpolation") or False,
         env_setting=f"{NAMESPACE}:environment",
     )
-    _check_required(manifest, env, path)
+    _check_environment(manifest, env, path)
     rack = RackRef(rack_stack(config))
     args = load_settings(
         AppArgs,
@@ -185,21 +185,35 @@ def load() -> tuple[str, AppArgs]:
     return app_name(config, manifest, path), args
 
 
-def _check_required(manifest: Manifest, env: dict[str, str], path: Path) -> None:
-    """Every variable the manifest declares without a default is set here: the App would
-    refuse it too, naming the manifest's key, but not the setting that gives it a value."""
-    missing = sorted(
-        {
-            name
-            for service in manifest.services
-            for name in manifest.service_environment(service).required
-            if name not in env
-        }
-    )
-    if missing:
-        first = missing[0]
+def _check_environment(manifest: Manifest, env: dict[str, str], path: Path) -> None:
+    """The variables given here against those the manifest declares, named by this stack's
+    key: the App refuses the same, but names its own `environment` and the manifest's keys,
+    not the setting where a value goes (or should not)."""
+    declared = set(manifest.interpolated)  # a setting may only fill a ${NAME}
+    everything = False
+    missing: set[str] = set()
+    for service in manifest.services:
+        variables = manifest.service_environment(service)
+        declared |= set(variables.names)
+        everything = everything or variables.everything
+        missing |= {name for name in variables.required if name not in env}
+    unknown = [] if everything else sorted(set(env) - declared)
+    if unknown:
+        one = len(unknown) == 1
+        it = "it" if one else "them"
+        where = (
+            key_path(f"{NAMESPACE}:environment", unknown)
+            if one
+            else f"{NAMESPACE}:environment: {', '.join(unknown)}"
+        )
         raise ConfigError(
-            f"{NAMESPACE}:environment: {', '.join(missing)} not set; {path} declares "
+            f"{where}: not declared in {path}, so no service would read {it}: declare {it} "
+            f"under `environment` there, or remove {it} here"
+        )
+    if missing:
+        first = min(missing)
+        raise ConfigError(
+            f"{NAMESPACE}:environment: {', '.join(sorted(missing))} not set; {path} declares "
             f"{'it' if len(missing) == 1 else 'them'} without a default. Set each: "
             f"pulumi config set --secret --path 'environment.{first}' VALUE "
             f"(offline: -c {NAMESPACE}:environment.{first}=VALUE)"
