@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +56,16 @@ __all__ = [
 ]
 
 _LABELS = {"error": "ERROR", "warning": "WARNING", "info": "note"}
+
+_LONG_WORD = re.compile(r"[^\s'\"]{301,}")
+
+
+def _readable(message: object) -> str:
+    """An error as a terminal should show it: a value of thousands of characters that the
+    message repeats (a 5,000-digit number, a pasted file) by its start and its length."""
+    return _LONG_WORD.sub(
+        lambda m: f"{m.group()[:60]}...({len(m.group())} characters)", str(message)
+    )
 
 
 def _add_plan_arguments(parser: argparse.ArgumentParser, *, optional_dir: bool = False) -> None:
@@ -442,7 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.verb](args)
     except (PlanError, WaiverError, diagram.DiagramError) as exc:
-        print(f"paaskit {args.verb}: error: {exc}", file=sys.stderr)
+        print(f"paaskit {args.verb}: error: {_readable(exc)}", file=sys.stderr)
         if os.environ.get("PAASKIT_TRACEBACK"):
             raise
         return 1

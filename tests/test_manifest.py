@@ -194,8 +194,15 @@ def test_load_manifest_errors_name_the_path(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"missing\.yml: no such file"):
         load_manifest(tmp_path / "missing.yml")
     (tmp_path / "latin1.yml").write_bytes("services: {caf\xe9: {}}".encode("latin-1"))
-    with pytest.raises(ManifestError, match=r"latin1\.yml: not UTF-8 text"):
+    with pytest.raises(ManifestError, match=r"latin1\.yml: not UTF-8 text at line 1 "):
         load_manifest(tmp_path / "latin1.yml")
+    # The line, as every other problem of the file names one.
+    (tmp_path / "bad.yml").write_bytes(b"services:\n  web:\n    image: nginx\xff\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path / "bad.yml")
+    assert caught.value.problems == (
+        ("", "not UTF-8 text at line 3 (invalid start byte at byte 33)"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -226,7 +233,35 @@ def test_characters_yaml_cannot_read_are_named() -> None:
         parse_manifest("services:\n  web: {}\n  bell: \x07\n", source="app/paaskit.yml")
     (path, message), *_ = caught.value.problems
     assert (caught.value.source, path) == ("app/paaskit.yml", "")
-    assert message.startswith("invalid YAML: unacceptable character #x0007")
+    # Where it is, as every other YAML problem says, not PyYAML's "<unicode string>, position 30".
+    assert message == (
+        "invalid YAML at line 3, column 9: the character U+0007 is not allowed "
+        "(YAML takes printable characters, tabs and line breaks)"
+    )
+    assert problems('services:\n  web:\n    command: "a\x00b"\n') == {
+        "": "invalid YAML at line 3, column 16: the character U+0000 is not allowed "
+        "(YAML takes printable characters, tabs and line breaks)"
+    }
+
+
+def test_a_number_too_long_for_python_is_named_with_its_line() -> None:
+    # Python reads at most 4,300 digits (and writes no more): a ValueError from deep in
+    # PyYAML once reached the user as the program's crash.
+    assert problems("services:\n  web:\n    port: " + "9" * 5000 + "\n") == {
+        "": "invalid YAML at line 3, column 11: a number of 5000 digits is too long"
+    }
+
+
+def test_a_value_too_long_to_show_is_shown_by_its_length() -> None:
+    # Hexadecimal is read whatever its length, but no longer written out in decimal.
+    assert problems("services:\n  web:\n    image: nginx\n    drain: 0x" + "f" * 5000 + "\n") == {
+        "services.web.drain": "must be at most 3600 (got a number of about 6021 digits)"
+    }
+    assert problems("services:\n  web:\n    image: nginx\n    drain: " + "9" * 400 + "\n") == {
+        "services.web.drain": "must be at most 3600 (got a number of about 401 digits)"
+    }
+    (message,) = problems({"services": {"web": {"image": "nginx", "port": "x" * 3000}}}).values()
+    assert message.endswith('(got "' + "x" * 279 + '..." (3000 characters))')
 
 
 def test_a_duplicate_key_is_an_error_after_a_merge_and_after_an_unhashable_key() -> None:
@@ -834,6 +869,16 @@ def test_a_test_command_is_read_and_warned_about() -> None:
             "paaskit runs no tests (`convox test`): run them in CI; this key does nothing",
         ),
     )
+
+
+@pytest.mark.parametrize("spec", [{"image": None}, {"build": None}, {"image": None, "build": None}])
+def test_an_image_or_build_written_empty_is_built_from_the_apps_folder(spec) -> None:
+    # As when neither is written (Convox's reading of `image:`); it once made a service with
+    # neither, and the App stopped on an assertion.
+    web = service({**spec, "port": 80})
+    assert web.image is None
+    assert web.build is not None
+    assert (web.build.path, web.build.manifest) == (".", "Dockerfile")
 
 
 def test_build_and_image() -> None:

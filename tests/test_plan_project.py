@@ -299,6 +299,19 @@ def test_a_stack_file_that_is_not_utf8_is_named(tmp_path):
         load_config(load_project(root), "dev")
 
 
+def test_a_character_yaml_does_not_allow_is_named_with_its_line(tmp_path):
+    # PyYAML's own words were `unacceptable character #x0000 ... in "<unicode string>",
+    # position 30`: neither the line nor anything a user wrote.
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_bytes(b"config:\n  demo:size: \x003\n")
+    with pytest.raises(PlanError) as info:
+        load_config(load_project(root), "dev")
+    assert str(info.value) == (
+        f"{root / 'Pulumi.dev.yaml'}:2: not valid YAML: the character U+0000 is not allowed "
+        "(YAML takes printable characters, tabs and line breaks)"
+    )
+
+
 def test_a_number_too_long_for_python_is_named_with_its_line(tmp_path):
     root = make_project(tmp_path / "p")
     (root / "Pulumi.dev.yaml").write_text("config:\n  demo:size: " + "9" * 5000 + "\n")

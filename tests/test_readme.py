@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +78,56 @@ def test_the_readme_says_which_databases_are_multi_az():
     options = manifest.resources["db"].options
     assert isinstance(options, PostgresOptions)
     assert options.durable is False
+
+
+# --- every `paaskit plan` the README shows: a plan, and nothing on stderr -------------------------
+
+
+def plan_commands() -> list[list[str]]:
+    """The arguments of each `paaskit plan` command of the README's shell blocks, once each
+    (`.venv/bin/` and a `> file` redirection left out)."""
+    text = (ROOT / "README.md").read_text()
+    found: list[list[str]] = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            command = re.search(r"(?:^|&& )(?:\.venv/bin/)?paaskit plan (.*)", line.split(" #")[0])
+            if command is None:
+                continue
+            args = shlex.split(command.group(1).split(">")[0])
+            if args not in found:
+                found.append(args)
+    return found
+
+
+def test_every_paaskit_plan_the_readme_shows_prints_a_plan_and_nothing_on_stderr():
+    # Issue 13: users read anything on stderr as a crash; once every app plan ended with
+    # Python's "RuntimeWarning: coroutine 'Output.future' was never awaited". Every Python
+    # warning is shown here (-W default), as a user's own settings may.
+    commands = plan_commands()
+    assert ["."] in commands
+    assert ["stacks/app", "-c", "paaskit-app:manifest=examples/flask/paaskit.yml"] in commands
+    assert len(commands) >= 5
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "PAASKIT_TRACEBACK")}
+
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-W", "default", "-m", "paaskit", "plan", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, commands))
+    for args, result in zip(commands, results, strict=True):
+        assert (result.returncode, result.stderr) == (0, ""), args
+        if "--json" in args:
+            assert json.loads(result.stdout)["resources"], args
+        else:
+            assert result.stdout.startswith("Plan of "), args
 
 
 # --- "Deploy for real": a runbook whose commands are honest where this machine can tell ---------

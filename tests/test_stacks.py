@@ -359,10 +359,43 @@ def test_the_environment_is_read_in_both_forms(given):
             "aws:region=us-est-1",
             "aws:region: 'us-est-1' is not an AWS region; did you mean",
         ),
+        # An empty path once read the manifest of wherever the command ran, and a folder
+        # without one was refused without naming the key.
+        (
+            "paaskit-app:manifest=",
+            "paaskit-app:manifest: empty; give the path of the app's manifest (paaskit.yml or "
+            "convox.yml) or of the folder holding it",
+        ),
+        (
+            f"paaskit-app:manifest={ROOT / 'examples'}",
+            f"paaskit-app:manifest: {ROOT / 'examples'} is a folder without a manifest (none of "
+            "paaskit.yml, paaskit.yaml, convox.yml, convox.yaml)",
+        ),
     ],
 )
 def test_app_settings_are_refused_naming_the_key(given, message):
     assert _app_error("paaskit-app:environment.SECRET_KEY=x", given).startswith(message)
+
+
+def test_a_required_variable_not_set_names_the_setting_that_gives_it():
+    # Once only `services.web.environment: required but not set: SECRET_KEY`: the manifest's
+    # key, not the stack's, which is where a value goes.
+    assert _app_error(manifest=DJANGO) == (
+        f"paaskit-app:environment: SECRET_KEY not set; {DJANGO} declares it without a default. "
+        "Set each: pulumi config set --secret --path 'environment.SECRET_KEY' VALUE "
+        "(offline: -c paaskit-app:environment.SECRET_KEY=VALUE)"
+    )
+
+
+def test_a_variable_the_manifest_does_not_declare_names_the_setting():
+    # Once `environment: Debug not declared ...`: the App's field, read as the manifest's key.
+    assert _app_error("paaskit-app:environment.Debug=1", manifest=FLASK) == (
+        f"paaskit-app:environment.Debug: not declared in {FLASK}, so no service would read it: "
+        "declare it under `environment` there, or remove it here"
+    )
+    assert _app_error('paaskit-app:environment={"B": "1", "A": "2"}', manifest=FLASK).startswith(
+        f"paaskit-app:environment: A, B: not declared in {FLASK}, so no service would read them"
+    )
 
 
 def test_a_rack_stack_that_does_not_exist_is_not_planned_with_defaults():
@@ -376,10 +409,12 @@ def test_a_rack_stack_that_does_not_exist_is_not_planned_with_defaults():
 # --- the rack stack's region and zones -------------------------------------------------------
 
 
-def test_the_rack_refuses_a_region_that_does_not_exist_and_zones_of_another():
+def test_the_rack_refuses_a_region_that_does_not_exist_and_zones_of_another(monkeypatch):
     from paaskit.plan import PlanError, plan_directory
 
-    with pytest.raises(PlanError, match=r"aws:region: 'mars-east-1' is not an AWS region"):
+    monkeypatch.chdir(ROOT)
+    # The key first, as every config key is named (once `paaskit-rack: aws:region: ...`).
+    with pytest.raises(PlanError, match=r"^aws:region: 'mars-east-1' is not an AWS region"):
         plan_directory(ROOT, overrides=["aws:region=mars-east-1"])
     with pytest.raises(
         PlanError,

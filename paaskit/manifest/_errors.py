@@ -66,10 +66,21 @@ def render_path(loc: Loc) -> str:
     return text
 
 
+_LONGEST = 300
+"""Characters of a value a message shows: a domain name (253), a command or URL, not a file."""
+
+
 def show(value: Any) -> str:
-    """A value as the user wrote it in YAML: strings quoted, booleans lower-case."""
+    """A value as the user wrote it in YAML: strings quoted, booleans lower-case; a very
+    long string by its start and length, a very long number by its length."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) <= _LONGEST:
+            return text
+        return f'{text[: _LONGEST - 20]}..." ({len(value)} characters)'
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        # Python will not even write out a number of more than 4,300 digits.
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -53,7 +53,19 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
     return loader.construct_mapping(node, deep=True)
 
 
+def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int:
+    # Python refuses to read a number of more than 4,300 digits (a guard against slow
+    # parsing): that is the manifest's mistake, at its line, not a crash.
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number of {len(str(node.value))} digits is too long", node.start_mark
+        ) from None
+
+
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 _LEFT_OUT = object()
@@ -135,6 +147,17 @@ class _Interpolation:
         return _LEFT_OUT if whole and result == "" else result
 
 
+def _position(text: str, exc: yaml.reader.ReaderError) -> str:
+    """Where a character YAML does not allow is, as a line and column, and which it is."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return (
+        f"line {line}, column {column}: the character U+{exc.character:04X} is not allowed "
+        "(YAML takes printable characters, tabs and line breaks)"
+    )
+
+
 def parse_manifest(
     text_or_data: str | Mapping[str, Any],
     *,
@@ -162,6 +185,10 @@ def parse_manifest(
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
             raise ManifestError(
                 source, [("", f"invalid YAML at {where}{exc.problem or exc}")]
+            ) from None
+        except yaml.reader.ReaderError as exc:
+            raise ManifestError(
+                source, [("", f"invalid YAML at {_position(text_or_data, exc)}")]
             ) from None
         except yaml.YAMLError as exc:
             raise ManifestError(source, [("", f"invalid YAML: {exc}")]) from None
@@ -224,12 +251,16 @@ def load_manifest(
                 str(path), [("", f"no {', '.join(MANIFEST_FILENAMES)} in this folder")]
             )
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(str(path), [("", "no such file")]) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(
-            str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+            str(path),
+            [("", f"not UTF-8 text at line {line} ({exc.reason} at byte {exc.start})")],
         ) from None
     return parse_manifest(
         text, source=str(path), env=env, root=path.parent, strict=strict, env_setting=env_setting

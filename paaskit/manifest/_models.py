@@ -1199,7 +1199,8 @@ class Service(_Model):
         if data is None:
             data = {}
         data = _mapping(data, "a mapping of service settings")
-        if "build" not in data and "image" not in data:
+        if data.get("build") is None and data.get("image") is None:
+            # Unset, or written empty (`image:`): as in Convox, built from the app's folder.
             data["build"] = "."
         agent = data.get("agent")
         is_agent = _loose_bool(agent) or (

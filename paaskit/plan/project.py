@@ -155,6 +155,12 @@ def _read_yaml(path: Path) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - a SafeLoader
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise PlanError(
+            f"{path}:{line}: not valid YAML: the character U+{exc.character:04X} is not allowed "
+            "(YAML takes printable characters, tabs and line breaks)"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -619,13 +625,14 @@ def describe_program_error(exc: engine.ProgramError, project: Project) -> str:
 
     It starts with the project and its directory as the user wrote it
     (`paaskit-app (stacks/app): ...`); the directory is left out when it is the
-    current one, and the project when the message names one of its keys first.
+    current one, and the project when the message names a config key first.
     """
     from .errors import describe
 
     cause = exc.__cause__ if exc.__cause__ is not None else exc
     message = describe(cause)
-    names_a_key = message.startswith(f"{project.name}:")
+    # Its own keys (`paaskit-rack:zones`) and a provider's (`aws:region`) alike.
+    names_a_key = re.match(r"[a-z][\w-]*:[A-Za-z]\w*", message) is not None
     where = [] if names_a_key else [project.name]
     if project.label:
         where.append(f"({project.label})" if where else project.label)

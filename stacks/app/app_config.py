@@ -21,7 +21,7 @@ from pulumi.runtime.config import get_config
 from paaskit.app import AppArgs
 from paaskit.aws_api import region_problem
 from paaskit.config import ConfigError, check_keys, key_path, load_settings, shown
-from paaskit.manifest import Manifest, load_manifest
+from paaskit.manifest import MANIFEST_FILENAMES, Manifest, load_manifest
 from paaskit.rack import RackRef
 
 NAMESPACE = "paaskit-app"
@@ -58,6 +58,12 @@ def manifest_path(value: str) -> Path:
     shell's `PWD`), then from this program's directory, then from the
     repository that holds it.
     """
+    if not value.strip():
+        # Path("") is the current directory: the plan would read whatever manifest is there.
+        raise ConfigError(
+            f"{NAMESPACE}:manifest: empty; give the path of the app's manifest "
+            f"({' or '.join(MANIFEST_FILENAMES[::2])}) or of the folder holding it"
+        )
     path = Path(value).expanduser()
     if path.is_absolute():
         candidates = [path]
@@ -66,6 +72,11 @@ def manifest_path(value: str) -> Path:
         bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd(), here, *here.parents]
         candidates = [base / path for base in bases]
     for candidate in candidates:
+        if candidate.is_dir() and not any((candidate / n).is_file() for n in MANIFEST_FILENAMES):
+            raise ConfigError(
+                f"{NAMESPACE}:manifest: {candidate} is a folder without a manifest "
+                f"(none of {', '.join(MANIFEST_FILENAMES)}); give the manifest's path"
+            )
         if candidate.exists():
             return candidate.resolve()
     raise ConfigError(
@@ -163,6 +174,7 @@ def load() -> tuple[str, AppArgs]:
         strict=config.get_bool("strictInterpolation") or False,
         env_setting=f"{NAMESPACE}:environment",
     )
+    _check_environment(manifest, env, path)
     rack = RackRef(rack_stack(config))
     args = load_settings(
         AppArgs,
@@ -171,6 +183,41 @@ def load() -> tuple[str, AppArgs]:
         given={"manifest": manifest, "rack": rack.info, "environment": _secrets(env)},
     )
     return app_name(config, manifest, path), args
+
+
+def _check_environment(manifest: Manifest, env: dict[str, str], path: Path) -> None:
+    """The variables given here against those the manifest declares, named by this stack's
+    key: the App refuses the same, but names its own `environment` and the manifest's keys,
+    not the setting where a value goes (or should not)."""
+    declared = set(manifest.interpolated)  # a setting may only fill a ${NAME}
+    everything = False
+    missing: set[str] = set()
+    for service in manifest.services:
+        variables = manifest.service_environment(service)
+        declared |= set(variables.names)
+        everything = everything or variables.everything
+        missing |= {name for name in variables.required if name not in env}
+    unknown = [] if everything else sorted(set(env) - declared)
+    if unknown:
+        one = len(unknown) == 1
+        it = "it" if one else "them"
+        where = (
+            key_path(f"{NAMESPACE}:environment", unknown)
+            if one
+            else f"{NAMESPACE}:environment: {', '.join(unknown)}"
+        )
+        raise ConfigError(
+            f"{where}: not declared in {path}, so no service would read {it}: declare {it} "
+            f"under `environment` there, or remove {it} here"
+        )
+    if missing:
+        first = min(missing)
+        raise ConfigError(
+            f"{NAMESPACE}:environment: {', '.join(sorted(missing))} not set; {path} declares "
+            f"{'it' if len(missing) == 1 else 'them'} without a default. Set each: "
+            f"pulumi config set --secret --path 'environment.{first}' VALUE "
+            f"(offline: -c {NAMESPACE}:environment.{first}=VALUE)"
+        )
 
 
 def _secrets(values: dict[str, str]) -> dict[str, Any]:
