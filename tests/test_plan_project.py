@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -221,6 +223,28 @@ def test_a_referenced_stack_must_exist(tmp_path):
         f"demo has no stack 'dev': {tmp_path / 'Pulumi.dev.yaml'} does not exist (its stacks: "
         "prod); create it, or give the stack's outputs with --ref organization/demo/dev=FILE"
     )
+
+
+def test_a_refused_reference_leaves_no_coroutine_to_be_reported_later():
+    # The app stack, reading a rack stack that does not exist, is refused with its outputs
+    # half-made; nothing of that run may surface afterwards as "coroutine ... was never
+    # awaited" (a user of paaskit.testing plans many times in one process, maybe under
+    # -W error). Pulumi's settings kept the run's monitor and outputs as their defaults.
+    repo = Path(__file__).resolve().parent.parent
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(PlanError, match="has no stack 'devx'"):
+            plan_directory(
+                repo / "stacks" / "app",
+                overrides=[
+                    "paaskit-app:manifest=examples/flask/paaskit.yml",
+                    "paaskit-app:rack=organization/paaskit-rack/devx",
+                ],
+            )
+        gc.collect()
+        plan_directory(repo)  # the reference rack
+        gc.collect()
+    assert [str(w.message) for w in seen] == []
 
 
 def test_a_reference_to_a_stack_of_the_same_project_is_refused(tmp_path):

@@ -14,6 +14,7 @@ never leak into each other or into the caller.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import hashlib
 import heapq
@@ -567,8 +568,15 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
         thread = threading.Thread(target=go, name="paaskit-plan", daemon=True)
         thread.start()
         thread.join()
-        if "error" in outcome or plan_mocks.missing_refs:
-            gc.collect()  # so the abandoned coroutines are collected while the filter is on
+        _release_settings()
+        if plan_mocks.ref_error is not None:
+            # Its traceback runs through the SDK's frames of this run, which hold the
+            # outputs it abandoned; the caller needs the message, not those frames.
+            plan_mocks.ref_error.__traceback__ = None
+        if "error" in outcome or plan_mocks.missing_refs or plan_mocks.ref_error is not None:
+            # So the abandoned coroutines are collected while the filter is on (a stack
+            # reference that failed to resolve leaves them too, with no program error).
+            gc.collect()
     pulumi_stack.wait_for_rpcs = sdk_wait
 
     if plan_mocks.ref_error is not None:
@@ -584,6 +592,25 @@ def run(program: Callable[[], Any], options: RunOptions) -> Plan:
         resources=[_with_read_outputs(r, plan_mocks) for r in monitor.ordered_records()],
         outputs=monitor.stack_outputs,
         warnings=recording_engine.warnings,
+    )
+
+
+def _release_settings() -> None:
+    """Let go of what the run's settings hold: its monitor, its outputs, its RPC errors.
+
+    Pulumi keeps each setting in a ContextVar, but the first value set in a context
+    where it is unset also becomes its default for every context (`contextproperty`),
+    so a plan's monitor (with its records), outputs and a failed run's exception would
+    live until the next plan replaced them, and their coroutines be reported then, as
+    never awaited, in whatever the caller does next. Setting them afresh in an empty
+    context makes the defaults the SDK's own again (those of `settings.SETTINGS`).
+    """
+    contextvars.Context().run(
+        settings.Settings,
+        project="project",
+        stack="stack",
+        root_directory="root_directory",
+        organization="organization",
     )
 
 
