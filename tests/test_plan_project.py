@@ -18,7 +18,7 @@ from paaskit.plan import (
     parse_ref_file,
     plan_directory,
 )
-from paaskit.plan.project import SECRET_PLACEHOLDER
+from paaskit.plan.project import SECRET_PLACEHOLDER, provider_keys
 
 PROGRAM = """
 import pulumi
@@ -245,6 +245,35 @@ def test_a_refused_reference_leaves_no_coroutine_to_be_reported_later():
         plan_directory(repo)  # the reference rack
         gc.collect()
     assert [str(w.message) for w in seen] == []
+
+
+def test_a_provider_key_the_provider_does_not_have_is_refused_as_it_would_be(tmp_path):
+    # pulumi-aws v6's default provider refuses `aws:regon`; planning it in the default
+    # region instead would show a plan that pulumi up never makes.
+    root = make_project(tmp_path / "p")
+    (root / "Pulumi.dev.yaml").write_text("config:\n  aws:regon: eu-west-1\n")
+    with pytest.raises(PlanError) as info:
+        plan_directory(root)
+    assert str(info.value) == (
+        "Pulumi.dev.yaml: aws:regon: not a configuration key of the aws provider, which "
+        "refuses it; did you mean aws:region? (a setting of your own takes a namespace "
+        "other than aws:)"
+    )
+    (root / "Pulumi.dev.yaml").write_text("config: {}\n")
+    with pytest.raises(PlanError, match=r"^-c docker:hots: .*did you mean docker:host\?"):
+        plan_directory(tmp_path / "p", overrides=["docker:hots=unix:///x"])
+    # The provider's own keys, paths into them, and other namespaces all plan.
+    assert "region" in provider_keys("aws")
+    assert "assumeRoles" in provider_keys("aws")
+    plan_directory(
+        root,
+        overrides=[
+            "aws:region=eu-west-1",
+            "aws:defaultTags.tags.team=web",
+            "docker:host=unix:///var/run/docker.sock",
+            "mine:regon=x",
+        ],
+    )
 
 
 def test_a_reference_to_a_stack_of_the_same_project_is_refused(tmp_path):

@@ -20,6 +20,9 @@ placeholder in their place and marks them secret, so they are never printed.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import importlib.util
 import json
 import os
 import re
@@ -411,7 +414,46 @@ def load_config(
             secret_keys.add(key)
         if key in values:
             _check_type(spec, values[key], sources.get(key, ""))
+    for key in values:
+        _check_provider_key(key, sources.get(key, ""))
     return StackConfig(values=values, secret_keys=secret_keys, sources=sources)
+
+
+_PROVIDER_CONFIG = re.compile(r"__config__\.get\w*\('(\w+)'")
+
+
+@functools.cache
+def provider_keys(package: str) -> frozenset[str]:
+    """The config keys of a provider's default provider (`aws:region`), as its Python SDK
+    reads them (`pulumi_<package>/config/vars.py`); empty if the SDK is not installed."""
+    spec = importlib.util.find_spec(f"pulumi_{package}")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    source = Path(next(iter(spec.submodule_search_locations))) / "config" / "vars.py"
+    try:
+        text = source.read_text()
+    except OSError:
+        return frozenset()
+    return frozenset(_PROVIDER_CONFIG.findall(text))
+
+
+def _check_provider_key(key: str, source: str) -> None:
+    """Refuse a key in a provider's namespace that the provider does not have, as the
+    provider does (pulumi-aws v6: "`aws:regon` is not a valid configuration key for the
+    aws provider"): a misspelt `aws:regon` would otherwise plan in the default region."""
+    package, sep, name = key.partition(":")
+    if not sep or package not in ("aws", "docker"):
+        return
+    known = provider_keys(package)
+    if not known or name.split(".")[0] in known:
+        return
+    near = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"; did you mean {package}:{near[0]}?" if near else ""
+    where = f"{source}: " if source and source != "-c" else ("-c " if source == "-c" else "")
+    raise PlanError(
+        f"{where}{key}: not a configuration key of the {package} provider, which refuses it"
+        f"{hint} (a setting of your own takes a namespace other than {package}:)"
+    )
 
 
 def _shown(value: Any, limit: int = 40) -> str:
