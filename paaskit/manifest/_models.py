@@ -265,6 +265,15 @@ class Build(_Model):
         return _mapping(data, "a path or a mapping of path, manifest and args")
 
 
+def _port_number(number: int) -> int:
+    """A TCP port, 1-65535, or the reason it is none."""
+    if number < 1:
+        raise ValueError(f"must be at least 1 (got {number})")
+    if number > 65535:
+        raise ValueError(f"must be at most 65535 (got {show(number)})")
+    return number
+
+
 class Port(_Model):
     """The port load-balanced traffic goes to: `3000`, `https:3000` or a mapping."""
 
@@ -282,14 +291,21 @@ class Port(_Model):
             return data
         if isinstance(data, bool):
             raise ValueError(f"expected a port, scheme:port or a mapping (got {show(data)})")
+        # A port written as one value (`70000`, `grpc:5551`) is wrong at `port`, where it
+        # was written, not at `port.port` or `port.scheme`.
         if isinstance(data, int):
-            return {"port": data}
+            return {"port": _port_number(data)}
         if isinstance(data, str):
             scheme, sep, number = data.strip().rpartition(":")
             if not re.fullmatch(r"\d+", number):
                 raise ValueError(f"expected a port, scheme:port or a mapping (got {show(data)})")
-            out: dict[str, Any] = {"port": int(number)}
+            out: dict[str, Any] = {"port": _port_number(int(number))}
             if sep:
+                if scheme.lower() not in ("http", "https"):
+                    raise ValueError(
+                        f"expected http:<port> or https:<port> (got {show(data)}); a scheme "
+                        "other than http or https is not supported"
+                    )
                 out["scheme"] = scheme.lower()
             return out
         data = _mapping(data, "a port, scheme:port or a mapping")
