@@ -1951,3 +1951,13 @@ def test_an_internal_services_health_and_timeout_are_read_and_warned_about():
     # An internal service is not behind a load balancer: its health timeout may pass its interval.
     assert m.services["api"].health.timeout == 30
     assert [path for path, _ in m.warnings] == ["services.api.health", "services.worker.timeout"]
+
+
+def test_undeclared_settings_are_those_no_service_or_interpolation_reads() -> None:
+    m = parse_manifest(
+        {"services": {"web": {"environment": ["A", "B=1"], "command": "run ${C}"}, "w": {}}}
+    )
+    assert m.undeclared(["A", "B", "C", "D", "E"]) == ["D", "E"]
+    assert m.undeclared([]) == []
+    everything = parse_manifest({"services": {"web": {}, "w": {"environment": ["*"]}}})
+    assert everything.undeclared(["D"]) == []

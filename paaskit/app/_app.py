@@ -1575,14 +1575,7 @@ def _check_manifest(args: AppArgs) -> list[str]:
     services against its rack's nodes (when they are known now; else `_checks.checked`, as
     they arrive) and the part of its task definitions known now. Returns warnings."""
     manifest = args.manifest
-    # A setting may fill a ${NAME} only; with `*` every setting reaches a service.
-    declared = set(manifest.interpolated)
-    everything = False
-    for service in manifest.services.values():
-        environment = manifest.service_environment(service.name)
-        declared |= set(environment.names)
-        everything = everything or environment.everything
-    unknown = [] if everything else sorted(set(args.environment) - declared)
+    unknown = manifest.undeclared(args.environment)
     if unknown:
         raise ConfigError(
             f"environment: {', '.join(unknown)} not declared in {manifest.source}; only declared "

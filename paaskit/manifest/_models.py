@@ -2233,6 +2233,18 @@ class Manifest(_Model):
                         ),
                     )
 
+    def undeclared(self, settings: Iterable[str]) -> list[str]:
+        """The settings (variable names) nothing of the app reads, sorted: neither declared
+        by a service's `environment` nor used by a `${NAME}`; none when a service passes
+        every setting (`*`)."""
+        declared = set(self.interpolated)  # a setting may only fill a ${NAME}
+        for service in self.services:
+            environment = self.service_environment(service)
+            if environment.everything:
+                return []
+            declared |= set(environment.names)
+        return sorted(set(settings) - declared)
+
     def service_environment(self, name: str) -> Environment:
         """A service's effective variables: top-level first, then its own (later wins)."""
         variables: dict[str, str | None] = {}

@@ -189,15 +189,13 @@ def _check_environment(manifest: Manifest, env: dict[str, str], path: Path) -> N
     """The variables given here against those the manifest declares, named by this stack's
     key: the App refuses the same, but names its own `environment` and the manifest's keys,
     not the setting where a value goes (or should not)."""
-    declared = set(manifest.interpolated)  # a setting may only fill a ${NAME}
-    everything = False
-    missing: set[str] = set()
-    for service in manifest.services:
-        variables = manifest.service_environment(service)
-        declared |= set(variables.names)
-        everything = everything or variables.everything
-        missing |= {name for name in variables.required if name not in env}
-    unknown = [] if everything else sorted(set(env) - declared)
+    missing = {
+        name
+        for service in manifest.services
+        for name in manifest.service_environment(service).required
+        if name not in env
+    }
+    unknown = manifest.undeclared(env)
     if unknown:
         one = len(unknown) == 1
         it = "it" if one else "them"
