@@ -231,9 +231,10 @@ def test_nodes_that_arrive_as_outputs_are_checked_as_they_arrive(tmp_path: Path)
     assert message.startswith(
         "services.web.scale.memory: 3900 MiB fits on none of the rack's nodes"
     )
-    assert message.endswith(
-        "(while registering 'shop-web-task', type: 'aws:ecs/taskDefinition:TaskDefinition')"
-    )
+    # The task definition waits for them; a resource that waits for it may report the same
+    # failure first when the machine is busy (the engine's scheduling decides), so the
+    # message names a resource of the app, whichever.
+    assert re.search(r"\(while registering 'shop-[\w-]+', type: 'aws:[\w/:]+'\)$", message)
 
 
 def test_a_rack_in_the_same_program_exports_what_the_agent_keeps() -> None:
