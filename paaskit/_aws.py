@@ -13,6 +13,8 @@ What it holds:
   of trust policies with their confused-deputy conditions;
 - Lambda: `lambda_code`, the zip of a function that runs one paaskit
   subpackage;
+- VPC: `port_security_group`, a security group that admits listed groups on
+  one port (a database's, a cache's, a file system's);
 - S3: `private_bucket` (ACLs disabled, public access blocked, SSE-S3, kept
   on `pulumi destroy` unless throwaway), `expire_objects` (its lifecycle)
   and `deny_insecure_transport` (the TLS-only statement of bucket policies);
@@ -49,10 +51,48 @@ __all__ = [
     "expire_objects",
     "lambda_code",
     "policy_document",
+    "port_security_group",
     "private_bucket",
     "public_zone_id",
     "within_zone",
 ]
+
+# --- VPC ---------------------------------------------------------------------------
+
+
+def port_security_group(
+    owner: Component,
+    *,
+    vpc_id: Input,
+    sources: Sequence[Input],
+    port: int,
+    description: str,
+    rule_description: str,
+) -> aws.ec2.SecurityGroup:
+    """A security group of `owner` (child `security_group`, `sg`) that admits each of
+    `sources` (security group ids) on TCP `port` and nothing else, a rule each (children
+    `security_group_ingress`). A literal id names its rule (`sg-from-<id>`), so reordering
+    the list replaces nothing; an Output is named by its place. No egress rule: the
+    resource behind it (a database, a cache, a file system) opens no connections.
+    `description` is the group's, which AWS cannot change in place: a new one replaces it.
+    """
+    sg = owner.child(
+        "security_group", aws.ec2.SecurityGroup, "sg", vpc_id=vpc_id, description=description
+    )
+    for i, source in enumerate(sources):
+        owner.child(
+            "security_group_ingress",
+            aws.vpc.SecurityGroupIngressRule,
+            f"sg-from-{source}" if isinstance(source, str) else f"sg-from-{i}",
+            security_group_id=sg.id,
+            referenced_security_group_id=source,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=rule_description,
+        )
+    return sg
+
 
 # --- IAM ---------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from paaskit._aws import port_security_group
 from paaskit._component import Child, Component, each, one
 from paaskit.config import ComponentArgs, Input, RetentionDays, derive
 from paaskit.naming import aws_name
@@ -551,29 +552,14 @@ class Cache(Component):
     # --- children, in the order they are made ----------------------------------
 
     def _security_group(self) -> aws.ec2.SecurityGroup:
-        port, label = self.port, self.label
-        sg = self.child(
-            "security_group",
-            aws.ec2.SecurityGroup,
-            "sg",
+        return port_security_group(
+            self,
             vpc_id=self.args.vpc_id,
-            description=f"{label}: port {port} from the allowed security groups only",
+            sources=self.args.allowed_security_group_ids,
+            port=self.port,
+            description=f"{self.label}: port {self.port} from the allowed security groups only",
+            rule_description=f"{self.label} from an allowed security group",
         )
-        for i, source in enumerate(self.args.allowed_security_group_ids):
-            # A literal id names its rule, so reordering the list replaces nothing.
-            role = f"sg-from-{source}" if isinstance(source, str) else f"sg-from-{i}"
-            self.child(
-                "security_group_ingress",
-                aws.vpc.SecurityGroupIngressRule,
-                role,
-                security_group_id=sg.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"{label} from an allowed security group",
-            )
-        return sg
 
     def _log_types(self) -> list[str]:
         return ["slow-log"] + (["engine-log"] if self.args.version.engine_log else [])

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from ._aws import policy_document
+from ._aws import policy_document, port_security_group
 from ._component import Child, Component, each, named, one
 from .config import ComponentArgs, Input, derive
 
@@ -300,28 +300,14 @@ class Volume(Component):
         )
 
     def _security_group(self) -> aws.ec2.SecurityGroup:
-        sg = self.child(
-            "security_group",
-            aws.ec2.SecurityGroup,
-            "sg",
+        return port_security_group(
+            self,
             vpc_id=self.args.vpc_id,
+            sources=self.args.allowed_security_group_ids,
+            port=NFS_PORT,
             description="EFS: NFS (2049) from the allowed security groups only",
+            rule_description="NFS from an allowed security group",
         )
-        for i, source in enumerate(self.args.allowed_security_group_ids):
-            # A literal id names its rule, so reordering the list replaces nothing.
-            role = f"sg-from-{source}" if isinstance(source, str) else f"sg-from-{i}"
-            self.child(
-                "security_group_ingress",
-                aws.vpc.SecurityGroupIngressRule,
-                role,
-                security_group_id=sg.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=NFS_PORT,
-                to_port=NFS_PORT,
-                description="NFS from an allowed security group",
-            )
-        return sg
 
     def _file_system(self) -> aws.efs.FileSystem:
         args = self.args

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from paaskit._aws import assume_role_policy, policy_document
+from paaskit._aws import assume_role_policy, policy_document, port_security_group
 from paaskit._component import Child, Component, each, named, one
 from paaskit.config import ConfigError
 from paaskit.naming import aws_name
@@ -198,28 +198,14 @@ class Database(Component):
 
     def _security_group(self) -> aws.ec2.SecurityGroup:
         label, port = self.facts.label, self.facts.port
-        sg = self.child(
-            "security_group",
-            aws.ec2.SecurityGroup,
-            "sg",
+        return port_security_group(
+            self,
             vpc_id=self.args.vpc_id,
+            sources=self.args.allowed_security_group_ids,
+            port=port,
             description=f"{label}: port {port} from the allowed security groups only",
+            rule_description=f"{label} from an allowed security group",
         )
-        for i, source in enumerate(self.args.allowed_security_group_ids):
-            # A literal id names its rule, so reordering the list replaces nothing.
-            role = f"sg-from-{source}" if isinstance(source, str) else f"sg-from-{i}"
-            self.child(
-                "security_group_ingress",
-                aws.vpc.SecurityGroupIngressRule,
-                role,
-                security_group_id=sg.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"{label} from an allowed security group",
-            )
-        return sg
 
     def _parameter_group(self) -> aws.rds.ParameterGroup:
         args = self.args
