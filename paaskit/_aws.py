@@ -18,8 +18,8 @@ What it holds:
 - S3: `private_bucket` (ACLs disabled, public access blocked, SSE-S3, kept
   on `pulumi destroy` unless throwaway), `expire_objects` (its lifecycle)
   and `deny_insecure_transport` (the TLS-only statement of bucket policies);
-- DNS and ACM: `DNS_NAME`, `within_zone`, `public_zone_id` and
-  `dns_validation_record`.
+- DNS and ACM: `DNS_NAME`, `within_zone`, `public_zone_id`, `alias_records`
+  and `dns_validation_record`.
 
 Private: components are the product, and these helpers change with them.
 """
@@ -44,6 +44,7 @@ __all__ = [
     "ECS_DYNAMIC_PORTS",
     "ORIGIN_HEADER",
     "ORIGIN_HEADER_NAME",
+    "alias_records",
     "assume_role_policy",
     "check_origin_header_name",
     "deny_insecure_transport",
@@ -312,6 +313,46 @@ def _validation_option(options: Sequence[Any], domain: str) -> Any:
         if option.domain_name == domain:
             return option
     raise ValueError(f"ACM gave no DNS validation record for {domain}")
+
+
+def alias_records(
+    owner: Component,
+    *,
+    hosts: Sequence[tuple[str, str]],
+    zone_id: Input,
+    target: tuple[Input, Input],
+    evaluate_target_health: bool,
+    kinds: Sequence[str] = ("A", "AAAA"),
+    prefix: str = "",
+    allow_overwrite: bool = False,
+) -> list[aws.route53.Record]:
+    """Route 53 alias records of `owner` (children `dns_record`), one per (host, slug) of
+    `hosts` and per record type of `kinds`, named `<prefix>dns-<slug>-<a|aaaa>`, pointing at
+    `target`: a (DNS name, hosted zone id) pair, a distribution's or a load balancer's.
+    CloudFront aliases cannot evaluate target health; a load balancer's can.
+    `allow_overwrite` lets them take over names that records of another stack hold."""
+    name, target_zone = target
+    extra: dict[str, Any] = {"allow_overwrite": True} if allow_overwrite else {}
+    return [
+        owner.child(
+            "dns_record",
+            aws.route53.Record,
+            f"{prefix}dns-{slug}-{kind.lower()}",
+            zone_id=zone_id,
+            name=host,
+            type=kind,
+            aliases=[
+                {
+                    "name": name,
+                    "zone_id": target_zone,
+                    "evaluate_target_health": evaluate_target_health,
+                }
+            ],
+            **extra,
+        )
+        for host, slug in hosts
+        for kind in kinds
+    ]
 
 
 def dns_validation_record(

@@ -32,6 +32,7 @@ import pulumi_aws as aws
 
 from paaskit._aws import (
     DNS_NAME,
+    alias_records,
     check_origin_header_name,
     dns_validation_record,
     expire_objects,
@@ -642,24 +643,14 @@ class AppEdge:
         for domain in domains:
             zone = self._zone_of(domain)
             assert zone is not None
-            slug = domain.replace("*", "wildcard").replace(".", "-")
-            for kind in ("A", "AAAA"):
-                self.app.child(
-                    "dns_record",
-                    aws.route53.Record,
-                    f"{service.name}-dns-{slug}-{kind.lower()}",
-                    zone_id=self._zone_id(zone),
-                    name=domain,
-                    type=kind,
-                    aliases=[
-                        {
-                            "name": distribution.domain_name,
-                            "zone_id": distribution.hosted_zone_id,
-                            # CloudFront aliases cannot evaluate target health.
-                            "evaluate_target_health": False,
-                        }
-                    ],
-                )
+            alias_records(
+                self.app,
+                hosts=[(domain, domain.replace("*", "wildcard").replace(".", "-"))],
+                zone_id=self._zone_id(zone),
+                target=(distribution.domain_name, distribution.hosted_zone_id),
+                evaluate_target_health=False,  # CloudFront aliases cannot
+                prefix=f"{service.name}-",
+            )
 
     def _static(self, service: Service) -> None:
         assert service.static is not None

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from paaskit._aws import (
+    alias_records,
     dns_validation_record,
     expire_objects,
     private_bucket,
@@ -431,29 +432,13 @@ class Cdn(Component):
     def _dns_records(self) -> list[aws.route53.Record]:
         if self._zone is None:
             return []
-        records = []
-        for domain in self.args.domains:
-            slug = domain.replace("*", "wildcard").replace(".", "-")
-            for kind in ("A", "AAAA"):
-                records.append(
-                    self.child(
-                        "dns_record",
-                        aws.route53.Record,
-                        f"dns-{slug}-{kind.lower()}",
-                        zone_id=self._zone,
-                        name=domain,
-                        type=kind,
-                        aliases=[
-                            {
-                                "name": self.distribution.domain_name,
-                                "zone_id": self.distribution.hosted_zone_id,
-                                # CloudFront aliases cannot evaluate target health.
-                                "evaluate_target_health": False,
-                            }
-                        ],
-                    )
-                )
-        return records
+        return alias_records(
+            self,
+            hosts=[(d, d.replace("*", "wildcard").replace(".", "-")) for d in self.args.domains],
+            zone_id=self._zone,
+            target=(self.distribution.domain_name, self.distribution.hosted_zone_id),
+            evaluate_target_health=False,  # CloudFront aliases cannot
+        )
 
     def _logging(self) -> None:
         args = self.args

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from paaskit._aws import (
+    alias_records,
     assume_role_policy,
     dns_validation_record,
     lambda_code,
@@ -318,33 +319,18 @@ class Edge(Component):
         return distribution
 
     def _dns_records(self) -> list[aws.route53.Record]:
-        if self._zone is None or self.distribution is None:
-            return []
         domain = self.args.domain
-        records = []
-        for host, slug in ((domain, "apex"), (f"*.{domain}", "wildcard")):
-            for kind in ("A", "AAAA"):
-                records.append(
-                    self.child(
-                        "dns_record",
-                        aws.route53.Record,
-                        f"dns-{slug}-{kind.lower()}",
-                        zone_id=self._zone,
-                        name=host,
-                        type=kind,
-                        aliases=[
-                            {
-                                "name": self.distribution.domain_name,
-                                "zone_id": self.distribution.hosted_zone_id,
-                                # CloudFront aliases cannot evaluate target health.
-                                "evaluate_target_health": False,
-                            }
-                        ],
-                        # A rack moving off its legacy distribution takes these names over.
-                        allow_overwrite=True,
-                    )
-                )
-        return records
+        if self._zone is None or self.distribution is None or domain is None:
+            return []
+        return alias_records(
+            self,
+            hosts=((domain, "apex"), (f"*.{domain}", "wildcard")),
+            zone_id=self._zone,
+            target=(self.distribution.domain_name, self.distribution.hosted_zone_id),
+            evaluate_target_health=False,  # CloudFront aliases cannot
+            # A rack moving off its legacy distribution takes these names over.
+            allow_overwrite=True,
+        )
 
     def _registry(self) -> aws.lambda_.Function:
         rack = self.args.rack_name

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from paaskit._aws import (
+    alias_records,
     dns_validation_record,
     expire_objects,
     private_bucket,
@@ -433,28 +434,14 @@ class LoadBalancer(Component):
         zone_id = self._zone
         if args.cloudfront_only or args.domain is None or zone_id is None:
             return []
-        records = []
-        kinds = ("A", "AAAA") if args.ipv6 else ("A",)
-        for host, slug in ((args.domain, "apex"), (f"*.{args.domain}", "wildcard")):
-            for kind in kinds:
-                records.append(
-                    self.child(
-                        "dns_record",
-                        aws.route53.Record,
-                        f"dns-{slug}-{kind.lower()}",
-                        zone_id=zone_id,
-                        name=host,
-                        type=kind,
-                        aliases=[
-                            {
-                                "name": self.alb.dns_name,
-                                "zone_id": self.alb.zone_id,
-                                "evaluate_target_health": True,
-                            }
-                        ],
-                    )
-                )
-        return records
+        return alias_records(
+            self,
+            hosts=((args.domain, "apex"), (f"*.{args.domain}", "wildcard")),
+            zone_id=zone_id,
+            target=(self.alb.dns_name, self.alb.zone_id),
+            evaluate_target_health=True,
+            kinds=("A", "AAAA") if args.ipv6 else ("A",),
+        )
 
 
 _NOT_FOUND: dict[str, Any] = {
