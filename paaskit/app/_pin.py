@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import _utilities as aws_utilities
 
 from paaskit.config import ConfigError
 from paaskit.release.records import RecordError, Release, decode, parameter_name
@@ -37,6 +37,9 @@ __all__ = [
     "read_pin",
     "task_definition_arn",
 ]
+
+GET_PARAMETER = "aws:ssm/getParameter:getParameter"
+"""The provider function that reads a record (SSM GetParameter)."""
 
 PIN_KEY = "paaskit-app:release"
 """The app stack's config key of the pin (what `paaskit rollback` writes)."""
@@ -86,6 +89,12 @@ def _missing(app: str, rack: str, number: int, detail: str) -> ConfigError:
     )
 
 
+def _aws_version() -> str:
+    """The pulumi-aws version its own functions ask the engine for (so the read uses the
+    same provider plugin as every resource), as `aws.ssm.get_parameter` passes it."""
+    return str(aws_utilities.get_version())  # type: ignore[no-untyped-call]
+
+
 def read_pin(parent: pulumi.Resource, *, app: str, rack: pulumi.Input[str], number: int) -> Pin:
     """The release `number` of `app`, read (at deploy time, and during previews) from its record.
 
@@ -93,15 +102,20 @@ def read_pin(parent: pulumi.Resource, *, app: str, rack: pulumi.Input[str], numb
     no such version or its value is not a release record.
     """
     rack_name = pulumi.Output.from_input(rack)
-    parameter = aws.ssm.get_parameter_output(
-        name=rack_name.apply(lambda r: f"{parameter_name(r, app)}:{number}"),
-        opts=pulumi.InvokeOutputOptions(parent=parent),
+    # The SDK's own invoke, awaited here, not `get_parameter_output`: a failed read must
+    # fail the deploy with the error below. An Output of the read would fail too, and the
+    # SDK reports whichever failed output it awaits first, often the provider's bare error.
+    options = pulumi.InvokeOptions.merge(
+        pulumi.InvokeOptions(version=_aws_version()), pulumi.InvokeOptions(parent=parent)
     )
 
     async def read() -> Release:
         name = await rack_name.future()
         try:
-            value: Any = await parameter.value.future()
+            answer: Any = await pulumi.runtime.invoke_async(
+                GET_PARAMETER, {"name": f"{parameter_name(str(name), app)}:{number}"}, opts=options
+            )
+            value = answer["value"]
         except Exception as exc:  # the provider's error, whatever its class
             detail = f"cannot be read ({str(exc).strip()[:300]})"
             raise _missing(app, str(name), number, detail) from None
