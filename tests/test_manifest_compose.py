@@ -94,3 +94,95 @@ def test_what_scale_refuses_is_refused_at_the_key_written() -> None:
 def test_other_problems_are_reported_with_them() -> None:
     found = _problems({"mem_limit": "lots", "port": "nope"})
     assert set(found) == {"services.w.mem_limit", "services.w.port"}
+
+
+def test_the_refusal_shows_the_value_written() -> None:
+    assert _problems({"mem_limit": "lots"}) == {
+        "services.w.mem_limit": "expected bytes, as compose writes them: 256m, 1g, 268435456 "
+        '(got "lots")'
+    }
+    assert _problems({"cpu_shares": "half"}) == {
+        "services.w.cpu_shares": 'expected a whole number of CPU shares (got "half")'
+    }
+
+
+def test_every_service_is_read_not_only_the_first_with_the_keys() -> None:
+    m = parse_manifest(
+        {
+            "services": {
+                "web": {"port": 80},
+                "a": {"mem_limit": "1g"},
+                "b": {},
+                "c": {"cpu_shares": 512},
+            }
+        }
+    )
+    assert m.services["a"].scale.memory == 1024
+    assert m.services["c"].scale.cpu == 512
+    assert m.services["web"].port is not None
+
+
+def test_a_scale_that_is_no_mapping_is_left_for_the_model_to_refuse() -> None:
+    found = _problems({"scale": [1], "mem_limit": "1g"})
+    assert list(found) == ["services.w.scale"]
+
+
+def test_what_is_not_shaped_as_a_manifest_passes_through_untouched() -> None:
+    from paaskit.manifest._compose import read_compose_keys
+
+    for data in ([1], "text", {"services": [1]}, {"services": {"w": "x"}}, {"other": 1}):
+        reading = read_compose_keys(data)
+        assert reading.data == data
+        assert (reading.problems, reading.warnings, reading.written) == ([], [], {})
+
+
+def test_a_byte_count_of_twenty_digits_is_read_and_more_is_refused() -> None:
+    assert _scale({"mem_limit": "0" * 10 + "1073741824"}) == (256, 1024)
+    assert list(_problems({"mem_limit": "0" * 11 + "1073741824"})) == ["services.w.mem_limit"]
+
+
+def test_a_bad_service_does_not_stop_the_reading_of_the_next() -> None:
+    from paaskit.manifest._compose import read_compose_keys
+
+    reading = read_compose_keys(
+        {
+            "services": {
+                "bad": {"mem_limit": "lots"},
+                "odd": {"scale": [1], "cpu_shares": 64},
+                "both": {"cpu_shares": "x", "mem_limit": "1g"},
+                "good": {"mem_limit": "2g"},
+            }
+        }
+    )
+    services = reading.data["services"]
+    assert services["good"]["scale"] == {"memory": 2048}
+    assert services["both"]["scale"] == {"memory": 1024}
+    assert [loc for loc, _ in reading.problems] == [
+        ("services", "bad", "mem_limit"),
+        ("services", "both", "cpu_shares"),
+    ]
+    assert [loc for loc, _ in reading.warnings] == [
+        ("services", "odd", "cpu_shares"),
+        ("services", "both", "mem_limit"),
+        ("services", "good", "mem_limit"),
+    ]
+
+
+def test_a_service_written_as_text_is_left_for_the_model() -> None:
+    from paaskit.manifest._compose import read_compose_keys
+
+    data = {"services": {"w": "cpu_shares"}}
+    assert read_compose_keys(data).data == data
+    assert list(_problems_of(data)) == ["services.w"]
+
+
+def _problems_of(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(data)
+    return dict(caught.value.problems)
+
+
+@pytest.mark.parametrize("key", ["cpu_shares", "mem_limit"])
+def test_a_value_of_another_type_is_shown_as_written(key: str) -> None:
+    (message,) = _problems({key: [1, 2]}).values()
+    assert message.endswith("(got a list)")
