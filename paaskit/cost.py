@@ -33,16 +33,15 @@ instance type, an RDS class) gets a "no price" line, never a silent zero.
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from .plan import Plan, PlanIndex, ResourceRecord
 from .plan import types as t
 from .plan.values import dig, flag, items, known, number
+from .prices import load_prices
 
 __all__ = [
     "ASSUMED_LCUS",
@@ -72,14 +71,6 @@ NOT_COUNTED: tuple[str, ...] = (
     "ElastiCache snapshots beyond the one per cache that is free, and data transfer between zones to replicas",
     "taxes, support plans; Savings Plans or reserved instances would lower the on-demand lines",
 )
-
-
-@cache
-def load_prices() -> dict[str, Any]:
-    """The shipped price table (`paaskit/data/prices-us-east-1.json`)."""
-    text = (importlib.resources.files("paaskit") / "data" / "prices-us-east-1.json").read_text()
-    data: dict[str, Any] = json.loads(text)
-    return data
 
 
 @dataclass(frozen=True)

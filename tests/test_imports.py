@@ -74,7 +74,10 @@ ROOMS: dict[str, Room] = {
     # `command` is the one command rule: the App composes containers with it, and `ops`
     # (`paaskit run`) and `buildpack` (Procfile processes) apply the same one.
     "leaves": Room(
-        ("errors", "naming", "tags", "command", "aws_api", "_suggest", "_pydantic", "_providers")
+        (
+            *("errors", "naming", "tags", "command", "aws_api", "_suggest", "_pydantic"),
+            *("_providers", "prices"),
+        )
     ),
     "data": Room(
         ("data",),

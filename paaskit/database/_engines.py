@@ -9,12 +9,11 @@ connections, the names RDS refuses, and the URL scheme clients expect.
 
 from __future__ import annotations
 
-import importlib.resources
-import json
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Literal
+
+from paaskit.prices import load_prices
 
 from ._mysql import (
     DEFAULT_MARIADB_MAJOR,
@@ -262,28 +261,19 @@ def max_connections_estimate(engine: str, instance_class: str) -> int | None:
     return max(1, int(default * 0.8))
 
 
-@cache
-def _extended_support_prices() -> dict[str, object]:
-    table = importlib.resources.files("paaskit") / "data" / "prices-us-east-1.json"
-    prices: dict[str, object] = json.loads(table.read_text())["rds_extended_support"]
-    return prices
-
-
 def extended_support_price(instance_class: str) -> str:
     """RDS Extended Support's surcharge, for messages, from paaskit's price table (never a
     figure written here): per vCPU-hour, and a month of `instance_class` when the table
     knows its vCPUs."""
-    prices = _extended_support_prices()
-    first, third = prices["vcpu_hourly_years_1_2"], prices["vcpu_hourly_year_3"]
-    vcpus = prices["vcpus"]
+    table = load_prices()
+    prices = table["rds_extended_support"]
+    first, third = float(prices["vcpu_hourly_years_1_2"]), float(prices["vcpu_hourly_year_3"])
     said = (
-        f"${float(str(first)):.2f} per vCPU-hour in its first two years and "
-        f"${float(str(third)):.2f} in the third "
+        f"${first:.2f} per vCPU-hour in its first two years and ${third:.2f} in the third "
         f"(us-east-1 list prices of {prices['as_of']}), for the instance and any standby"
     )
-    if isinstance(vcpus, dict) and instance_class in vcpus:
-        monthly = float(str(first)) * int(vcpus[instance_class]) * 730
-        said += (
-            f": about ${monthly:,.0f} a month for a {vcpus[instance_class]}-vCPU {instance_class}"
-        )
+    vcpus = prices["vcpus"].get(instance_class)
+    if vcpus is not None:
+        monthly = first * int(vcpus) * int(table["hours_per_month"])
+        said += f": about ${monthly:,.0f} a month for a {vcpus}-vCPU {instance_class}"
     return said
